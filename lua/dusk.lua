@@ -1,0 +1,26 @@
+-- dusk: the module behind the global `dusk` in every Lua state dusk makes.
+--
+-- Submodules are fields loaded on first use: `dusk.pretty` requires
+-- "dusk.pretty" the first time it is read, whether the module is compiled
+-- into the binary or installed on package.path (stdlib/).
+
+local dusk = {}
+
+local function find_submodule(name)
+  local full = "dusk." .. name
+  if package.loaded[full] ~= nil or package.preload[full] ~= nil
+      or package.searchpath(full, package.path) then
+    return require(full)
+  end
+  return nil
+end
+
+return setmetatable(dusk, {
+  __index = function(t, key)
+    if type(key) ~= "string" then return nil end
+    local m = find_submodule(key)
+    if m ~= nil then rawset(t, key, m) end
+    return m
+  end,
+  __name = "dusk",
+})

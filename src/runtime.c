@@ -1,0 +1,134 @@
+/*
+ * runtime: creating Lua states with dusk inside, and calling into them.
+ *
+ * Embedded modules are registered in package.preload, one C closure per
+ * module holding its index, so nothing is parsed until a module is
+ * required: start-up stays a few hundred microseconds.
+ */
+#include "runtime.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "dusk_config.h"
+
+const rt_module *rt_find_module(const char *name) {
+  for (const rt_module *m = rt_embedded; m->name != NULL; m++)
+    if (strcmp(m->name, name) == 0) return m;
+  return NULL;
+}
+
+/* package.preload loader: upvalue 1 is the module's index in rt_embedded. */
+static int load_embedded(lua_State *L) {
+  const rt_module *m = &rt_embedded[lua_tointeger(L, lua_upvalueindex(1))];
+  if (luaL_loadbufferx(L, m->source, m->len, m->chunkname, "t") != LUA_OK)
+    return lua_error(L);
+  lua_pushvalue(L, 1); /* module name, as require passes it */
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+/* Modules written in C, preloaded like the embedded Lua ones. */
+static const luaL_Reg c_modules[] = {
+  {NULL, NULL}
+};
+
+static int open_dusk(lua_State *L) {
+  luaL_openlibs(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  for (const luaL_Reg *m = c_modules; m->name != NULL; m++) {
+    lua_pushcfunction(L, m->func);
+    lua_setfield(L, -2, m->name);
+  }
+  for (int i = 0; rt_embedded[i].name != NULL; i++) {
+    lua_pushinteger(L, i);
+    lua_pushcclosure(L, load_embedded, 1);
+    lua_setfield(L, -2, rt_embedded[i].name);
+  }
+  lua_pop(L, 1);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "dusk");
+  lua_call(L, 1, 1);
+  lua_pushliteral(L, DUSK_VERSION);
+  lua_setfield(L, -2, "version");
+  lua_setglobal(L, "dusk");
+  return 0;
+}
+
+lua_State *rt_newstate(char *err, size_t errlen) {
+  lua_State *L = luaL_newstate();
+  if (L == NULL) {
+    snprintf(err, errlen, "not enough memory for a Lua state");
+    return NULL;
+  }
+  lua_pushcfunction(L, open_dusk);
+  if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    snprintf(err, errlen, "cannot load dusk: %s", msg ? msg : "(error object)");
+    lua_close(L);
+    return NULL;
+  }
+  return L;
+}
+
+/*
+ * SIGINT while Lua runs: the handler may not touch the state beyond
+ * lua_sethook (documented as signal-safe), so it arms a hook that raises
+ * the error at the next instruction count, as lua.c does.  The state must
+ * be reachable from the handler, hence the one static below; only the
+ * main thread calls rt_docall.
+ */
+static lua_State *interruptible;
+static volatile sig_atomic_t was_interrupted;
+
+static void stop_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  luaL_error(L, "interrupted!");
+}
+
+static void on_sigint(int sig) {
+  signal(sig, SIG_DFL); /* a second Ctrl-C kills the process */
+  was_interrupted = 1;
+  lua_sethook(interruptible, stop_hook,
+              LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+static int msghandler(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+      return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+int rt_docall(lua_State *L, int nargs, int nresults) {
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, base);
+  interruptible = L;
+  was_interrupted = 0;
+  void (*old)(int) = signal(SIGINT, on_sigint);
+  int status = lua_pcall(L, nargs, nresults, base);
+  signal(SIGINT, old);
+  lua_remove(L, base);
+  return status;
+}
+
+int rt_interrupted(void) { return was_interrupted; }
+
+void rt_report(lua_State *L, const char *progname) {
+  const char *msg = lua_tostring(L, -1);
+  if (msg == NULL) msg = "(error object is not a string)";
+  if (progname) fprintf(stderr, "%s: ", progname);
+  fprintf(stderr, "%s\n", msg);
+  fflush(stderr);
+  lua_pop(L, 1);
+}
