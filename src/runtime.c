@@ -115,9 +115,15 @@ int rt_docall(lua_State *L, int nargs, int nresults) {
   lua_insert(L, base);
   interruptible = L;
   was_interrupted = 0;
-  void (*old)(int) = signal(SIGINT, on_sigint);
+  /* sigaction, not signal(): the caller's flags (the REPL's handler is
+   * installed without SA_RESTART) must come back as they were. */
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old);
   int status = lua_pcall(L, nargs, nresults, base);
-  signal(SIGINT, old);
+  sigaction(SIGINT, &old, NULL);
   lua_remove(L, base);
   return status;
 }
