@@ -256,6 +256,10 @@ static int run_edit(repl *r) {
     more_lines = r->len > 0;
     got_sigint = 0;
     sigaction(SIGINT, &sa, &old);
+    /* Raw mode before the prompt is drawn: libedit would switch only at
+     * its first read, and a key typed in between (Ctrl-D, say) would be
+     * taken by the terminal's canonical mode and lost. */
+    el_set(r->el, EL_PREP_TERM, 1);
     int count;
     const char *line = el_gets(r->el, &count);
     sigaction(SIGINT, &old, NULL);

@@ -67,7 +67,7 @@ class Session:
                 return os.waitstatus_to_exitcode(status)
             try:  # drain, so the child never blocks on a full terminal
                 if select.select([self.fd], [], [], 0.05)[0]:
-                    os.read(self.fd, 4096)
+                    self.out += os.read(self.fd, 4096)
             except OSError:
                 pass
         os.kill(self.pid, signal.SIGKILL)
@@ -135,7 +135,7 @@ def main():
     check("within a second", time.time() - t0 < 1.0)
     typed(s, "'after'\r", r'"after"\r\n> ', "the REPL works after an interrupt")
     s.send("\x04")
-    check("Ctrl-D exits with status 0", s.wait() == 0)
+    check("Ctrl-D exits with status 0", s.wait() == 0, s.out)
 
     with open(history) as f:
         saved = f.read()
@@ -147,7 +147,7 @@ def main():
     typed(s, "\x1b[A", r"'after'", "up arrow recalls the last entry of the last session")
     typed(s, "\r", r'"after"\r\n> ', "and runs it")
     s.send("\x04")
-    check("exits again", s.wait() == 0)
+    check("exits again", s.wait() == 0, s.out)
 
     # -i: run a script, then the REPL with the script's globals
     script = os.path.join(tmp, "s.lua")

@@ -1,0 +1,71 @@
+/*
+ * serial: Lua values and functions as bytes, to move them between Lua
+ * states (worker threads now, processes and machines later).
+ *
+ * A frame holds one value: nil, booleans, integers and floats exactly,
+ * strings, tables (cycles, shared references, metatables), Lua functions
+ * with their upvalues and the user globals they read, C functions and
+ * module tables by name, the environment (_ENV) by identity, and objects
+ * whose metatable has a `__dusk_send` hook.  See the DESIGN note in
+ * serial.c and man/serial-section.md for what may be captured.
+ *
+ * Every function runs its work in a protected call: a Lua error or a
+ * memory error comes back as a status, never as a longjmp.
+ */
+#ifndef DUSK_SERIAL_H
+#define DUSK_SERIAL_H
+
+#include <stddef.h>
+#include <lua.h>
+
+/* Flags for serial_encode and serial_decode. */
+#define SERIAL_FUNCTIONS 1 /* encode: Lua functions allowed; decode: bytecode
+                              may be loaded (only from a trusted sender) */
+#define SERIAL_LOCAL 2     /* light userdata allowed: same process only */
+#define SERIAL_COMPRESS 4  /* encode: zstd when the payload is large */
+
+#define SERIAL_MAXDEPTH 200          /* nested tables and functions */
+#define SERIAL_COMPRESS_MIN (64 << 10) /* payload bytes worth compressing */
+#define SERIAL_HEADER 16             /* bytes before the payload */
+
+/* realloc-like: 'n' == 0 frees 'p' and returns NULL. */
+typedef void *(*serial_alloc)(void *ud, void *p, size_t n);
+
+/* A growing byte buffer.  Everything it holds is allocated through its
+ * 'alloc' hook, so tests can make any allocation fail. */
+typedef struct serial_buf {
+  unsigned char *p;
+  size_t len, cap;
+  serial_alloc alloc;
+  void *ud;
+} serial_buf;
+
+/* An empty buffer using realloc, or 'alloc' when it is not NULL. */
+void serial_buf_init(serial_buf *b, serial_alloc alloc, void *ud);
+/* Frees the bytes; the buffer is empty and usable again. */
+void serial_buf_free(serial_buf *b);
+/* Makes room for 'n' more bytes; returns 0, or -1 when out of memory. */
+int serial_buf_reserve(serial_buf *b, size_t n);
+
+/* Appends a frame holding the value at 'idx' to 'out'.  Returns LUA_OK;
+ * or an error status with the message pushed (e.g. "cannot send a
+ * coroutine: upvalue 'co' of function at etl.lua:12"), 'out' unchanged. */
+int serial_encode(lua_State *L, int idx, int flags, serial_buf *out);
+
+/* Decodes the frame in 'p'[0..n) and pushes its value.  Functions'
+ * environment becomes a fresh table reading through to the table at
+ * 'env_idx' (0: the globals).  Without SERIAL_FUNCTIONS no bytecode is
+ * loaded: functions decode only if their prototype is already cached in
+ * this state.  Returns LUA_OK, or an error status with a message pushed;
+ * any input is safe without SERIAL_FUNCTIONS. */
+int serial_decode(lua_State *L, const void *p, size_t n, int env_idx, int flags);
+
+/* Records the standard library as it is now, so later additions (a user's
+ * string.trim) are recognised and sent.  Call once, right after
+ * luaL_openlibs, before any user code runs. */
+void serial_baseline(lua_State *L);
+
+/* The Lua module "dusk.serial": encode(v [, opts]), decode(s [, env [, opts]]). */
+int luaopen_dusk_serial(lua_State *L);
+
+#endif
