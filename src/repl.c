@@ -243,7 +243,9 @@ static int run_edit(repl *r) {
   el_set(r->el, EL_PROMPT, prompt);
   el_set(r->el, EL_HIST, history, r->hist);
   el_set(r->el, EL_GETCFN, read_char);
-  el_set(r->el, EL_ADDFN, "dusk-complete", "complete a name", complete);
+  /* The wide form: libedit keeps these pointers, while the narrow form
+   * leaks the wide copies it makes of them. */
+  el_wset(r->el, EL_ADDFN, L"dusk-complete", L"complete a name", complete);
   el_set(r->el, EL_BIND, "^I", "dusk-complete", NULL);
   el_source(r->el, NULL); /* the user's ~/.editrc */
 

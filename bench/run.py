@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""The benchmark harness: runs every workload through dusk and, where
+/usr/bin/python3 has dask, through Dask in the same run, and prints a
+table of medians and the ratio (Dask time / dusk time: above 1, dusk is
+faster).
+
+usage: bench/run.py [--dusk build/dusk] [--runs N] [workload ...]
+
+A workload is measured one of two ways:
+  process   the wall time of the whole command (start-up, say)
+  reported  the command prints lines "time LABEL SECONDS" for what it
+            timed itself; each label gets its own row
+Every measurement runs the command afresh N times and takes the median.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DASK_PYTHON = "/usr/bin/python3"
+
+# name, how it is measured, runs, the dusk command, the Dask command.
+# "{dusk}" is the binary under test, "{bench}" this directory.
+WORKLOADS = [
+    ("startup", "process", 20,
+     ["{dusk}", "-e", ""],
+     [DASK_PYTHON, "-c", "import dask, dask.bag, dask.delayed"]),
+]
+
+
+def have_dask():
+    try:
+        return subprocess.run([DASK_PYTHON, "-c", "import dask"],
+                              capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+def expand(cmd, dusk):
+    return [a.replace("{dusk}", dusk).replace("{bench}", HERE) for a in cmd]
+
+
+def measure(cmd, how, runs):
+    """Returns {label: [seconds, ...]}."""
+    times = {}
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        elapsed = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{p.stderr}")
+        if how == "process":
+            times.setdefault("wall", []).append(elapsed)
+        else:
+            for line in p.stdout.splitlines():
+                parts = line.split()
+                if len(parts) == 3 and parts[0] == "time":
+                    times.setdefault(parts[1], []).append(float(parts[2]))
+    return times
+
+
+def fmt(seconds):
+    if seconds is None:
+        return "-"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} us"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.3f} s"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dusk", default=os.path.join(HERE, "..", "build", "dusk"))
+    ap.add_argument("--runs", type=int, default=None,
+                    help="runs per measurement (default: per workload)")
+    ap.add_argument("workloads", nargs="*")
+    args = ap.parse_args()
+    dusk = os.path.abspath(args.dusk)
+    dask = have_dask()
+    if not dask:
+        print(f"(no dask in {DASK_PYTHON}: dusk only; "
+              "apt-get install python3-dask python3-distributed python3-pandas)")
+    rows = []
+    for name, how, runs, dusk_cmd, dask_cmd in WORKLOADS:
+        if args.workloads and name not in args.workloads:
+            continue
+        n = args.runs or runs
+        ours = measure(expand(dusk_cmd, dusk), how, n)
+        theirs = measure(expand(dask_cmd, dusk), how, n) if dask and dask_cmd else {}
+        for label, ts in ours.items():
+            a = statistics.median(ts)
+            b = statistics.median(theirs[label]) if label in theirs else None
+            rows.append((name, label, n, a, b, f"{b / a:.1f}x" if b else "-"))
+    head = ["workload", "measure", "runs", "dusk (median)", "dask (median)", "dask/dusk"]
+    table = [head] + [[r[0], r[1], str(r[2]), fmt(r[3]), fmt(r[4]), r[5]] for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+    for i, row in enumerate(table):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        if i == 0:
+            print("-" * (sum(widths) + 2 * (len(widths) - 1)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
