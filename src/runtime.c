@@ -15,6 +15,7 @@
 #include <lualib.h>
 
 #include "dusk_config.h"
+#include "serial.h"
 
 const rt_module *rt_find_module(const char *name) {
   for (const rt_module *m = rt_embedded; m->name != NULL; m++)
@@ -34,11 +35,13 @@ static int load_embedded(lua_State *L) {
 
 /* Modules written in C, preloaded like the embedded Lua ones. */
 static const luaL_Reg c_modules[] = {
+  {"dusk.serial", luaopen_dusk_serial},
   {NULL, NULL}
 };
 
 static int open_dusk(lua_State *L) {
   luaL_openlibs(L);
+  serial_baseline(L); /* before any user code changes the standard tables */
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   for (const luaL_Reg *m = c_modules; m->name != NULL; m++) {
     lua_pushcfunction(L, m->func);

@@ -23,6 +23,8 @@
                               may be loaded (only from a trusted sender) */
 #define SERIAL_LOCAL 2     /* light userdata allowed: same process only */
 #define SERIAL_COMPRESS 4  /* encode: zstd when the payload is large */
+#define SERIAL_CACHED 8    /* decode: without SERIAL_FUNCTIONS, closures of
+                              prototypes already loaded in this state */
 
 #define SERIAL_MAXDEPTH 200          /* nested tables and functions */
 #define SERIAL_COMPRESS_MIN (64 << 10) /* payload bytes worth compressing */
@@ -56,8 +58,10 @@ int serial_encode(lua_State *L, int idx, int flags, serial_buf *out);
  * environment becomes a fresh table reading through to the table at
  * 'env_idx' (0: the globals).  Without SERIAL_FUNCTIONS no bytecode is
  * loaded: functions decode only if their prototype is already cached in
- * this state.  Returns LUA_OK, or an error status with a message pushed;
- * any input is safe without SERIAL_FUNCTIONS. */
+ * this state, and only with SERIAL_CACHED; names resolve only to
+ * tables of package.loaded (no require, no functions).  Returns LUA_OK, or
+ * an error status with a message pushed; any input is safe without
+ * SERIAL_FUNCTIONS. */
 int serial_decode(lua_State *L, const void *p, size_t n, int env_idx, int flags);
 
 /* Records the standard library as it is now, so later additions (a user's

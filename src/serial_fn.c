@@ -52,11 +52,6 @@ uint64_t serial_hash(const unsigned char *p, size_t n) {
   return h;
 }
 
-static int writer(lua_State *L, const void *p, size_t n, void *ud) {
-  (void)L;
-  luaL_addlstring((luaL_Buffer *)ud, p, n);
-  return 0;
-}
 
 typedef struct reader {
   lua_State *L;
@@ -66,9 +61,8 @@ typedef struct reader {
   const unsigned char *start;
 } reader;
 
-static l_noret bad(reader *r) {
+static void bad(reader *r) { /* raises: never returns */
   luaL_error(r->L, "cannot read a function's bytecode (unexpected format)");
-  for (;;) {} /* not reached */
 }
 
 static size_t rd_size(reader *r) {
@@ -92,29 +86,28 @@ static void skip_string(reader *r) {
   if (n > 0) rd_skip(r, n - 1);
 }
 
-/* Appends 'name' to the list at 'list' unless 'seen' has it. */
+/* Appends 'name' to the list at 'list' unless it is there already;
+ * 'seen' maps each name to the lists holding it, as bits. */
 static void add_name(reader *r, int list, const unsigned char *s, size_t n) {
   lua_State *L = r->L;
+  int bit = list == r->globals ? 1 : 2;
   lua_pushlstring(L, (const char *)s, n);
   lua_pushvalue(L, -1);
-  lua_pushinteger(L, list);
-  lua_rawget(L, r->seen); /* seen[name] holds the lists it is in, as bits */
+  lua_rawget(L, r->seen);
   lua_Integer bits = lua_tointeger(L, -1);
   lua_pop(L, 1);
-  int bit = list == r->globals ? 1 : 2;
-  if (lua_rawget(L, r->seen) != LUA_TNIL && (lua_tointeger(L, -1) & bit)) {
-    lua_pop(L, 2);
+  if (bits & bit) {
+    lua_pop(L, 1);
     return;
   }
-  bits = lua_tointeger(L, -1) | bit;
-  lua_pop(L, 1);
   lua_pushvalue(L, -1);
-  lua_pushinteger(L, bits);
+  lua_pushinteger(L, bits | bit);
   lua_rawset(L, r->seen);
   lua_rawseti(L, list, (lua_Integer)lua_rawlen(L, list) + 1);
 }
 
-/* Reads one function; 'env' is the index of its _ENV upvalue or -1. */
+/* Reads one function.  For the main one 'env' is the index of its _ENV
+ * upvalue (-1: none); for a nested one, its parent's. */
 static void read_function(reader *r, int env, int top, int depth) {
   if (depth > SERIAL_MAXDEPTH) bad(r);
   skip_string(r);             /* source */
@@ -148,6 +141,12 @@ static void read_function(reader *r, int env, int top, int depth) {
   const unsigned char *ups = r->p;
   if (nup > (size_t)(r->end - r->p) / 3) bad(r);
   rd_skip(r, nup * 3);
+  if (!top) { /* a child's _ENV is the upvalue it takes from its parent's */
+    int penv = env;
+    env = -1;
+    for (size_t i = 0; penv >= 0 && i < nup; i++)
+      if (ups[3 * i] == 0 && ups[3 * i + 1] == penv) env = (int)i;
+  }
   if (env >= 0) {
     for (size_t i = 0; i < ncode; i++) {
       uint32_t ins;
@@ -159,13 +158,7 @@ static void read_function(reader *r, int env, int top, int depth) {
   }
   lua_pop(r->L, 1); /* ks */
   size_t np = rd_size(r);
-  for (size_t i = 0; i < np; i++) {
-    /* a child's _ENV is the upvalue it takes from ours */
-    int cenv = -1;
-    const unsigned char *save = r->p;
-    (void)save;
-    read_child(r, env, ups, nup, depth);
-  }
+  for (size_t i = 0; i < np; i++) read_function(r, env, 0, depth + 1);
   size_t n = rd_size(r); /* lineinfo */
   rd_skip(r, n);
   n = rd_size(r);        /* abslineinfo */
@@ -174,4 +167,129 @@ static void read_function(reader *r, int env, int top, int depth) {
   for (size_t i = 0; i < n; i++) { skip_string(r); rd_size(r); rd_size(r); }
   n = rd_size(r);        /* upvalue names */
   for (size_t i = 0; i < n; i++) skip_string(r);
+}
+
+/* lua_dump's writer for the stack's string buffer: the buffer is opened
+ * at the first write, once lua_dump has read the function off the top
+ * (lstrlib.c str_dump does the same). */
+typedef struct dumpstate {
+  luaL_Buffer b;
+  int init;
+} dumpstate;
+
+static int dump_writer(lua_State *L, const void *p, size_t n, void *ud) {
+  dumpstate *d = ud;
+  if (!d->init) {
+    d->init = 1;
+    luaL_buffinit(L, &d->b);
+  }
+  luaL_addlstring(&d->b, p, n);
+  return 0;
+}
+
+static void add_size(luaL_Buffer *b, size_t x) { /* ldump.c dumpSize */
+  unsigned char buf[sizeof(size_t) * 8 / 7 + 1];
+  int n = 0;
+  do {
+    buf[sizeof buf - (++n)] = x & 0x7f;
+    x >>= 7;
+  } while (x != 0);
+  buf[sizeof buf - 1] |= 0x80;
+  luaL_addlstring(b, (char *)buf + sizeof buf - n, (size_t)n);
+}
+
+static void add_ins(luaL_Buffer *b, uint32_t ins) {
+  luaL_addlstring(b, (char *)&ins, 4);
+}
+
+/* Pushes the factory chunk for the dump 'd' (see the note at the top). */
+static void push_factory(lua_State *L, const unsigned char *d, size_t n,
+                         size_t upvals, unsigned nups) {
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addlstring(&b, (const char *)d, DUMP_HEADER);
+  luaL_addchar(&b, 0);                /* the factory has no upvalues */
+  add_size(&b, sizeof FACTORY_SOURCE);
+  luaL_addstring(&b, FACTORY_SOURCE);
+  add_size(&b, 0); add_size(&b, 0);   /* linedefined, lastlinedefined */
+  luaL_addchar(&b, (char)nups);       /* numparams: nil unless passed */
+  luaL_addchar(&b, 0);                /* is_vararg */
+  luaL_addchar(&b, (char)(nups + 1 < 2 ? 2 : nups + 1));
+  add_size(&b, 2);
+  add_ins(&b, OP_CLOSURE | nups << 7);                      /* Bx = 0 */
+  add_ins(&b, OP_RETURN | nups << 7 | 1u << 15 | 2u << 16); /* k: close */
+  add_size(&b, 0);                    /* constants */
+  add_size(&b, 0);                    /* upvalues */
+  add_size(&b, 1);                    /* protos: the user's function */
+  luaL_addlstring(&b, (const char *)d + DUMP_HEADER + 1, upvals - DUMP_HEADER - 1);
+  for (unsigned i = 0; i < nups; i++) {
+    luaL_addchar(&b, 1);              /* instack: the factory's parameter i */
+    luaL_addchar(&b, (char)i);
+    luaL_addchar(&b, (char)d[upvals + 3 * i + 2]); /* kind */
+  }
+  luaL_addlstring(&b, (const char *)d + upvals + 3 * nups, n - upvals - 3 * nups);
+  for (int i = 0; i < 4; i++) add_size(&b, 0); /* no debug info */
+  luaL_pushresult(&b);
+}
+
+void serial_fn_info(lua_State *L, int idx, int envup) {
+  idx = lua_absindex(L, idx);
+  serial_state(L);
+  lua_rawgeti(L, -1, R_FNINFO);
+  lua_replace(L, -2);
+  lua_pushvalue(L, idx);
+  if (lua_rawget(L, -2) == LUA_TTABLE) {
+    if (lua_rawgeti(L, -1, F_ENVUP) == LUA_TNUMBER && lua_tointeger(L, -1) == envup) {
+      lua_pop(L, 1);
+      lua_remove(L, -2);
+      return;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  int cache = lua_gettop(L);
+
+  dumpstate ds;
+  ds.init = 0;
+  lua_pushvalue(L, idx);
+  if (lua_dump(L, dump_writer, &ds, 0) != 0 || !ds.init)
+    luaL_error(L, "cannot dump a function");
+  luaL_pushresult(&ds.b);
+  lua_remove(L, -2);
+  size_t n;
+  const unsigned char *d = (const unsigned char *)lua_tolstring(L, -1, &n);
+
+  lua_createtable(L, F_NINFO, 0);
+  int info = lua_gettop(L);
+  reader r;
+  r.L = L;
+  r.start = d;
+  r.p = d + DUMP_HEADER + 1;
+  r.end = d + n;
+  lua_newtable(L); r.globals = lua_gettop(L);
+  lua_newtable(L); r.fields = lua_gettop(L);
+  lua_newtable(L); r.seen = lua_gettop(L);
+  if (n <= DUMP_HEADER + 1 || memcmp(d, LUA_SIGNATURE, 4) != 0) bad(&r);
+  unsigned nups = d[DUMP_HEADER];
+  read_function(&r, envup - 1, 1, 0);
+  if (r.p != r.end) bad(&r);
+  if (nups > 254) luaL_error(L, "cannot send a function with %d upvalues", nups);
+  lua_pop(L, 1); /* seen */
+  lua_rawseti(L, info, F_FIELDS);
+  lua_rawseti(L, info, F_GLOBALS);
+  lua_pushinteger(L, envup);
+  lua_rawseti(L, info, F_ENVUP);
+  lua_pushinteger(L, nups);
+  lua_rawseti(L, info, F_NUPS);
+  push_factory(L, d, n, r.upvals, nups);
+  size_t len;
+  const unsigned char *chunk = (const unsigned char *)lua_tolstring(L, -1, &len);
+  lua_pushinteger(L, (lua_Integer)serial_hash(chunk, len));
+  lua_rawseti(L, info, F_HASH);
+  lua_rawseti(L, info, F_CHUNK);
+  lua_pushvalue(L, idx);
+  lua_pushvalue(L, info);
+  lua_rawset(L, cache);
+  lua_replace(L, cache);
+  lua_settop(L, cache);
 }

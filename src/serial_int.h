@@ -43,13 +43,14 @@ enum {
   R_BASE = 1, /* std table -> shallow copy taken by serial_baseline */
   R_BASEG,    /* copy of _G at baseline */
   R_BASEKEYS, /* name -> true for every key of a standard table */
-  R_STDTABS,  /* array of {name, table}: the standard tables */
+  R_STDTABS,  /* name -> table: the standard tables (string, math...) */
   R_NAMES,    /* value -> "module\0field": C functions, module tables */
   R_NLOADED,  /* number of entries in package.loaded when R_NAMES was built */
   R_PROTOS,   /* hash -> {factory, chunk, nups}: loaded prototypes */
   R_FNINFO,   /* weak keys: closure -> analysis (see serial_fn.c) */
   R_PATHS,    /* package.path and cpath at baseline: {path, cpath} */
-  R_NFIELDS = R_PATHS
+  R_TYPES,    /* type name -> decode hook, for T_EXT */
+  R_NFIELDS = R_TYPES
 };
 
 /* Pushes the per-state table, creating it on first use. */

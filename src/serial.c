@@ -1,0 +1,927 @@
+/*
+ * serial: encoding Lua values into frames (decoding is serial_dec.c,
+ * functions' bytecode serial_fn.c).
+ *
+ * DESIGN
+ *
+ * A frame is a 16-byte header (magic, format version, Lua version, sizes
+ * of lua_Integer and lua_Number, flags, payload length) and a payload,
+ * zstd-compressed (with zstd's checksum) when SERIAL_COMPRESS is asked and
+ * the payload is at least SERIAL_COMPRESS_MIN bytes.  Frames between
+ * threads are left raw: compressing costs more than copying.
+ *
+ * The payload is one value in a tagged prefix format (serial_int.h).
+ * Strings, tables, functions and named objects are numbered as they
+ * appear; a second appearance is a reference to the number, so shared
+ * references and cycles survive and repeated keys cost two bytes.  Tables
+ * are written in one lua_next pass: the leading run of keys 1, 2, 3... as
+ * an array, then key/value pairs.
+ *
+ * A Lua function is its prototype (a factory chunk, see serial_fn.c, sent
+ * once per frame and loaded once per receiving state) and its upvalues,
+ * each either a new cell with its value or the number of a cell met
+ * before (lua_upvalueid), so closures sharing a variable still share it.
+ * The upvalue holding the environment is sent as T_ENV and rebound by the
+ * receiver.  An environment is the globals table, or a table whose
+ * metatable's __index chain reaches it (the REPL's).
+ *
+ * Globals a function reads (serial_fn.c finds the names) go in a section
+ * after the value, when their value differs from the one serial_baseline
+ * recorded: a user's helper travels, `print` and `string` do not.  The
+ * same for a function's field names that are keys added to a standard
+ * table (a user's string.trim).  Both are followed transitively, through
+ * a work queue, since they may be functions reading more globals.
+ *
+ * C functions, module tables and module functions go by name
+ * ("module\0field"), from a reverse index of package.loaded rebuilt when
+ * package.loaded gains or loses entries; the standard tables count only
+ * with their baseline contents.  Objects whose metatable has __dusk_send
+ * go through that hook (a function returning a type name and a payload) or,
+ * for any other value of the field, are refused with "pass it as an
+ * argument" (Delayed, collections).
+ *
+ * Errors name the value and the path to it, built only when failing from
+ * the stack of path segments kept while descending.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <zstd.h>
+
+#include "serial_int.h"
+
+/* ---- buffer ---- */
+
+static void *default_alloc(void *ud, void *p, size_t n) {
+  (void)ud;
+  if (n == 0) {
+    free(p);
+    return NULL;
+  }
+  return realloc(p, n);
+}
+
+void serial_buf_init(serial_buf *b, serial_alloc alloc, void *ud) {
+  b->p = NULL;
+  b->len = b->cap = 0;
+  b->alloc = alloc ? alloc : default_alloc;
+  b->ud = ud;
+}
+
+void serial_buf_free(serial_buf *b) {
+  if (b->p) b->alloc(b->ud, b->p, 0);
+  b->p = NULL;
+  b->len = b->cap = 0;
+}
+
+int serial_buf_reserve(serial_buf *b, size_t n) {
+  if (b->cap - b->len >= n) return 0;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap - b->len < n) {
+    if (cap > SIZE_MAX / 2) return -1;
+    cap *= 2;
+  }
+  unsigned char *p = b->alloc(b->ud, b->p, cap);
+  if (p == NULL) return -1;
+  b->p = p;
+  b->cap = cap;
+  return 0;
+}
+
+/* ---- per-state tables ---- */
+
+static const char *const stdnames[] = {
+  "string", "table", "math", "io", "os", "utf8", "coroutine", "debug", NULL
+};
+
+static void copy_table(lua_State *L, int t) {
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+}
+
+/* Fills the baseline fields of the per-state table at 'st'. */
+static void take_baseline(lua_State *L, int st) {
+  lua_newtable(L); /* R_BASE */
+  lua_newtable(L); /* R_BASEKEYS */
+  lua_newtable(L); /* R_STDTABS */
+  int base = lua_gettop(L) - 2, keys = base + 1, tabs = base + 2;
+  lua_pushglobaltable(L);
+  int g = lua_gettop(L);
+  for (const char *const *name = stdnames; *name; name++) {
+    if (lua_getfield(L, g, *name) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      continue;
+    }
+    int t = lua_gettop(L);
+    lua_pushvalue(L, t);
+    lua_setfield(L, tabs, *name);
+    lua_pushvalue(L, t);
+    copy_table(L, t);
+    lua_rawset(L, base);
+    for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) {
+      lua_pushvalue(L, -2);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, keys);
+    }
+    lua_pop(L, 1);
+  }
+  copy_table(L, g);
+  lua_rawseti(L, st, R_BASEG);
+  lua_pop(L, 1); /* g */
+  lua_rawseti(L, st, R_STDTABS);
+  lua_rawseti(L, st, R_BASEKEYS);
+  lua_rawseti(L, st, R_BASE);
+  lua_createtable(L, 2, 0);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, "package") == LUA_TTABLE) {
+    lua_getfield(L, -1, "path");
+    lua_rawseti(L, -4, 1);
+    lua_getfield(L, -1, "cpath");
+    lua_rawseti(L, -4, 2);
+  }
+  lua_pop(L, 2);
+  lua_rawseti(L, st, R_PATHS);
+}
+
+void serial_state(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, SERIAL_REGKEY) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_createtable(L, R_NFIELDS, 0);
+  int st = lua_gettop(L);
+  take_baseline(L, st);
+  lua_newtable(L);
+  lua_rawseti(L, st, R_PROTOS);
+  lua_newtable(L); /* closure -> analysis, forgotten with the closure */
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_rawseti(L, st, R_FNINFO);
+  lua_newtable(L);
+  lua_rawseti(L, st, R_TYPES);
+  lua_pushvalue(L, st);
+  lua_setfield(L, LUA_REGISTRYINDEX, SERIAL_REGKEY);
+}
+
+void serial_baseline(lua_State *L) {
+  serial_state(L);
+  lua_pop(L, 1);
+}
+
+/* Rebuilds R_NAMES, the reverse index of package.loaded: each module's
+ * value, then each string-keyed function or table field of a module.  A
+ * standard table's fields count only as they were at baseline. */
+static void build_names(lua_State *L, int st, lua_Integer nloaded) {
+  lua_newtable(L);
+  int names = lua_gettop(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  int loaded = names + 1;
+  lua_rawgeti(L, st, R_BASE);
+  lua_rawgeti(L, st, R_BASEG);
+  int base = names + 2, baseg = names + 3;
+  lua_pushglobaltable(L);
+  int g = names + 4;
+  for (lua_pushnil(L); lua_next(L, loaded); lua_pop(L, 1)) {
+    if (lua_type(L, -2) != LUA_TSTRING) continue;
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, names) == LUA_TNIL) {
+      lua_pushvalue(L, -2);
+      lua_pushvalue(L, -4);
+      lua_rawset(L, names);
+    }
+    lua_pop(L, 1);
+  }
+  for (lua_pushnil(L); lua_next(L, loaded); lua_pop(L, 1)) {
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TTABLE) continue;
+    int mod = lua_gettop(L);
+    /* the baseline copy of a standard table, or of _G */
+    if (lua_rawequal(L, mod, g)) lua_pushvalue(L, baseg);
+    else {
+      lua_pushvalue(L, mod);
+      lua_rawget(L, base);
+    }
+    int pristine = mod + 1;
+    for (lua_pushnil(L); lua_next(L, mod); lua_pop(L, 1)) {
+      int t = lua_type(L, -1);
+      if (lua_type(L, -2) != LUA_TSTRING || (t != LUA_TFUNCTION && t != LUA_TTABLE))
+        continue;
+      if (!lua_isnil(L, pristine)) {
+        lua_pushvalue(L, -2);
+        lua_rawget(L, pristine);
+        int same = lua_rawequal(L, -1, -2);
+        lua_pop(L, 1);
+        if (!same) continue;
+      }
+      lua_pushvalue(L, -1);
+      if (lua_rawget(L, names) == LUA_TNIL) {
+        lua_pushvalue(L, -2);
+        lua_pushvalue(L, mod - 1);
+        lua_pushlstring(L, "", 1);
+        lua_pushvalue(L, -6);
+        lua_concat(L, 3);
+        lua_rawset(L, names);
+      }
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1); /* pristine */
+  }
+  lua_settop(L, names);
+  lua_pushvalue(L, names);
+  lua_rawseti(L, st, R_NAMES);
+  lua_pushinteger(L, nloaded);
+  lua_rawseti(L, st, R_NLOADED);
+}
+
+/* ---- encoder ---- */
+
+enum { P_FIELD, P_KEY, P_META, P_UPVAL, P_GLOBAL, P_ADDED, P_PAYLOAD };
+
+typedef struct seg {
+  int kind;
+  int idx;          /* stack index: the key (P_FIELD, P_KEY), the function
+                       (P_UPVAL, P_GLOBAL), the table name (P_ADDED) */
+  const char *name; /* upvalue, global or field name */
+} seg;
+
+typedef struct enc {
+  lua_State *L;
+  serial_buf *b;
+  int flags, depth;
+  int st, g, seen, cells, protos, work, sent, names;
+  lua_Integer nrefs, ncells, nprotos, nwork;
+  int npath;
+  int anyfn;         /* a Lua function was written */
+  size_t body;       /* where the payload starts in 'b' */
+  seg path[2 * SERIAL_MAXDEPTH + 8];
+} enc;
+
+static void need(enc *e, size_t n) {
+  if (serial_buf_reserve(e->b, n) != 0) luaL_error(e->L, "not enough memory");
+}
+
+static void put1(enc *e, int c) {
+  need(e, 1);
+  e->b->p[e->b->len++] = (unsigned char)c;
+}
+
+static size_t varint_at(unsigned char *p, uint64_t x) {
+  size_t n = 0;
+  while (x >= 0x80) {
+    p[n++] = (unsigned char)(x | 0x80);
+    x >>= 7;
+  }
+  p[n++] = (unsigned char)x;
+  return n;
+}
+
+static void put_varint(enc *e, uint64_t x) {
+  need(e, 10);
+  e->b->len += varint_at(e->b->p + e->b->len, x);
+}
+
+static void put_tagvar(enc *e, int tag, uint64_t x) {
+  need(e, 11);
+  e->b->p[e->b->len++] = (unsigned char)tag;
+  e->b->len += varint_at(e->b->p + e->b->len, x);
+}
+
+static void put_bytes(enc *e, const void *p, size_t n) {
+  need(e, n);
+  memcpy(e->b->p + e->b->len, p, n);
+  e->b->len += n;
+}
+
+static void push_seg(enc *e, int kind, int idx, const char *name) {
+  if (e->npath == (int)(sizeof e->path / sizeof e->path[0]))
+    luaL_error(e->L, "cannot send a value nested more than %d levels deep",
+               SERIAL_MAXDEPTH);
+  seg *s = &e->path[e->npath++];
+  s->kind = kind;
+  s->idx = idx;
+  s->name = name;
+}
+
+static void add_where(lua_State *L, luaL_Buffer *b, int fn) {
+  lua_Debug ar;
+  lua_pushvalue(L, fn);
+  lua_getinfo(L, ">S", &ar);
+  lua_pushfstring(L, "function at %s:%d", ar.short_src, ar.linedefined);
+  luaL_addvalue(b);
+}
+
+/* Raises "cannot send 'what': path", 'how' appended when not NULL. */
+static void fail(enc *e, const char *what, const char *how) {
+  lua_State *L = e->L;
+  luaL_Buffer b;
+  luaL_checkstack(L, 10, NULL);
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, "cannot send ");
+  luaL_addstring(&b, what);
+  for (int i = e->npath - 1; i >= 0; i--) {
+    seg *s = &e->path[i];
+    luaL_addstring(&b, i == e->npath - 1 ? (how ? " captured as " : ": ") : " of ");
+    switch (s->kind) {
+    case P_FIELD:
+    case P_KEY:
+      if (s->kind == P_KEY) luaL_addstring(&b, "a key of ");
+      if (lua_type(L, s->idx) == LUA_TSTRING)
+        lua_pushfstring(L, "field '%s'", lua_tostring(L, s->idx));
+      else if (lua_type(L, s->idx) == LUA_TNUMBER)
+        lua_pushfstring(L, "field [%s]", lua_tostring(L, s->idx));
+      else
+        lua_pushfstring(L, "a field with a %s key", luaL_typename(L, s->idx));
+      luaL_addvalue(&b);
+      break;
+    case P_META:
+      luaL_addstring(&b, "metatable");
+      break;
+    case P_UPVAL:
+      lua_pushfstring(L, "upvalue '%s' of ", s->name);
+      luaL_addvalue(&b);
+      add_where(L, &b, s->idx);
+      break;
+    case P_GLOBAL:
+      lua_pushfstring(L, "global '%s' referenced by ", s->name);
+      luaL_addvalue(&b);
+      add_where(L, &b, s->idx);
+      break;
+    case P_ADDED:
+      lua_pushfstring(L, "%s.%s", lua_tostring(L, s->idx), s->name);
+      luaL_addvalue(&b);
+      break;
+    case P_PAYLOAD:
+      lua_pushfstring(L, "what __dusk_send returned for %s", s->name);
+      luaL_addvalue(&b);
+      break;
+    }
+  }
+  if (how) {
+    luaL_addstring(&b, ": ");
+    luaL_addstring(&b, how);
+  }
+  luaL_pushresult(&b);
+  lua_error(L);
+}
+
+static void enc_value(enc *e, int idx);
+
+/* Writes a reference when the value at 'idx' was seen before. */
+static int ref_of(enc *e, int idx) {
+  lua_State *L = e->L;
+  lua_pushvalue(L, idx);
+  if (lua_rawget(L, e->seen) == LUA_TNUMBER) {
+    put_tagvar(e, T_REF, (uint64_t)lua_tointeger(L, -1));
+    lua_pop(L, 1);
+    return 1;
+  }
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* Gives the value at 'idx' the next reference number. */
+static void number(enc *e, int idx) {
+  lua_pushvalue(e->L, idx);
+  lua_pushinteger(e->L, e->nrefs++);
+  lua_rawset(e->L, e->seen);
+}
+
+static void enc_string(enc *e, int idx) {
+  if (ref_of(e, idx)) return;
+  number(e, idx);
+  size_t n;
+  const char *s = lua_tolstring(e->L, idx, &n);
+  put_tagvar(e, T_STR, n);
+  put_bytes(e, s, n);
+}
+
+/* Whether the table at 'idx' is an environment: the globals, or a table
+ * whose metatable's __index chain reaches them. */
+static int is_env(enc *e, int idx) {
+  lua_State *L = e->L;
+  if (lua_rawequal(L, idx, e->g)) return 1;
+  int top = lua_gettop(L), found = 0;
+  lua_pushvalue(L, idx);
+  for (int i = 0; i < 8 && lua_getmetatable(L, -1); i++) {
+    lua_pushliteral(L, "__index");
+    if (lua_rawget(L, -2) != LUA_TTABLE) break;
+    if (lua_rawequal(L, -1, e->g)) {
+      found = 1;
+      break;
+    }
+  }
+  lua_settop(L, top);
+  return found;
+}
+
+#define NAMES_SLOT 10 /* enc_main's stack slot for R_NAMES */
+
+/* Pushes the "module\0field" name of the value at 'idx', or nil; returns
+ * whether there is one. */
+static int lookup_name(enc *e, int idx) {
+  lua_State *L = e->L;
+  if (e->names == 0) {
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_Integer n = 0;
+    for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) n++;
+    lua_pop(L, 1);
+    lua_rawgeti(L, e->st, R_NLOADED);
+    int fresh = lua_tointeger(L, -1) == n;
+    lua_pop(L, 1);
+    if (!fresh || lua_rawgeti(L, e->st, R_NAMES) != LUA_TTABLE) {
+      if (fresh) lua_pop(L, 1);
+      build_names(L, e->st, n);
+    }
+    lua_replace(L, NAMES_SLOT);
+    e->names = NAMES_SLOT;
+  }
+  lua_pushvalue(L, idx);
+  return lua_rawget(L, e->names) != LUA_TNIL;
+}
+
+/* Writes the value at 'idx' by the name on top of the stack, popped. */
+static void put_named(enc *e, int idx) {
+  lua_State *L = e->L;
+  size_t n;
+  const char *s = lua_tolstring(L, -1, &n);
+  size_t m = strlen(s);
+  number(e, idx);
+  put1(e, T_NAMED);
+  lua_pushlstring(L, s, m);
+  enc_string(e, lua_gettop(L));
+  lua_pushlstring(L, m < n ? s + m + 1 : "", m < n ? n - m - 1 : 0);
+  enc_string(e, lua_gettop(L));
+  lua_pop(L, 3);
+}
+
+/* Objects whose metatable has __dusk_send: the hook returns a type name
+ * and a payload; a field that is not a function refuses the object.
+ * Returns 0 when there is no such field. */
+static int enc_hooked(enc *e, int idx) {
+  lua_State *L = e->L;
+  if (luaL_getmetafield(L, idx, "__dusk_send") == LUA_TNIL) return 0;
+  int hook = lua_gettop(L);
+  if (luaL_getmetafield(L, idx, "__name") != LUA_TSTRING) {
+    lua_settop(L, hook);
+    lua_pushstring(L, luaL_typename(L, idx));
+  }
+  const char *tname = lua_tostring(L, hook + 1);
+  if (lua_type(L, hook) != LUA_TFUNCTION)
+    fail(e, lua_pushfstring(L, "a %s", tname), "pass it as an argument");
+  if (!ref_of(e, idx)) {
+    number(e, idx);
+    lua_pushvalue(L, hook);
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 2);
+    if (lua_type(L, hook + 2) != LUA_TSTRING)
+      luaL_error(L, "__dusk_send of %s must return a type name", tname);
+    put1(e, T_EXT);
+    enc_string(e, hook + 2);
+    push_seg(e, P_PAYLOAD, 0, tname);
+    enc_value(e, hook + 3);
+    e->npath--;
+  }
+  lua_settop(L, hook - 1);
+  return 1;
+}
+
+/* Overwrites the two one-byte counts at 'at' (written as zero), moving
+ * the table's contents when a count needs more bytes. */
+static void patch_counts(enc *e, size_t at, uint64_t narr, uint64_t nhash) {
+  unsigned char tmp[20];
+  size_t n = varint_at(tmp, narr);
+  n += varint_at(tmp + n, nhash);
+  if (n > 2) {
+    need(e, n - 2);
+    unsigned char *p = e->b->p;
+    memmove(p + at + n, p + at + 2, e->b->len - at - 2);
+    e->b->len += n - 2;
+  }
+  memcpy(e->b->p + at, tmp, n);
+}
+
+static void enc_table(enc *e, int t) {
+  lua_State *L = e->L;
+  if (is_env(e, t)) {
+    put1(e, T_ENV);
+    return;
+  }
+  if (ref_of(e, t)) return;
+  if (lookup_name(e, t)) {
+    put_named(e, t);
+    return;
+  }
+  lua_pop(L, 1);
+  if (enc_hooked(e, t)) return;
+  number(e, t);
+  if (++e->depth > SERIAL_MAXDEPTH)
+    luaL_error(L, "cannot send a value nested more than %d levels deep", SERIAL_MAXDEPTH);
+  luaL_checkstack(L, 8, NULL);
+  put1(e, T_TABLE);
+  size_t at = e->b->len;
+  put1(e, 0);
+  put1(e, 0);
+  uint64_t narr = 0, nhash = 0;
+  int key = lua_gettop(L) + 1;
+  push_seg(e, P_FIELD, key, NULL);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    if (nhash == 0 && lua_isinteger(L, key) && lua_tointeger(L, key) == (lua_Integer)narr + 1) {
+      narr++;
+    } else {
+      e->path[e->npath - 1].kind = P_KEY;
+      enc_value(e, key);
+      e->path[e->npath - 1].kind = P_FIELD;
+      nhash++;
+    }
+    enc_value(e, key + 1);
+    lua_pop(L, 1);
+  }
+  e->path[e->npath - 1].kind = P_META;
+  if (lua_getmetatable(L, t)) {
+    enc_value(e, key);
+    lua_pop(L, 1);
+  } else {
+    put1(e, T_NIL);
+  }
+  e->npath--;
+  e->depth--;
+  patch_counts(e, at, narr, nhash);
+}
+
+/* Queues entries of the work list: kind, name, value, function. */
+static void queue(enc *e, int kind, int name, int value, int fn) {
+  lua_State *L = e->L;
+  lua_pushinteger(L, kind);
+  lua_rawseti(L, e->work, ++e->nwork);
+  lua_pushvalue(L, name);
+  lua_rawseti(L, e->work, ++e->nwork);
+  lua_pushvalue(L, value);
+  lua_rawseti(L, e->work, ++e->nwork);
+  lua_pushvalue(L, fn);
+  lua_rawseti(L, e->work, ++e->nwork);
+}
+
+/* Pushes the value of global 'name' (at top) in the environment 'env',
+ * reading through __index tables as Lua would. */
+static void env_get(lua_State *L, int env) {
+  lua_pushvalue(L, env);
+  for (int i = 0; i < 8; i++) {
+    lua_pushvalue(L, -2);
+    if (lua_rawget(L, -2) != LUA_TNIL || !lua_getmetatable(L, -2)) break;
+    lua_pushliteral(L, "__index");
+    if (lua_rawget(L, -2) != LUA_TTABLE) {
+      lua_pop(L, 2);
+      break;
+    }
+    lua_replace(L, -4);
+    lua_pop(L, 2);
+  }
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
+/* Queues the user globals and standard-table additions the function at
+ * 'fn' (analysis 'info', environment 'env') reads. */
+static void queue_globals(enc *e, int fn, int info, int env) {
+  lua_State *L = e->L;
+  lua_rawgeti(L, info, F_GLOBALS);
+  int list = lua_gettop(L);
+  lua_rawgeti(L, e->st, R_BASEG);
+  for (lua_Integer i = 1; lua_rawgeti(L, list, i) == LUA_TSTRING; i++) {
+    int name = lua_gettop(L);
+    lua_pushvalue(L, name);
+    if (lua_rawget(L, e->sent) == LUA_TNIL) {
+      lua_pushvalue(L, name);
+      env_get(L, env);
+      lua_pushvalue(L, name);
+      lua_rawget(L, list + 1);
+      if (!lua_isnil(L, -2) && !lua_rawequal(L, -1, -2)) {
+        lua_pushvalue(L, name);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, e->sent);
+        queue(e, 1, name, name + 2, fn);
+      }
+    }
+    lua_settop(L, name - 1);
+  }
+  lua_settop(L, list);
+  lua_rawgeti(L, info, F_FIELDS);
+  lua_rawgeti(L, e->st, R_BASEKEYS);
+  lua_rawgeti(L, e->st, R_STDTABS);
+  int keys = list + 2, tabs = list + 3;
+  for (lua_Integer i = 1; lua_rawgeti(L, list + 1, i) == LUA_TSTRING; i++) {
+    int name = lua_gettop(L);
+    lua_pushvalue(L, name);
+    if (lua_rawget(L, keys) == LUA_TNIL) {
+      for (lua_pushnil(L); lua_next(L, tabs); lua_pop(L, 1)) {
+        lua_pushvalue(L, name);
+        if (lua_rawget(L, -2) == LUA_TNIL) {
+          lua_pop(L, 1);
+          continue;
+        }
+        lua_pushfstring(L, "%s.%s", lua_tostring(L, -3), lua_tostring(L, name));
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, e->sent) == LUA_TNIL) {
+          lua_pushvalue(L, -2);
+          lua_pushboolean(L, 1);
+          lua_rawset(L, e->sent);
+          queue(e, 2, -5, name, -3); /* table name, key, value */
+        }
+        lua_pop(L, 3);
+      }
+    }
+    lua_settop(L, name - 1);
+  }
+  lua_settop(L, list - 1);
+}
+
+static void enc_function(enc *e, int fn) {
+  lua_State *L = e->L;
+  if (ref_of(e, fn)) return;
+  if (lua_iscfunction(L, fn)) {
+    if (!lookup_name(e, fn)) fail(e, "a C function not reachable from package.loaded", NULL);
+    put_named(e, fn);
+    return;
+  }
+  if (!(e->flags & SERIAL_FUNCTIONS)) fail(e, "a function here (functions are not allowed)", NULL);
+  if (++e->depth > SERIAL_MAXDEPTH)
+    luaL_error(L, "cannot send a value nested more than %d levels deep", SERIAL_MAXDEPTH);
+  luaL_checkstack(L, 12, NULL);
+  e->anyfn = 1;
+  number(e, fn);
+  int envup = 0;
+  for (int u = 1; envup == 0 && lua_getupvalue(L, fn, u) != NULL; u++) {
+    if (lua_istable(L, -1) && is_env(e, lua_gettop(L))) envup = u;
+    lua_pop(L, 1);
+  }
+  serial_fn_info(L, fn, envup);
+  int info = lua_gettop(L);
+  lua_rawgeti(L, info, F_NUPS);
+  int nups = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  put_tagvar(e, T_LFUNC, (uint64_t)nups);
+  lua_rawgeti(L, info, F_HASH);
+  lua_Integer hash = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (lua_rawgeti(L, e->protos, hash) == LUA_TNUMBER) {
+    put_varint(e, (uint64_t)lua_tointeger(L, -1) + 1);
+  } else {
+    size_t n;
+    lua_rawgeti(L, info, F_CHUNK);
+    const char *chunk = lua_tolstring(L, -1, &n);
+    put_varint(e, 0);
+    uint64_t h = (uint64_t)hash;
+    put_bytes(e, &h, 8);
+    put_varint(e, n);
+    put_bytes(e, chunk, n);
+    lua_pop(L, 1);
+    lua_pushinteger(L, e->nprotos++);
+    lua_rawseti(L, e->protos, hash);
+  }
+  lua_pop(L, 1);
+  if (envup) {
+    lua_getupvalue(L, fn, envup);
+    queue_globals(e, fn, info, lua_gettop(L));
+    lua_pop(L, 1);
+  }
+  for (int u = 1; u <= nups; u++) {
+    lua_pushlightuserdata(L, lua_upvalueid(L, fn, u));
+    if (lua_rawget(L, e->cells) == LUA_TNUMBER) {
+      put_varint(e, (uint64_t)lua_tointeger(L, -1) + 1);
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pop(L, 1);
+    lua_pushlightuserdata(L, lua_upvalueid(L, fn, u));
+    lua_pushinteger(L, e->ncells++);
+    lua_rawset(L, e->cells);
+    put_varint(e, 0);
+    const char *name = lua_getupvalue(L, fn, u);
+    if (u == envup) put1(e, T_ENV);
+    else {
+      push_seg(e, P_UPVAL, fn, name && *name ? name : "?");
+      enc_value(e, lua_gettop(L));
+      e->npath--;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1); /* info */
+  e->depth--;
+}
+
+static void enc_value(enc *e, int idx) {
+  lua_State *L = e->L;
+  switch (lua_type(L, idx)) {
+  case LUA_TNIL:
+    put1(e, T_NIL);
+    break;
+  case LUA_TBOOLEAN:
+    put1(e, lua_toboolean(L, idx) ? T_TRUE : T_FALSE);
+    break;
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx)) {
+      uint64_t u = (uint64_t)lua_tointeger(L, idx);
+      put_tagvar(e, T_INT, (u << 1) ^ (0 - (u >> 63))); /* zigzag */
+    } else {
+      lua_Number x = lua_tonumber(L, idx);
+      need(e, 1 + sizeof x);
+      e->b->p[e->b->len++] = T_FLOAT;
+      memcpy(e->b->p + e->b->len, &x, sizeof x);
+      e->b->len += sizeof x;
+    }
+    break;
+  case LUA_TSTRING:
+    enc_string(e, idx);
+    break;
+  case LUA_TTABLE:
+    enc_table(e, idx);
+    break;
+  case LUA_TFUNCTION:
+    enc_function(e, idx);
+    break;
+  case LUA_TLIGHTUSERDATA:
+    if (!(e->flags & SERIAL_LOCAL)) fail(e, "a light userdata to another process", NULL);
+    put1(e, T_LIGHT);
+    {
+      void *p = lua_touserdata(L, idx);
+      put_bytes(e, &p, sizeof p);
+    }
+    break;
+  case LUA_TUSERDATA:
+    if (enc_hooked(e, idx)) break;
+    if (luaL_testudata(L, idx, LUA_FILEHANDLE)) {
+      lua_pop(L, 1);
+      fail(e, "a file", NULL);
+    }
+    if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
+      fail(e, lua_pushfstring(L, "a userdata (%s)", lua_tostring(L, -1)), NULL);
+    fail(e, "a userdata", NULL);
+    break;
+  case LUA_TTHREAD:
+    fail(e, "a coroutine", NULL);
+    break;
+  default:
+    fail(e, luaL_typename(L, idx), NULL);
+  }
+}
+
+/* Inserts a raw string (varint length, bytes) at '*at' in the payload. */
+static void insert_raw(enc *e, size_t *at, const char *s, size_t n) {
+  unsigned char v[10];
+  size_t k = varint_at(v, n);
+  need(e, k + n);
+  unsigned char *p = e->b->p + *at;
+  memmove(p + k + n, p, e->b->len - *at);
+  memcpy(p, v, k);
+  memcpy(p + k, s, n);
+  e->b->len += k + n;
+  *at += k + n;
+}
+
+/* The package fields sent before the value: package.path and cpath when
+ * a function was sent and they differ from the baseline, so the receiver
+ * finds the same modules.  Inserted at the end, since only then is it
+ * known whether a function was sent: a count byte, then key and value
+ * raw strings. */
+static void put_paths(enc *e) {
+  lua_State *L = e->L;
+  static const char *const keys[] = {"path", "cpath"};
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_getfield(L, -1, "package");
+  lua_rawgeti(L, e->st, R_PATHS);
+  int pkg = lua_gettop(L) - 1, base = pkg + 1;
+  size_t at = e->body + 1;
+  int count = 0;
+  for (int i = 0; i < 2 && lua_istable(L, pkg); i++) {
+    if (lua_getfield(L, pkg, keys[i]) == LUA_TSTRING) {
+      lua_rawgeti(L, base, i + 1);
+      if (!lua_rawequal(L, -1, -2)) {
+        size_t len;
+        const char *s = lua_tolstring(L, -2, &len);
+        insert_raw(e, &at, keys[i], strlen(keys[i]));
+        insert_raw(e, &at, s, len);
+        count++;
+      }
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  e->b->p[e->body] = (unsigned char)count;
+  lua_pop(L, 3);
+}
+
+static int enc_main(lua_State *L) {
+  enc *e = lua_touserdata(L, 1);
+  serial_state(L);
+  lua_pushglobaltable(L);
+  lua_newtable(L); /* seen */
+  lua_newtable(L); /* cells */
+  lua_newtable(L); /* protos */
+  lua_newtable(L); /* work */
+  lua_newtable(L); /* sent */
+  lua_pushnil(L);  /* names, looked up when first needed */
+  e->st = 3;
+  e->g = 4;
+  e->seen = 5;
+  e->cells = 6;
+  e->protos = 7;
+  e->work = 8;
+  e->sent = 9;
+  e->names = 0;
+  e->body = e->b->len;
+  put1(e, 0); /* package fields, see put_paths */
+  enc_value(e, 2);
+  /* the globals and additions queued, each may queue more */
+  for (lua_Integer i = 1; i <= e->nwork; i += 4) {
+    lua_settop(L, 10);
+    lua_rawgeti(L, e->work, i);
+    lua_rawgeti(L, e->work, i + 1);
+    lua_rawgeti(L, e->work, i + 2);
+    lua_rawgeti(L, e->work, i + 3);
+    int kind = (int)lua_tointeger(L, 11);
+    put1(e, kind);
+    if (kind == 1) {
+      enc_string(e, 12);
+      push_seg(e, P_GLOBAL, 14, lua_tostring(L, 12));
+      enc_value(e, 13);
+    } else { /* 12: the table's name, 13: the key, 14: the value */
+      enc_string(e, 12);
+      enc_string(e, 13);
+      push_seg(e, P_ADDED, 12, lua_tostring(L, 13));
+      enc_value(e, 14);
+    }
+    e->npath--;
+  }
+  put1(e, 0);
+  if (e->anyfn) put_paths(e);
+  return 0;
+}
+
+static void put_header(unsigned char *h, int flags, uint64_t len) {
+  memcpy(h, SERIAL_MAGIC, 4);
+  h[4] = SERIAL_VERSION;
+  h[5] = (LUA_VERSION_NUM / 100) << 4 | (LUA_VERSION_NUM % 100);
+  h[6] = (unsigned char)(sizeof(lua_Integer) | sizeof(lua_Number) << 4);
+  h[7] = (unsigned char)flags;
+  for (int i = 0; i < 8; i++) h[8 + i] = (unsigned char)(len >> (8 * i));
+}
+
+/* Replaces the payload at 'at' in 'b' by its zstd frame when smaller.
+ * Returns the header flags. */
+static int compress(serial_buf *b, size_t at) {
+  size_t n = b->len - at, bound = ZSTD_compressBound(n);
+  unsigned char *tmp = b->alloc(b->ud, NULL, bound);
+  if (tmp == NULL) return 0;
+  int flags = 0;
+  ZSTD_CCtx *cc = ZSTD_createCCtx();
+  if (cc) {
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 1);
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+    size_t z = ZSTD_compress2(cc, tmp, bound, b->p + at, n);
+    if (!ZSTD_isError(z) && z < n) {
+      memcpy(b->p + at, tmp, z);
+      b->len = at + z;
+      flags = SERIAL_FZSTD;
+    }
+    ZSTD_freeCCtx(cc);
+  }
+  b->alloc(b->ud, tmp, 0);
+  return flags;
+}
+
+int serial_encode(lua_State *L, int idx, int flags, serial_buf *out) {
+  if (!lua_checkstack(L, 4)) return LUA_ERRMEM;
+  idx = lua_absindex(L, idx);
+  size_t start = out->len;
+  if (serial_buf_reserve(out, SERIAL_HEADER) != 0) {
+    lua_pushliteral(L, "not enough memory");
+    return LUA_ERRMEM;
+  }
+  out->len += SERIAL_HEADER;
+  enc e;
+  memset(&e, 0, sizeof e);
+  e.L = L;
+  e.b = out;
+  e.flags = flags;
+  lua_pushcfunction(L, enc_main);
+  lua_pushlightuserdata(L, &e);
+  lua_pushvalue(L, idx);
+  int status = lua_pcall(L, 2, 0, 0);
+  if (status != LUA_OK) {
+    out->len = start;
+    return status;
+  }
+  size_t at = start + SERIAL_HEADER;
+  uint64_t raw = out->len - at;
+  int hflags = 0;
+  if ((flags & SERIAL_COMPRESS) && raw >= SERIAL_COMPRESS_MIN) hflags = compress(out, at);
+  put_header(out->p + start, hflags, raw);
+  return LUA_OK;
+}
