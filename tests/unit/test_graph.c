@@ -1,0 +1,134 @@
+/* Unit tests of layers, culling, fusion and ordering (src/graph.c). */
+#include <string.h>
+
+#include "graph.h"
+#include "testhelp.h"
+
+static int released[64];
+static void release(void *ud, int64_t payload) {
+  (void)ud;
+  released[payload]++;
+}
+
+static graph_dep blockwise(graph_id l) { graph_dep d = {l, GRAPH_SPLIT, 1}; return d; }
+
+static int plan_of(graph *g, graph_id l, uint32_t index, int fuse, plan *p) {
+  graph_node t = {l, index};
+  plan_options o = {fuse};
+  return graph_plan(g, &t, 1, &o, p);
+}
+
+int main(void) {
+  graph *g = graph_new(release, NULL);
+  TEST("a graph", g != NULL);
+
+  /* a source of 4 partitions, map, filter, map: blockwise */
+  graph_id src = graph_add(g, "from_sequence", 4, NULL, 0, 1);
+  graph_dep d = blockwise(src);
+  graph_id m1 = graph_add(g, "map", 4, &d, 1, 2);
+  d = blockwise(m1);
+  graph_id f = graph_add(g, "filter", 4, &d, 1, 3);
+  d = blockwise(f);
+  graph_id m2 = graph_add(g, "map", 4, &d, 1, 4);
+  TEST("layers are made", src && m1 && f && m2);
+  TEST("names are kept", strcmp(graph_name(g, f), "filter") == 0);
+  TEST("serials are unique and rising", graph_serial(g, m2) > graph_serial(g, src));
+
+  /* all partitions: fusion makes one task of each partition's chain */
+  graph_node all[4];
+  for (uint32_t i = 0; i < 4; i++) { all[i].layer = m2; all[i].index = i; }
+  plan p;
+  plan_options fuse = {1}, nofuse = {0};
+  TEST("plan with fusion", graph_plan(g, all, 4, &fuse, &p) == 0);
+  TEST("one task per partition", p.ntasks == 4);
+  TEST("each task a chain of four", p.tasks[0].nchain == 4 && p.nnodes == 16);
+  TEST("the chain runs source first, output last",
+       p.nodes[p.tasks[2].chain].layer == src && p.nodes[p.tasks[2].chain + 3].layer == m2
+       && p.nodes[p.tasks[2].chain + 3].index == 2);
+  TEST("fused nodes read the previous one",
+       p.nreads_of[p.tasks[0].chain + 1] == 1 && p.reads[p.read_of[p.tasks[0].chain + 1]] == PLAN_PREVIOUS);
+  TEST("targets map to tasks", p.ntargets == 4 && p.tasks[p.targets[3]].requested == 4);
+  plan_free(&p);
+
+  TEST("plan without fusion", graph_plan(g, all, 4, &nofuse, &p) == 0);
+  TEST("sixteen tasks", p.ntasks == 16 && p.tasks[0].nchain == 1);
+  plan_free(&p);
+
+  /* culling: one partition needs only its own chain */
+  TEST("plan of one partition", plan_of(g, m2, 1, 0, &p) == 0);
+  TEST("culled to its four tasks", p.ntasks == 4);
+  for (uint32_t i = 0; i < p.nnodes; i++)
+    TEST("only partition 1", p.nodes[i].index == 1);
+  plan_free(&p);
+
+  /* a requested intermediate is not fused away */
+  graph_node two[2] = {{m1, 0}, {m2, 0}};
+  TEST("plan of an intermediate and its reader", graph_plan(g, two, 2, &fuse, &p) == 0);
+  TEST("the intermediate is a task of its own", p.ntasks == 2);
+  TEST("its reader depends on it", p.tasks[p.targets[1]].ninputs == 1
+       && p.edges[p.tasks[p.targets[1]].inputs] == p.targets[0]);
+  plan_free(&p);
+
+  /* a tree reduction: 8 leaves, pairs, pairs, one */
+  graph_id leaves = graph_add(g, "leaf", 8, NULL, 0, 5);
+  graph_dep pair = {leaves, GRAPH_SPLIT, 2};
+  graph_id l1 = graph_add(g, "sum", 4, &pair, 1, 6);
+  pair.layer = l1;
+  graph_id l2 = graph_add(g, "sum", 2, &pair, 1, 7);
+  pair.layer = l2;
+  graph_id l3 = graph_add(g, "sum", 1, &pair, 1, 8);
+  TEST("plan of the tree", plan_of(g, l3, 0, 1, &p) == 0);
+  TEST("fifteen tasks, nothing to fuse", p.ntasks == 15);
+  /* the first pair of leaves and their sum come first, before leaf 3 */
+  int first_sum = -1, leaf2 = -1, leaf3 = -1;
+  for (uint32_t t = 0; t < p.ntasks; t++) {
+    graph_node out = p.nodes[p.tasks[t].chain];
+    if (out.layer == l1 && out.index == 0) first_sum = (int)p.tasks[t].priority;
+    if (out.layer == leaves && out.index == 1) leaf2 = (int)p.tasks[t].priority;
+    if (out.layer == leaves && out.index == 2) leaf3 = (int)p.tasks[t].priority;
+  }
+  TEST("depth first: a pair's sum before the next leaves",
+       leaf2 < first_sum && first_sum < leaf3);
+  uint32_t root = p.targets[0];
+  TEST("the root is last", p.tasks[root].priority == 14);
+  TEST("the root reads two sums", p.tasks[root].ninputs == 2);
+  plan_free(&p);
+
+  /* ALL: every task reads every task */
+  graph_dep alld = {leaves, GRAPH_ALL, 0};
+  graph_id shuffle = graph_add(g, "shuffle", 3, &alld, 1, 9);
+  TEST("plan of an all-to-all layer", plan_of(g, shuffle, 2, 1, &p) == 0);
+  TEST("one task and eight leaves", p.ntasks == 9 && p.tasks[p.targets[0]].ninputs == 8);
+  plan_free(&p);
+
+  TEST("bad targets are refused", plan_of(g, shuffle, 3, 1, &p) == -1);
+
+  /* refcounts: dropping the last reference frees a chain of layers */
+  size_t live = graph_live_layers(g);
+  graph_decref(g, m2);
+  TEST("m2 released", released[4] == 1 && released[3] == 0);
+  graph_decref(g, f);
+  TEST("f released, m1 still referenced by the caller", released[3] == 1 && released[2] == 0);
+  TEST("two fewer layers", graph_live_layers(g) == live - 2);
+  graph_id again = graph_add(g, "reuse", 1, NULL, 0, 10);
+  TEST("ids are reused", again == f || again == m2);
+
+  /* a long chain is freed without recursion */
+  graph_id prev = graph_add(g, "start", 1, NULL, 0, 11);
+  for (int i = 0; i < 100000; i++) {
+    graph_dep dd = blockwise(prev);
+    graph_id next = graph_add(g, "step", 1, &dd, 1, 12);
+    graph_decref(g, prev);
+    prev = next;
+  }
+  TEST("a 100,001-layer chain", graph_live_layers(g) > 100000);
+  TEST("plans as one fused task", plan_of(g, prev, 0, 1, &p) == 0 && p.ntasks == 1
+       && p.tasks[0].nchain == 100001);
+  plan_free(&p);
+  graph_decref(g, prev);
+  TEST("and dies whole", released[11] == 1);
+
+  graph_free(g);
+  TEST("graph_free releases the rest", released[1] == 1 && released[8] == 1);
+  return test_report();
+}
