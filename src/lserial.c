@@ -60,7 +60,7 @@ static int l_encode(lua_State *L) {
   x->busy = 0;
   if (status != LUA_OK) return lua_error(L);
   lua_pushlstring(L, (const char *)x->b.p, x->b.len);
-  if (x->b.cap > (1 << 20)) serial_buf_free(&x->b); /* keep no big buffer */
+  if (x->b.cap > (64 << 20)) serial_buf_free(&x->b); /* keep no huge buffer */
   return 1;
 }
 

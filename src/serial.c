@@ -263,7 +263,8 @@ typedef struct enc {
 } enc;
 
 static void need(enc *e, size_t n) {
-  if (serial_buf_reserve(e->b, n) != 0) luaL_error(e->L, "not enough memory");
+  if (e->b->cap - e->b->len < n && serial_buf_reserve(e->b, n) != 0)
+    luaL_error(e->L, "not enough memory");
 }
 
 static void put1(enc *e, int c) {
@@ -271,7 +272,7 @@ static void put1(enc *e, int c) {
   e->b->p[e->b->len++] = (unsigned char)c;
 }
 
-static size_t varint_at(unsigned char *p, uint64_t x) {
+static inline size_t varint_at(unsigned char *p, uint64_t x) {
   size_t n = 0;
   while (x >= 0x80) {
     p[n++] = (unsigned char)(x | 0x80);
@@ -286,7 +287,7 @@ static void put_varint(enc *e, uint64_t x) {
   e->b->len += varint_at(e->b->p + e->b->len, x);
 }
 
-static void put_tagvar(enc *e, int tag, uint64_t x) {
+static inline void put_tagvar(enc *e, int tag, uint64_t x) {
   need(e, 11);
   e->b->p[e->b->len++] = (unsigned char)tag;
   e->b->len += varint_at(e->b->p + e->b->len, x);
@@ -372,9 +373,20 @@ static void fail(enc *e, const char *what, const char *how) {
 
 static void enc_value(enc *e, int idx);
 
+/* Makes sure the stack slot 'slot' holds a table: scratch tables are made
+ * only when needed, as most frames need few of them. */
+static int scratch(lua_State *L, int slot) {
+  if (lua_type(L, slot) != LUA_TTABLE) {
+    lua_newtable(L);
+    lua_replace(L, slot);
+  }
+  return slot;
+}
+
 /* Writes a reference when the value at 'idx' was seen before. */
 static int ref_of(enc *e, int idx) {
   lua_State *L = e->L;
+  if (e->nrefs == 0) return 0;
   lua_pushvalue(L, idx);
   if (lua_rawget(L, e->seen) == LUA_TNUMBER) {
     put_tagvar(e, T_REF, (uint64_t)lua_tointeger(L, -1));
@@ -387,6 +399,7 @@ static int ref_of(enc *e, int idx) {
 
 /* Gives the value at 'idx' the next reference number. */
 static void number(enc *e, int idx) {
+  scratch(e->L, e->seen);
   lua_pushvalue(e->L, idx);
   lua_pushinteger(e->L, e->nrefs++);
   lua_rawset(e->L, e->seen);
@@ -591,6 +604,8 @@ static void env_get(lua_State *L, int env) {
  * 'fn' (analysis 'info', environment 'env') reads. */
 static void queue_globals(enc *e, int fn, int info, int env) {
   lua_State *L = e->L;
+  scratch(L, e->work);
+  scratch(L, e->sent);
   lua_rawgeti(L, info, F_GLOBALS);
   int list = lua_gettop(L);
   lua_rawgeti(L, e->st, R_BASEG);
@@ -670,6 +685,8 @@ static void enc_function(enc *e, int fn) {
   lua_rawgeti(L, info, F_HASH);
   lua_Integer hash = lua_tointeger(L, -1);
   lua_pop(L, 1);
+  scratch(L, e->protos);
+  scratch(L, e->cells);
   if (lua_rawgeti(L, e->protos, hash) == LUA_TNUMBER) {
     put_varint(e, (uint64_t)lua_tointeger(L, -1) + 1);
   } else {
@@ -718,25 +735,27 @@ static void enc_function(enc *e, int fn) {
 
 static void enc_value(enc *e, int idx) {
   lua_State *L = e->L;
-  switch (lua_type(L, idx)) {
+  int type = lua_type(L, idx);
+  if (type == LUA_TNUMBER && lua_isinteger(L, idx)) { /* the common case first */
+    uint64_t u = (uint64_t)lua_tointeger(L, idx);
+    put_tagvar(e, T_INT, (u << 1) ^ (0 - (u >> 63))); /* zigzag */
+    return;
+  }
+  switch (type) {
   case LUA_TNIL:
     put1(e, T_NIL);
     break;
   case LUA_TBOOLEAN:
     put1(e, lua_toboolean(L, idx) ? T_TRUE : T_FALSE);
     break;
-  case LUA_TNUMBER:
-    if (lua_isinteger(L, idx)) {
-      uint64_t u = (uint64_t)lua_tointeger(L, idx);
-      put_tagvar(e, T_INT, (u << 1) ^ (0 - (u >> 63))); /* zigzag */
-    } else {
-      lua_Number x = lua_tonumber(L, idx);
-      need(e, 1 + sizeof x);
-      e->b->p[e->b->len++] = T_FLOAT;
-      memcpy(e->b->p + e->b->len, &x, sizeof x);
-      e->b->len += sizeof x;
-    }
+  case LUA_TNUMBER: {
+    lua_Number x = lua_tonumber(L, idx);
+    need(e, 1 + sizeof x);
+    e->b->p[e->b->len++] = T_FLOAT;
+    memcpy(e->b->p + e->b->len, &x, sizeof x);
+    e->b->len += sizeof x;
     break;
+  }
   case LUA_TSTRING:
     enc_string(e, idx);
     break;
@@ -821,12 +840,8 @@ static int enc_main(lua_State *L) {
   enc *e = lua_touserdata(L, 1);
   serial_state(L);
   lua_pushglobaltable(L);
-  lua_newtable(L); /* seen */
-  lua_newtable(L); /* cells */
-  lua_newtable(L); /* protos */
-  lua_newtable(L); /* work */
-  lua_newtable(L); /* sent */
-  lua_pushnil(L);  /* names, looked up when first needed */
+  lua_settop(L, NAMES_SLOT); /* seen, cells, protos, work, sent, names:
+                                made when first needed */
   e->st = 3;
   e->g = 4;
   e->seen = 5;

@@ -42,12 +42,13 @@ static void corrupt(dec *d, const char *why) {
 
 static size_t left(dec *d) { return (size_t)(d->end - d->p); }
 
-static int rd_byte(dec *d) {
+static inline int rd_byte(dec *d) {
   if (d->p >= d->end) corrupt(d, "truncated frame");
   return *d->p++;
 }
 
-static uint64_t rd_varint(dec *d) {
+static inline uint64_t rd_varint(dec *d) {
+  if (d->p < d->end && *d->p < 0x80) return *d->p++;
   uint64_t x = 0;
   for (int shift = 0; shift < 64; shift += 7) {
     int b = rd_byte(d);
@@ -72,7 +73,17 @@ static const unsigned char *rd_bytes(dec *d, size_t n) {
   return p;
 }
 
+/* Makes sure the stack slot 'slot' holds a table (see serial.c). */
+static void scratch(lua_State *L, int slot) {
+  if (lua_type(L, slot) != LUA_TTABLE) {
+    lua_newtable(L);
+    lua_replace(L, slot);
+  }
+}
+
 static void reg(dec *d, int idx) {
+  idx = lua_absindex(d->L, idx);
+  scratch(d->L, d->refs);
   lua_pushvalue(d->L, idx);
   lua_rawseti(d->L, d->refs, ++d->nrefs);
 }
@@ -87,7 +98,7 @@ static const char *dec_string(dec *d, const char *what) {
 
 static void enter(dec *d) {
   if (++d->depth > SERIAL_MAXDEPTH) corrupt(d, "nested too deeply");
-  if (!lua_checkstack(d->L, 8)) corrupt(d, "stack overflow");
+  if (!lua_checkstack(d->L, 16)) corrupt(d, "stack overflow");
 }
 
 static void dec_table(dec *d) {
@@ -100,7 +111,13 @@ static void dec_table(dec *d) {
   int t = lua_gettop(L);
   reg(d, t);
   for (size_t i = 1; i <= narr; i++) {
-    dec_value(d);
+    if (d->p < d->end && *d->p == T_INT) { /* lists of integers, quickly */
+      d->p++;
+      uint64_t u = rd_varint(d);
+      lua_pushinteger(L, (lua_Integer)((u >> 1) ^ (0 - (u & 1))));
+    } else {
+      dec_value(d);
+    }
     lua_rawseti(L, t, (lua_Integer)i);
   }
   for (size_t i = 0; i < nhash; i++) {
@@ -145,7 +162,10 @@ static void resolve(dec *d, const char *m, const char *f) {
 
 /* Reserves the next reference number for an object whose value is known
  * only after its parts are read. */
-static lua_Integer reserve(dec *d) { return ++d->nrefs; }
+static lua_Integer reserve(dec *d) {
+  scratch(d->L, d->refs);
+  return ++d->nrefs;
+}
 
 static void fill(dec *d, lua_Integer n) {
   lua_pushvalue(d->L, -1);
@@ -198,6 +218,7 @@ static void push_env(dec *d) {
 static void dec_proto(dec *d) {
   lua_State *L = d->L;
   uint64_t k = rd_varint(d);
+  scratch(L, d->protos);
   if (k > 0) {
     if (k > (uint64_t)d->nprotos) corrupt(d, "bad prototype number");
     lua_rawgeti(L, d->protos, (lua_Integer)k);
@@ -252,6 +273,7 @@ static void dec_function(dec *d) {
   int f = lua_gettop(L);
   reg(d, f);
   lua_Integer self = d->nrefs;
+  scratch(L, d->cells);
   for (int u = 1; u <= (int)nups; u++) {
     uint64_t c = rd_varint(d);
     if (c == 0) {
@@ -274,7 +296,6 @@ static void dec_function(dec *d) {
 
 static void dec_value(dec *d) {
   lua_State *L = d->L;
-  if (!lua_checkstack(L, 4)) corrupt(d, "stack overflow");
   int tag = rd_byte(d);
   switch (tag) {
   case T_NIL: lua_pushnil(L); break;
@@ -398,11 +419,9 @@ static int dec_main(lua_State *L) {
     corrupt(d, "wrong payload length");
   }
   lua_settop(L, S_ENV);
+  luaL_checkstack(L, 24, NULL);
   serial_state(L);
-  lua_pushnil(L);
-  lua_newtable(L);
-  lua_newtable(L);
-  lua_newtable(L);
+  lua_settop(L, S_PROTOS); /* fenv, refs, cells, protos: made when needed */
   lua_rawgeti(L, S_ST, R_PROTOS);
   d->st = S_ST;
   d->env = S_ENV;
