@@ -600,16 +600,18 @@ static void env_get(lua_State *L, int env) {
   lua_pop(L, 1);
 }
 
-/* Queues the user globals and standard-table additions the function at
- * 'fn' (analysis 'info', environment 'env') reads. */
+/* Queues the user globals the function at 'fn' (analysis 'info') reads in
+ * its environment 'env' (0: none), and the keys added to standard tables
+ * among its field names. */
 static void queue_globals(enc *e, int fn, int info, int env) {
   lua_State *L = e->L;
   scratch(L, e->work);
   scratch(L, e->sent);
   lua_rawgeti(L, info, F_GLOBALS);
   int list = lua_gettop(L);
-  lua_rawgeti(L, e->st, R_BASEG);
-  for (lua_Integer i = 1; lua_rawgeti(L, list, i) == LUA_TSTRING; i++) {
+  if (env == 0) lua_newtable(L); /* no names to look up */
+  else lua_rawgeti(L, e->st, R_BASEG);
+  for (lua_Integer i = 1; env && lua_rawgeti(L, list, i) == LUA_TSTRING; i++) {
     int name = lua_gettop(L);
     lua_pushvalue(L, name);
     if (lua_rawget(L, e->sent) == LUA_TNIL) {
@@ -660,12 +662,12 @@ static void queue_globals(enc *e, int fn, int info, int env) {
 static void enc_function(enc *e, int fn) {
   lua_State *L = e->L;
   if (ref_of(e, fn)) return;
+  if (!(e->flags & SERIAL_FUNCTIONS)) fail(e, "a function here (functions are not allowed)", NULL);
   if (lua_iscfunction(L, fn)) {
     if (!lookup_name(e, fn)) fail(e, "a C function not reachable from package.loaded", NULL);
     put_named(e, fn);
     return;
   }
-  if (!(e->flags & SERIAL_FUNCTIONS)) fail(e, "a function here (functions are not allowed)", NULL);
   if (++e->depth > SERIAL_MAXDEPTH)
     luaL_error(L, "cannot send a value nested more than %d levels deep", SERIAL_MAXDEPTH);
   luaL_checkstack(L, 12, NULL);
@@ -703,11 +705,10 @@ static void enc_function(enc *e, int fn) {
     lua_rawseti(L, e->protos, hash);
   }
   lua_pop(L, 1);
-  if (envup) {
-    lua_getupvalue(L, fn, envup);
-    queue_globals(e, fn, info, lua_gettop(L));
-    lua_pop(L, 1);
-  }
+  if (envup) lua_getupvalue(L, fn, envup);
+  else lua_pushnil(L);
+  queue_globals(e, fn, info, envup ? lua_gettop(L) : 0);
+  lua_pop(L, 1);
   for (int u = 1; u <= nups; u++) {
     lua_pushlightuserdata(L, lua_upvalueid(L, fn, u));
     if (lua_rawget(L, e->cells) == LUA_TNUMBER) {
