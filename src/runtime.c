@@ -17,6 +17,8 @@
 #include "dusk_config.h"
 #include "serial.h"
 
+#include "lcore.h"
+
 const rt_module *rt_find_module(const char *name) {
   for (const rt_module *m = rt_embedded; m->name != NULL; m++)
     if (strcmp(m->name, name) == 0) return m;
@@ -36,6 +38,7 @@ static int load_embedded(lua_State *L) {
 /* Modules written in C, preloaded like the embedded Lua ones. */
 static const luaL_Reg c_modules[] = {
   {"dusk.serial", luaopen_dusk_serial},
+  {"dusk.core", luaopen_dusk_core},
   {NULL, NULL}
 };
 
@@ -112,10 +115,16 @@ static int msghandler(lua_State *L) {
   return 1;
 }
 
-int rt_docall(lua_State *L, int nargs, int nresults) {
+int rt_pcall(lua_State *L, int nargs, int nresults) {
   int base = lua_gettop(L) - nargs;
   lua_pushcfunction(L, msghandler);
   lua_insert(L, base);
+  int status = lua_pcall(L, nargs, nresults, base);
+  lua_remove(L, base);
+  return status;
+}
+
+int rt_docall(lua_State *L, int nargs, int nresults) {
   interruptible = L;
   was_interrupted = 0;
   /* sigaction, not signal(): the caller's flags (the REPL's handler is
@@ -125,9 +134,8 @@ int rt_docall(lua_State *L, int nargs, int nresults) {
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old);
-  int status = lua_pcall(L, nargs, nresults, base);
+  int status = rt_pcall(L, nargs, nresults);
   sigaction(SIGINT, &old, NULL);
-  lua_remove(L, base);
   return status;
 }
 

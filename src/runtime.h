@@ -36,6 +36,10 @@ lua_State *rt_newstate(char *err, size_t errlen);
  * Returns a Lua status; on error the message is on the stack. */
 int rt_docall(lua_State *L, int nargs, int nresults);
 
+/* lua_pcall with a traceback added to the error message, for any thread
+ * (no signal handling). */
+int rt_pcall(lua_State *L, int nargs, int nresults);
+
 /* Whether the last rt_docall() failed because of SIGINT. */
 int rt_interrupted(void);
 

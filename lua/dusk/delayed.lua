@@ -1,0 +1,206 @@
+-- dusk.delayed: lazy function calls and values, as Dask's delayed.
+--
+--   local inc = dusk.delayed(function(x) return x + 1 end)
+--   local d = inc(1) + inc(2)       -- a Delayed: nothing has run
+--   d:compute()                     --> 5
+--
+-- A Delayed is a layer of one task in the C graph (dusk.core).  Its spec,
+-- encoded when computed, is {"call", fn, args, nargs, nout} or {"value",
+-- v}; Delayed objects among the arguments, at any depth of plain tables,
+-- become dependencies, and their places in the arguments placeholders
+-- that the worker fills with their values (dusk.runner).
+
+local core = require "dusk.core"
+local compute = require "dusk.compute"
+local ops = require "dusk.ops"
+
+local Delayed = { __name = "dusk.Delayed" }
+local methods = {}
+local nouts = setmetatable({}, { __mode = "k" })   -- Delayed -> nout
+local pure_cache = setmetatable({}, { __mode = "v" }) -- key -> Delayed
+
+-- Placeholders of dependencies: one per position, shared.
+local Dep = {
+  __name = "dusk.dep",
+  __dusk_send = function(self) return "dusk.dep", self[1] end,
+}
+local deps_at = setmetatable({}, {
+  __index = function(t, i)
+    local d = setmetatable({ i }, Dep)
+    t[i] = d
+    return d
+  end,
+})
+
+local function is_delayed(v) return getmetatable(v) == Delayed end
+
+-- Replaces the Delayed objects in 'v' by placeholders, collecting them in
+-- 'deps'.  Plain tables (no metatable) are searched to any depth and
+-- copied only when something inside them was replaced.
+local function lift(v, deps, index, seen)
+  if is_delayed(v) then
+    local i = index[v]
+    if not i then
+      i = #deps + 1
+      deps[i] = v
+      index[v] = i
+    end
+    return deps_at[i]
+  end
+  if type(v) ~= "table" or getmetatable(v) ~= nil then return v end
+  local done = seen[v]
+  if done ~= nil then return done end
+  seen[v] = v -- a cycle back to 'v' keeps the original
+  local copy
+  for k, x in next, v do
+    local y = lift(x, deps, index, seen)
+    if y ~= x then
+      if not copy then
+        copy = {}
+        for k2, x2 in next, v do copy[k2] = x2 end
+      end
+      copy[k] = y
+    end
+  end
+  seen[v] = copy or v
+  return copy or v
+end
+
+local counter = 0
+
+local function new_delayed(name, spec, deps, nout, key)
+  if not key then
+    counter = counter + 1
+    key = string.format("%s-%d", name, counter)
+  end
+  local d = core.layer(Delayed, key, 1, spec, deps)
+  if nout then nouts[d] = nout end
+  return d
+end
+
+-- The key of a pure call: the same function and arguments (dependencies
+-- by key), the same key.  nil when the call cannot be encoded: it is then
+-- simply not shared.
+local function pure_key(name, fn, args, n, nout, deps)
+  local serial = require "dusk.serial"
+  local dep_keys = {}
+  for i, d in ipairs(deps or {}) do dep_keys[i] = core.name(d) end
+  local ok, bytes = pcall(serial.encode, { fn, args, n, nout, dep_keys })
+  return ok and name .. "-" .. core.hash(bytes) or nil
+end
+
+-- A delayed call of 'fn' with the 'n' arguments in 'args' (a table of
+-- our own, changed in place).  Most calls pass numbers, strings and
+-- Delayed objects: they cost no search and no copy.
+local function call(fn, name, opts, args, n)
+  local deps, index, seen
+  for i = 1, n do
+    local a = args[i]
+    local mt = getmetatable(a)
+    if mt == Delayed then
+      deps = deps or {}
+      index = index or {}
+      local k = index[a]
+      if not k then
+        k = #deps + 1
+        deps[k] = a
+        index[a] = k
+      end
+      args[i] = deps_at[k]
+    elseif mt == nil and type(a) == "table" then
+      deps = deps or {}
+      index = index or {}
+      seen = seen or {}
+      args[i] = lift(a, deps, index, seen)
+    end
+  end
+  local nout = opts and opts.nout
+  local key
+  if opts and opts.pure then
+    key = pure_key(name, fn, args, n, nout, deps)
+    local same = key and pure_cache[key]
+    if same then return same end
+  end
+  local d = new_delayed(name, { "call", fn, args, n, nout }, deps, nout, key)
+  if key then pure_cache[key] = d end
+  return d
+end
+
+local function op(fn, name)
+  return function(...) return call(fn, name, nil, { ... }, select("#", ...)) end
+end
+
+-- Operators build Delayed objects; comparison operators are not lazy in
+-- Lua (their results are made booleans), so they are left out.
+Delayed.__add = op(ops.add, "add")
+Delayed.__sub = op(ops.sub, "sub")
+Delayed.__mul = op(ops.mul, "mul")
+Delayed.__div = op(ops.div, "div")
+Delayed.__mod = op(ops.mod, "mod")
+Delayed.__pow = op(ops.pow, "pow")
+Delayed.__idiv = op(ops.idiv, "idiv")
+Delayed.__band = op(ops.band, "band")
+Delayed.__bor = op(ops.bor, "bor")
+Delayed.__bxor = op(ops.bxor, "bxor")
+Delayed.__shl = op(ops.shl, "shl")
+Delayed.__shr = op(ops.shr, "shr")
+Delayed.__concat = op(ops.concat, "concat")
+Delayed.__unm = function(a) return call(ops.unm, "neg", nil, { a }, 1) end
+Delayed.__bnot = function(a) return call(ops.bnot, "bnot", nil, { a }, 1) end
+Delayed.__len = function(a) return call(ops.len, "len", nil, { a }, 1) end
+Delayed.__call = op(ops.call, "call")
+Delayed.__gc = core.release
+Delayed.__close = core.release
+Delayed.__dusk_send = true -- refused when captured: "pass it as an argument"
+
+local getitem = op(ops.index, "getitem")
+
+Delayed.__index = function(d, k)
+  local m = methods[k]
+  if m then return m end
+  if k == "key" then return core.name(d) end
+  return getitem(d, k)
+end
+
+Delayed.__tostring = function(d)
+  return string.format("Delayed('%s')", core.name(d))
+end
+
+-- The collection protocol (dusk.compute).
+function Delayed.__dusk_targets(d) return { d }, { 1 } end
+function Delayed.__dusk_result(d, results, first)
+  local v = results[first]
+  if nouts[d] then return v end -- a list of the nout values
+  return v
+end
+
+function methods.compute(d, opts)
+  local v = compute.many({ d }, 1, opts, "compute")[1]
+  local nout = nouts[d]
+  if nout then return table.unpack(v, 1, nout) end
+  return v
+end
+
+function methods.get(d, k) return getitem(d, k) end
+
+-- delayed(fn [, {name=, pure=, nout=}]) -> a lazy function;
+-- delayed(value) -> a Delayed of the value (a Delayed stays itself).
+local function delayed(v, opts)
+  if is_delayed(v) then return v end
+  if type(v) == "function" then
+    local name = opts and opts.name
+    if not name then
+      local info = debug.getinfo(v, "S")
+      name = info.what == "C" and "function"
+             or (info.short_src:match("[^/]*$") .. ":" .. info.linedefined)
+    end
+    local o = opts or {}
+    return function(...) return call(v, name, o, { ... }, select("#", ...)) end
+  end
+  local deps = {}
+  local spec = { "value", lift(v, deps, {}, {}) }
+  return new_delayed((opts and opts.name) or "value", spec, deps[1] and deps, nil, nil)
+end
+
+local M = { Delayed = Delayed, is_delayed = is_delayed }
+return setmetatable(M, { __call = function(_, ...) return delayed(...) end })

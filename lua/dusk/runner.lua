@@ -1,0 +1,34 @@
+-- dusk.runner: runs one task's spec in a worker's state (src/sched/exec.c
+-- calls run).  A spec is a list whose first entry names its kind.
+--
+-- Before decoding a spec, the executor puts the task's inputs in
+-- 'inputs'; the placeholders of dependencies in the spec decode to them
+-- (type "dusk.dep", registered with serial below).
+
+local serial = require "dusk.serial"
+
+local inputs = {}
+serial.register("dusk.dep", function(i) return inputs[i] end)
+
+local unpack = table.unpack
+
+local kinds = {}
+
+-- {"call", fn, args, nargs, nout}: fn(args...); with nout, all results
+-- packed in a list, else the first.
+function kinds.call(spec)
+  local fn, args, nargs, nout = spec[2], spec[3], spec[4], spec[5]
+  if nout then return table.pack(fn(unpack(args, 1, nargs))) end
+  return (fn(unpack(args, 1, nargs)))
+end
+
+-- {"value", v}: v, its placeholders resolved.
+function kinds.value(spec)
+  return spec[2]
+end
+
+local function run(spec, index)
+  return kinds[spec[1]](spec, index)
+end
+
+return { inputs = inputs, run = run, kinds = kinds }

@@ -1,0 +1,462 @@
+/*
+ * lcore: the Lua module "dusk.core", the C half of every collection.
+ *
+ *   core.layer(mt, name, ntasks, spec, deps) -> layer (a userdata with
+ *       metatable 'mt', whose __gc must be core.release); deps: a list of
+ *       layers (each task reads all of the layer's tasks) or of
+ *       {layer, split = k} (task i reads tasks [i*k, (i+1)*k) of it)
+ *   core.release(layer)        drops the layer (idempotent)
+ *   core.name(layer), core.ntasks(layer)
+ *   core.compute(layers, indexes, opts) -> list of results of task
+ *       indexes[i] (1-based) of layers[i]; opts: scheduler ("threads" or
+ *       "sync"), num_workers, fuse (default true)
+ *   core.plan(layers, indexes [, fuse]) -> the planned tasks, as tables
+ *   core.hash(s) -> 16 hex digits (FNV-1a, 64 bits)
+ *   core.ncores() -> online processors
+ *   core.now() -> seconds of a monotonic clock, for timing
+ *
+ * Module state (the graph, the thread pool, the "sync" worker) lives in a
+ * userdata shared as upvalue by all the functions, freed when the state
+ * closes.  Inside a task (a worker's state), compute runs inline on that
+ * worker, whatever the options say: a pool cannot wait for itself.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+
+#include "graph.h"
+#include "lcore.h"
+#include "sched/exec.h"
+#include "sched/sched.h"
+#include "serial.h"
+
+#define LAYER_MAGIC 0x64757361u /* "dusa" */
+
+typedef struct core_state {
+  graph *g;
+  lua_State *main;     /* the state's main thread: releases payload refs */
+  sched_pool *pool;
+  int pool_size;
+  exec_worker *sync;
+} core_state;
+
+typedef struct layer_ud {
+  uint32_t magic;
+  graph_id id;         /* 0 once released */
+} layer_ud;
+
+static core_state *state_of(lua_State *L) {
+  return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+static void release_payload(void *ud, int64_t payload) {
+  core_state *cs = ud;
+  luaL_unref(cs->main, LUA_REGISTRYINDEX, (int)payload);
+}
+
+static int state_gc(lua_State *L) {
+  core_state *cs = lua_touserdata(L, 1);
+  sched_pool_free(cs->pool);
+  cs->pool = NULL;
+  if (cs->sync) exec_worker_free(NULL, cs->sync);
+  cs->sync = NULL;
+  graph_free(cs->g);
+  cs->g = NULL;
+  return 0;
+}
+
+static layer_ud *to_layer(lua_State *L, int idx) {
+  layer_ud *l = lua_touserdata(L, idx);
+  if (l == NULL || lua_rawlen(L, idx) != sizeof *l || l->magic != LAYER_MAGIC)
+    return NULL;
+  return l;
+}
+
+static graph_id check_layer(lua_State *L, core_state *cs, int idx) {
+  layer_ud *l = to_layer(L, idx);
+  if (l == NULL || l->id == 0 || cs->g == NULL)
+    luaL_argerror(L, idx, "not a live layer");
+  return l->id;
+}
+
+/* ---------------------------------------------------------------- layers */
+
+static int core_layer(lua_State *L) {
+  core_state *cs = state_of(L);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  const char *name = luaL_checkstring(L, 2);
+  lua_Integer ntasks = luaL_checkinteger(L, 3);
+  luaL_argcheck(L, ntasks >= 0 && ntasks < UINT32_MAX, 3, "bad task count");
+  luaL_checkany(L, 4);
+  lua_Integer ndeps = 0;
+  if (!lua_isnoneornil(L, 5)) {
+    luaL_checktype(L, 5, LUA_TTABLE);
+    ndeps = luaL_len(L, 5);
+  }
+  graph_dep *deps = lua_newuserdatauv(L, (size_t)(ndeps ? ndeps : 1) * sizeof *deps, 0);
+  for (lua_Integer i = 1; i <= ndeps; i++) {
+    graph_dep *d = &deps[i - 1];
+    if (lua_geti(L, 5, i) == LUA_TTABLE) {
+      lua_geti(L, -1, 1);
+      d->layer = check_layer(L, cs, -1);
+      lua_getfield(L, -2, "split");
+      d->kind = GRAPH_SPLIT;
+      d->split = (uint32_t)luaL_optinteger(L, -1, 1);
+      lua_pop(L, 2);
+    } else {
+      d->layer = check_layer(L, cs, -1);
+      d->kind = GRAPH_ALL;
+      d->split = 0;
+    }
+    lua_pop(L, 1);
+  }
+  /* the userdata first, "closed", so an error below leaves nothing half-made */
+  layer_ud *l = lua_newuserdatauv(L, sizeof *l, 0);
+  l->magic = LAYER_MAGIC;
+  l->id = 0;
+  lua_pushvalue(L, 1);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, 4);
+  int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  l->id = graph_add(cs->g, name, (uint32_t)ntasks, deps, (uint32_t)ndeps, ref);
+  if (l->id == 0) {
+    luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    return luaL_error(L, "not enough memory for a graph layer");
+  }
+  return 1;
+}
+
+static int core_release(lua_State *L) {
+  core_state *cs = state_of(L);
+  layer_ud *l = to_layer(L, 1);
+  if (l != NULL && l->id != 0 && cs->g != NULL) graph_decref(cs->g, l->id);
+  if (l != NULL) l->id = 0;
+  return 0;
+}
+
+static int core_name(lua_State *L) {
+  core_state *cs = state_of(L);
+  lua_pushstring(L, graph_name(cs->g, check_layer(L, cs, 1)));
+  return 1;
+}
+
+static int core_ntasks(lua_State *L) {
+  core_state *cs = state_of(L);
+  lua_pushinteger(L, graph_ntasks(cs->g, check_layer(L, cs, 1)));
+  return 1;
+}
+
+/* ---------------------------------------------------------------- plans */
+
+/* Reads targets from the lists at 1 and 2; returns them in a userdata
+ * pushed on the stack. */
+static graph_node *read_targets(lua_State *L, core_state *cs, uint32_t *n) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_Integer len = luaL_len(L, 1);
+  luaL_argcheck(L, len == luaL_len(L, 2), 2, "as many indexes as layers");
+  graph_node *t = lua_newuserdatauv(L, (size_t)(len ? len : 1) * sizeof *t, 0);
+  for (lua_Integer i = 1; i <= len; i++) {
+    lua_geti(L, 1, i);
+    t[i - 1].layer = check_layer(L, cs, -1);
+    lua_geti(L, 2, i);
+    lua_Integer idx = luaL_checkinteger(L, -1);
+    if (idx < 1 || idx > graph_ntasks(cs->g, t[i - 1].layer))
+      luaL_error(L, "task %d of a layer of %d", (int)idx,
+                 (int)graph_ntasks(cs->g, t[i - 1].layer));
+    t[i - 1].index = (uint32_t)(idx - 1);
+    lua_pop(L, 2);
+  }
+  *n = (uint32_t)len;
+  return t;
+}
+
+static int core_plan(lua_State *L) {
+  core_state *cs = state_of(L);
+  uint32_t n;
+  graph_node *targets = read_targets(L, cs, &n);
+  plan_options o = {lua_isnoneornil(L, 3) || lua_toboolean(L, 3)};
+  plan p;
+  if (graph_plan(cs->g, targets, n, &o, &p) != 0)
+    return luaL_error(L, "not enough memory to plan the graph");
+  /* {tasks = {{chain = {{name=, index=}, ...}, inputs = {...},
+   *  priority =, requested =}, ...}, targets = {...}}; 1-based */
+  lua_createtable(L, 0, 2);
+  lua_createtable(L, (int)p.ntasks, 0);
+  for (uint32_t t = 0; t < p.ntasks; t++) {
+    const plan_task *pt = &p.tasks[t];
+    lua_createtable(L, 0, 4);
+    lua_createtable(L, (int)pt->nchain, 0);
+    for (uint32_t k = 0; k < pt->nchain; k++) {
+      graph_node nd = p.nodes[pt->chain + k];
+      lua_createtable(L, 0, 2);
+      lua_pushstring(L, graph_name(cs->g, nd.layer));
+      lua_setfield(L, -2, "name");
+      lua_pushinteger(L, nd.index + 1);
+      lua_setfield(L, -2, "index");
+      lua_rawseti(L, -2, k + 1);
+    }
+    lua_setfield(L, -2, "chain");
+    lua_createtable(L, (int)pt->ninputs, 0);
+    for (uint32_t e = 0; e < pt->ninputs; e++) {
+      lua_pushinteger(L, p.edges[pt->inputs + e] + 1);
+      lua_rawseti(L, -2, e + 1);
+    }
+    lua_setfield(L, -2, "inputs");
+    lua_pushinteger(L, pt->priority + 1);
+    lua_setfield(L, -2, "priority");
+    lua_pushboolean(L, pt->requested != 0);
+    lua_setfield(L, -2, "requested");
+    lua_rawseti(L, -2, t + 1);
+  }
+  lua_setfield(L, -2, "tasks");
+  lua_createtable(L, (int)n, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    lua_pushinteger(L, p.targets[i] + 1);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "targets");
+  plan_free(&p);
+  return 1;
+}
+
+/* -------------------------------------------------------------- compute */
+
+static void job_free(exec_job *j) {
+  if (j->results)
+    for (uint32_t t = 0; t < j->plan.ntasks; t++) exec_value_free(&j->results[t]);
+  free(j->results);
+  /* nodes of one layer share their frame: the first node's owns it */
+  if (j->spec && j->spec_owner)
+    for (uint32_t i = 0; i < j->plan.nnodes; i++)
+      if (j->spec_owner[i]) free(j->spec[i]);
+  free(j->spec);
+  free(j->spec_owner);
+  free(j->spec_len);
+  free(j->error);
+  pthread_mutex_destroy(&j->lock);
+  plan_free(&j->plan);
+}
+
+/* Encodes each layer's spec once; nodes of the layer share the frame.
+ * Returns LUA_OK or an error with a message pushed. */
+static int encode_specs(lua_State *L, core_state *cs, exec_job *j) {
+  uint32_t n = j->plan.nnodes;
+  j->spec = calloc(n ? n : 1, sizeof *j->spec);
+  j->spec_len = calloc(n ? n : 1, sizeof *j->spec_len);
+  j->spec_owner = calloc(n ? n : 1, 1);
+  if (!j->spec || !j->spec_len || !j->spec_owner) {
+    lua_pushliteral(L, "not enough memory");
+    return LUA_ERRMEM;
+  }
+  lua_newtable(L); /* layer id -> node that holds its frame */
+  int seen = lua_gettop(L);
+  for (uint32_t i = 0; i < n; i++) {
+    graph_id id = j->plan.nodes[i].layer;
+    if (lua_rawgeti(L, seen, id) == LUA_TNUMBER) {
+      uint32_t first = (uint32_t)lua_tointeger(L, -1);
+      j->spec[i] = j->spec[first];
+      j->spec_len[i] = j->spec_len[first];
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pop(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)graph_payload(cs->g, id));
+    serial_buf b;
+    serial_buf_init(&b, NULL, NULL);
+    int status = serial_encode(L, -1, SERIAL_FUNCTIONS | SERIAL_LOCAL, &b);
+    if (status != LUA_OK) {
+      serial_buf_free(&b);
+      lua_pushfstring(L, "%s (in task %s)", lua_tostring(L, -1), graph_name(cs->g, id));
+      lua_replace(L, seen);
+      lua_settop(L, seen);
+      return status;
+    }
+    lua_pop(L, 1);
+    j->spec[i] = b.p;
+    j->spec_len[i] = b.len;
+    j->spec_owner[i] = 1;
+    lua_pushinteger(L, i);
+    lua_rawseti(L, seen, id);
+  }
+  lua_pop(L, 1);
+  return LUA_OK;
+}
+
+static int opt_int(lua_State *L, int opts, const char *key, int dflt) {
+  if (lua_type(L, opts) != LUA_TTABLE) return dflt;
+  lua_getfield(L, opts, key);
+  int v = lua_isnil(L, -1) ? dflt : (int)luaL_checkinteger(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+/* Runs the job with the scheduler the options ask for. */
+static int run_job(lua_State *L, core_state *cs, exec_job *j, int opts) {
+  lua_getfield(L, LUA_REGISTRYINDEX, "dusk.worker");
+  exec_worker *inside = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (inside != NULL) return sched_run_sync(&j->sched, inside);
+  const char *scheduler = "threads";
+  if (lua_type(L, opts) == LUA_TTABLE) {
+    lua_getfield(L, opts, "scheduler");
+    if (!lua_isnil(L, -1)) scheduler = luaL_checkstring(L, -1);
+    lua_pop(L, 1);
+  }
+  if (strcmp(scheduler, "sync") == 0) {
+    if (cs->sync == NULL) cs->sync = exec_worker_new(NULL, 0);
+    if (cs->sync == NULL) return SCHED_NOMEM;
+    return sched_run_sync(&j->sched, cs->sync);
+  }
+  if (strcmp(scheduler, "threads") != 0) return -1;
+  int n = opt_int(L, opts, "num_workers", (int)sysconf(_SC_NPROCESSORS_ONLN));
+  if (n < 1) n = 1;
+  if (cs->pool != NULL && cs->pool_size != n) {
+    sched_pool_free(cs->pool);
+    cs->pool = NULL;
+  }
+  if (cs->pool == NULL) {
+    cs->pool = sched_pool_new(n, exec_worker_new, exec_worker_free, NULL);
+    if (cs->pool == NULL) return SCHED_NOMEM;
+    cs->pool_size = n;
+  }
+  return sched_pool_run(cs->pool, &j->sched);
+}
+
+/* The work of core.compute, without raising: returns LUA_OK with the
+ * results list pushed, or an error status with a message pushed. */
+static int compute(lua_State *L, core_state *cs, exec_job *j,
+                   const graph_node *targets, uint32_t n, int opts) {
+  int fuse = 1;
+  if (lua_type(L, opts) == LUA_TTABLE) {
+    lua_getfield(L, opts, "fuse");
+    fuse = lua_isnil(L, -1) || lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  plan_options o = {fuse};
+  if (graph_plan(cs->g, targets, n, &o, &j->plan) != 0) {
+    lua_pushliteral(L, "not enough memory to plan the graph");
+    return LUA_ERRMEM;
+  }
+  int status = encode_specs(L, cs, j);
+  if (status != LUA_OK) return status;
+  j->results = calloc(j->plan.ntasks ? j->plan.ntasks : 1, sizeof *j->results);
+  if (j->results == NULL) {
+    lua_pushliteral(L, "not enough memory");
+    return LUA_ERRMEM;
+  }
+  j->sched.plan = &j->plan;
+  j->sched.run = exec_run;
+  j->sched.release = exec_release;
+  j->sched.ud = j;
+  int rc = run_job(L, cs, j, opts);
+  if (rc == -1) {
+    lua_pushliteral(L, "unknown scheduler");
+    return LUA_ERRRUN;
+  }
+  if (rc == SCHED_FAILED) {
+    lua_pushstring(L, j->error ? j->error : "a task failed");
+    return LUA_ERRRUN;
+  }
+  if (rc == SCHED_CANCELLED) {
+    lua_pushliteral(L, "interrupted!");
+    return LUA_ERRRUN;
+  }
+  if (rc == SCHED_NOMEM) {
+    lua_pushliteral(L, "not enough memory (or threads) to run the graph");
+    return LUA_ERRMEM;
+  }
+  lua_createtable(L, (int)n, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    status = exec_value_push(L, &j->results[j->plan.targets[i]]);
+    if (status != LUA_OK) return status;
+    lua_rawseti(L, -2, i + 1);
+  }
+  return LUA_OK;
+}
+
+static int core_compute(lua_State *L) {
+  core_state *cs = state_of(L);
+  uint32_t n;
+  graph_node *targets = read_targets(L, cs, &n);
+  exec_job j;
+  memset(&j, 0, sizeof j);
+  j.g = cs->g;
+  pthread_mutex_init(&j.lock, NULL);
+  int status = compute(L, cs, &j, targets, n, 3);
+  job_free(&j); /* free first, raise last */
+  if (status != LUA_OK) return lua_error(L);
+  return 1;
+}
+
+/* ---------------------------------------------------------------- misc */
+
+static int core_hash(lua_State *L) {
+  size_t len;
+  const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &len);
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < len; i++) {
+    h ^= s[i];
+    h *= 0x100000001b3ull;
+  }
+  char hex[17];
+  for (int i = 15; i >= 0; i--) {
+    hex[i] = "0123456789abcdef"[h & 15];
+    h >>= 4;
+  }
+  lua_pushlstring(L, hex, 16);
+  return 1;
+}
+
+static int core_ncores(lua_State *L) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  lua_pushinteger(L, n > 0 ? n : 1);
+  return 1;
+}
+
+static int core_now(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+  return 1;
+}
+
+static int core_in_worker(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, "dusk.worker");
+  lua_pushboolean(L, !lua_isnil(L, -1));
+  return 1;
+}
+
+static const luaL_Reg core_funcs[] = {
+  {"layer", core_layer},
+  {"release", core_release},
+  {"name", core_name},
+  {"ntasks", core_ntasks},
+  {"plan", core_plan},
+  {"compute", core_compute},
+  {"hash", core_hash},
+  {"ncores", core_ncores},
+  {"in_worker", core_in_worker},
+  {"now", core_now},
+  {NULL, NULL}
+};
+
+int luaopen_dusk_core(lua_State *L) {
+  luaL_newlibtable(L, core_funcs);
+  core_state *cs = lua_newuserdatauv(L, sizeof *cs, 0);
+  memset(cs, 0, sizeof *cs);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, state_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  cs->main = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  cs->g = graph_new(release_payload, cs);
+  if (cs->g == NULL) return luaL_error(L, "not enough memory for a graph");
+  luaL_setfuncs(L, core_funcs, 1);
+  return 1;
+}

@@ -1,0 +1,225 @@
+/*
+ * exec: running a plan task in a worker's Lua state.
+ *
+ * For each graph task of the chain, in order: the task's inputs go into
+ * the runner's 'inputs' table (the previous task's result straight from
+ * the stack: a fused chain never serializes between its steps), its
+ * layer's spec frame is decoded (placeholders of dependencies resolve to
+ * those inputs as they are decoded), and dusk.runner.run(spec, index)
+ * computes the result.  The chain's last result becomes an exec_value.
+ *
+ * A failure keeps the first error of the job, naming the task, with the
+ * worker's traceback; the state is left as it was found.
+ */
+#include "sched/exec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "runtime.h"
+#include "serial.h"
+
+/* --------------------------------------------------------------- values */
+
+int exec_value_from(lua_State *L, int idx, exec_value *out) {
+  out->len = 0;
+  switch (lua_type(L, idx)) {
+  case LUA_TNIL:
+    out->type = EXEC_NIL;
+    return LUA_OK;
+  case LUA_TBOOLEAN:
+    out->type = EXEC_BOOLEAN;
+    out->u.b = lua_toboolean(L, idx);
+    return LUA_OK;
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx)) {
+      out->type = EXEC_INTEGER;
+      out->u.i = lua_tointeger(L, idx);
+    } else {
+      out->type = EXEC_NUMBER;
+      out->u.n = lua_tonumber(L, idx);
+    }
+    return LUA_OK;
+  case LUA_TSTRING: {
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    out->u.p = malloc(len ? len : 1);
+    if (out->u.p == NULL) {
+      lua_pushliteral(L, "not enough memory for a result");
+      return LUA_ERRMEM;
+    }
+    memcpy(out->u.p, s, len);
+    out->type = EXEC_STRING;
+    out->len = len;
+    return LUA_OK;
+  }
+  default: {
+    serial_buf b;
+    serial_buf_init(&b, NULL, NULL);
+    int status = serial_encode(L, idx, SERIAL_FUNCTIONS | SERIAL_LOCAL, &b);
+    if (status != LUA_OK) {
+      serial_buf_free(&b);
+      return status;
+    }
+    out->type = EXEC_FRAME;
+    out->u.p = b.p; /* the buffer's bytes become the value's */
+    out->len = b.len;
+    return LUA_OK;
+  }
+  }
+}
+
+int exec_value_push(lua_State *L, const exec_value *v) {
+  switch (v->type) {
+  case EXEC_NONE:
+  case EXEC_NIL: lua_pushnil(L); return LUA_OK;
+  case EXEC_BOOLEAN: lua_pushboolean(L, v->u.b); return LUA_OK;
+  case EXEC_INTEGER: lua_pushinteger(L, v->u.i); return LUA_OK;
+  case EXEC_NUMBER: lua_pushnumber(L, v->u.n); return LUA_OK;
+  case EXEC_STRING: lua_pushlstring(L, (const char *)v->u.p, v->len); return LUA_OK;
+  case EXEC_FRAME:
+    return serial_decode(L, v->u.p, v->len, 0, SERIAL_FUNCTIONS | SERIAL_LOCAL);
+  }
+  return LUA_OK;
+}
+
+void exec_value_free(exec_value *v) {
+  if (v->type == EXEC_STRING || v->type == EXEC_FRAME) free(v->u.p);
+  v->type = EXEC_NONE;
+  v->len = 0;
+}
+
+/* -------------------------------------------------------------- workers */
+
+int exec_worker_init(exec_worker *w, lua_State *L) {
+  w->L = L;
+  w->owned = 0;
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "dusk.runner");
+  if (rt_pcall(L, 1, 1) != LUA_OK) return -1;
+  lua_getfield(L, -1, "inputs");
+  w->inputs = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_getfield(L, -1, "run");
+  w->runner = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pop(L, 1);
+  return 0;
+}
+
+void exec_worker_release(exec_worker *w) {
+  luaL_unref(w->L, LUA_REGISTRYINDEX, w->runner);
+  luaL_unref(w->L, LUA_REGISTRYINDEX, w->inputs);
+}
+
+void *exec_worker_new(void *ud, int index) {
+  (void)ud;
+  (void)index;
+  char err[256];
+  exec_worker *w = malloc(sizeof *w);
+  if (w == NULL) return NULL;
+  lua_State *L = rt_newstate(err, sizeof err);
+  if (L == NULL) {
+    fprintf(stderr, "dusk: worker %d: %s\n", index, err);
+    free(w);
+    return NULL;
+  }
+  if (exec_worker_init(w, L) != 0) {
+    fprintf(stderr, "dusk: worker %d: %s\n", index, lua_tostring(L, -1));
+    lua_close(L);
+    free(w);
+    return NULL;
+  }
+  w->owned = 1;
+  /* a compute inside a task runs inline on this worker */
+  lua_pushlightuserdata(L, w);
+  lua_setfield(L, LUA_REGISTRYINDEX, "dusk.worker");
+  return w;
+}
+
+void exec_worker_free(void *ud, void *worker) {
+  (void)ud;
+  exec_worker *w = worker;
+  if (w->owned) lua_close(w->L);
+  free(w);
+}
+
+/* ---------------------------------------------------------------- tasks */
+
+/* Keeps the job's first error: "task NAME failed: MESSAGE", the task
+ * named as its layer's key, with its partition when the layer has more
+ * than one.  (Layers do not change while a job runs, so reading the graph
+ * from a worker thread is safe.) */
+static void fail(exec_job *j, uint32_t node, const char *msg) {
+  graph_node nd = j->plan.nodes[node];
+  const char *name = graph_name(j->g, nd.layer);
+  pthread_mutex_lock(&j->lock);
+  if (j->error == NULL) {
+    size_t n = strlen(name) + strlen(msg) + 64;
+    j->error = malloc(n);
+    if (j->error && graph_ntasks(j->g, nd.layer) > 1)
+      snprintf(j->error, n, "task (%s, %u) failed: %s", name, nd.index + 1, msg);
+    else if (j->error)
+      snprintf(j->error, n, "task %s failed: %s", name, msg);
+  }
+  pthread_mutex_unlock(&j->lock);
+}
+
+int exec_run(void *ud, void *worker, uint32_t t) {
+  exec_job *j = ud;
+  exec_worker *w = worker;
+  lua_State *L = w->L;
+  const plan *p = &j->plan;
+  const plan_task *pt = &p->tasks[t];
+  int top = lua_gettop(L);
+  if (!lua_checkstack(L, 8)) {
+    fail(j, pt->chain, "stack overflow in the worker");
+    return -1;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, w->inputs); /* top+1: inputs */
+  lua_pushnil(L);                               /* top+2: previous result */
+  for (uint32_t k = 0; k < pt->nchain; k++) {
+    uint32_t node = pt->chain + k;
+    uint32_t nreads = p->nreads_of[node];
+    const uint32_t *reads = p->reads + p->read_of[node];
+    int status = LUA_OK;
+    for (uint32_t r = 0; r < nreads && status == LUA_OK; r++) {
+      if (reads[r] == PLAN_PREVIOUS) lua_pushvalue(L, top + 2);
+      else status = exec_value_push(L, &j->results[reads[r]]);
+      if (status == LUA_OK) lua_rawseti(L, top + 1, (lua_Integer)r + 1);
+    }
+    if (status == LUA_OK) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, w->runner);
+      status = serial_decode(L, j->spec[node], j->spec_len[node], 0,
+                             SERIAL_FUNCTIONS | SERIAL_LOCAL);
+      if (status == LUA_OK) {
+        lua_pushinteger(L, (lua_Integer)p->nodes[node].index + 1);
+        status = rt_pcall(L, 2, 1);
+      }
+    }
+    for (uint32_t r = 0; r < nreads; r++) { /* let the inputs be collected */
+      lua_pushnil(L);
+      lua_rawseti(L, top + 1, (lua_Integer)r + 1);
+    }
+    if (status != LUA_OK) {
+      const char *msg = lua_tostring(L, -1);
+      fail(j, node, msg ? msg : "(error object is not a string)");
+      lua_settop(L, top);
+      return -1;
+    }
+    lua_replace(L, top + 2);
+  }
+  int status = exec_value_from(L, top + 2, &j->results[t]);
+  if (status != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    fail(j, pt->chain + pt->nchain - 1, msg ? msg : "cannot keep its result");
+  }
+  lua_settop(L, top);
+  return status == LUA_OK ? 0 : -1;
+}
+
+void exec_release(void *ud, uint32_t t) {
+  exec_job *j = ud;
+  exec_value_free(&j->results[t]);
+}

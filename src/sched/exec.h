@@ -1,0 +1,84 @@
+/*
+ * exec: what a worker does with a plan task: run its chain of payloads in
+ * the worker's Lua state and keep the result in C.
+ *
+ * A compute encodes each layer's payload (a Lua "spec": what to call and
+ * with what) once, with serial, before the job starts; every task decodes
+ * its spec afresh in the worker's state, so each task starts from the
+ * caller's values.  Results are exec_values: scalars and strings as C
+ * values, anything else as a serial frame.
+ */
+#ifndef DUSK_EXEC_H
+#define DUSK_EXEC_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lua.h>
+
+#include "graph.h"
+#include "sched/sched.h"
+
+typedef enum {
+  EXEC_NONE,    /* no value yet (or released) */
+  EXEC_NIL,
+  EXEC_BOOLEAN,
+  EXEC_INTEGER,
+  EXEC_NUMBER,
+  EXEC_STRING,
+  EXEC_FRAME    /* a serial frame */
+} exec_type;
+
+typedef struct exec_value {
+  exec_type type;
+  size_t len;                /* STRING, FRAME */
+  union {
+    int b;
+    lua_Integer i;
+    lua_Number n;
+    unsigned char *p;        /* STRING, FRAME: malloc'd, owned */
+  } u;
+} exec_value;
+
+/* Makes an exec_value of the Lua value at 'idx'.  Returns LUA_OK, or an
+ * error status with a message pushed (a value serial cannot send). */
+int exec_value_from(lua_State *L, int idx, exec_value *out);
+/* Pushes the value.  Returns LUA_OK or an error status with a message. */
+int exec_value_push(lua_State *L, const exec_value *v);
+void exec_value_free(exec_value *v);
+
+/* A worker: a Lua state with the task runner loaded. */
+typedef struct exec_worker {
+  lua_State *L;
+  int runner;   /* registry ref: dusk.runner.run */
+  int inputs;   /* registry ref: dusk.runner.inputs */
+  int owned;    /* whether exec_worker_free closes L */
+} exec_worker;
+
+/* sched's worker_new/worker_free: a new state made on the calling thread. */
+void *exec_worker_new(void *ud, int index);
+void exec_worker_free(void *ud, void *worker);
+/* A worker on an existing state (a compute inside a task runs inline on
+ * its own state).  Returns 0, or -1 with a message pushed on 'L'. */
+int exec_worker_init(exec_worker *w, lua_State *L);
+void exec_worker_release(exec_worker *w);
+
+/* One compute: its plan, encoded specs, results, and first error. */
+typedef struct exec_job {
+  const graph *g;
+  plan plan;
+  unsigned char **spec;   /* by plan node: the frame of its layer's spec */
+  size_t *spec_len;
+  uint8_t *spec_owner;    /* by plan node: whether its frame is its own */
+  exec_value *results;    /* by plan task */
+  pthread_mutex_t lock;   /* guards 'error' */
+  char *error;            /* the first failure, malloc'd */
+  sched_job sched;
+} exec_job;
+
+/* sched's callbacks, with an exec_job as 'ud'. */
+int exec_run(void *ud, void *worker, uint32_t task);
+void exec_release(void *ud, uint32_t task);
+
+#endif
