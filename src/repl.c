@@ -8,14 +8,17 @@
  *
  * Ctrl-C at the prompt: libedit restarts its read after a signal and so
  * swallows the first Ctrl-C.  Reading therefore goes through our own
- * EL_GETCFN, which reads with a SIGINT handler installed without SA_RESTART:
- * the read fails with EINTR, we report an error to libedit, el_wgets returns
- * and the loop abandons the entry.
+ * EL_GETCFN.  SIGINT stays blocked while libedit works and is let in only
+ * inside ppoll(), atomically, so a Ctrl-C can neither slip in between a
+ * check of the flag and a blocking read nor be lost: the wait fails with
+ * EINTR, we report an error to libedit, el_wgets returns and the loop
+ * abandons the entry.
  */
 #include "repl.h"
 
 #include <errno.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +45,7 @@ typedef struct repl {
 } repl;
 
 static volatile sig_atomic_t got_sigint;
+static sigset_t wait_mask; /* the signal mask while waiting for a key */
 
 static void on_sigint(int sig) {
   (void)sig;
@@ -167,11 +171,20 @@ static int read_char(EditLine *el, wchar_t *wc) {
   mbstate_t st;
   memset(&st, 0, sizeof st);
   for (;;) {
+    if (got_sigint) {
+      errno = EINTR;
+      return -1;
+    }
+    struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
+    if (ppoll(&pfd, 1, NULL, &wait_mask) < 0) {
+      if (errno == EINTR) continue; /* SIGINT (seen above) or another signal */
+      return -1;
+    }
     char c;
     ssize_t n = read(STDIN_FILENO, &c, 1);
     if (n == 0) return 0;
     if (n < 0) {
-      if (errno == EINTR && !got_sigint) continue;
+      if (errno == EINTR || errno == EAGAIN) continue;
       return -1;
     }
     size_t k = mbrtowc(wc, &c, 1, &st);
@@ -254,9 +267,16 @@ static int run_edit(repl *r) {
   sa.sa_handler = on_sigint; /* no SA_RESTART: read() must fail with EINTR */
   sigemptyset(&sa.sa_mask);
 
+  sigset_t block;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
   for (;;) {
     more_lines = r->len > 0;
     got_sigint = 0;
+    sigset_t before;
+    sigprocmask(SIG_BLOCK, &block, &before);
+    wait_mask = before;
+    sigdelset(&wait_mask, SIGINT);
     sigaction(SIGINT, &sa, &old);
     /* Raw mode before the prompt is drawn: libedit would switch only at
      * its first read, and a key typed in between (Ctrl-D, say) would be
@@ -264,6 +284,9 @@ static int run_edit(repl *r) {
     el_set(r->el, EL_PREP_TERM, 1);
     int count;
     const char *line = el_gets(r->el, &count);
+    /* unblock while our handler is still in place: a pending Ctrl-C only
+     * sets the flag */
+    sigprocmask(SIG_SETMASK, &before, NULL);
     sigaction(SIGINT, &old, NULL);
     if (got_sigint) { /* abandon the entry, back to a fresh prompt */
       fputs("^C\n", stdout);
