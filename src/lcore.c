@@ -225,64 +225,169 @@ static int core_plan(lua_State *L) {
 
 /* -------------------------------------------------------------- compute */
 
-static void job_free(exec_job *j) {
+/* A compute's job with what it owns besides: the specs of its layers and
+ * the frames they point into. */
+typedef struct compute_job {
+  exec_job x;              /* first: exec's callbacks get its address */
+  exec_spec *specs;
+  uint32_t nspecs;
+  unsigned char **frames;
+  uint32_t nframes;
+} compute_job;
+
+static void job_free(compute_job *cj) {
+  exec_job *j = &cj->x;
   if (j->results)
     for (uint32_t t = 0; t < j->plan.ntasks; t++) exec_value_free(&j->results[t]);
   free(j->results);
-  /* nodes of one layer share their frame: the first node's owns it */
-  if (j->spec && j->spec_owner)
-    for (uint32_t i = 0; i < j->plan.nnodes; i++)
-      if (j->spec_owner[i]) free(j->spec[i]);
+  for (uint32_t i = 0; i < cj->nspecs; i++) {
+    for (uint32_t a = 0; a < cj->specs[i].nargs; a++)
+      exec_value_free(&cj->specs[i].args[a].value);
+    free(cj->specs[i].args);
+  }
+  free(cj->specs);
+  for (uint32_t i = 0; i < cj->nframes; i++) free(cj->frames[i]);
+  free(cj->frames);
   free(j->spec);
-  free(j->spec_owner);
-  free(j->spec_len);
   free(j->error);
   pthread_mutex_destroy(&j->lock);
   plan_free(&j->plan);
 }
 
-/* Encodes each layer's spec once; nodes of the layer share the frame.
- * Returns LUA_OK or an error with a message pushed. */
-static int encode_specs(lua_State *L, core_state *cs, exec_job *j) {
+/* Encodes the value at 'idx' as a new frame of the job. */
+static int add_frame(lua_State *L, compute_job *cj, int idx,
+                     const unsigned char **frame, size_t *len) {
+  serial_buf b;
+  serial_buf_init(&b, NULL, NULL);
+  int status = serial_encode(L, idx, SERIAL_FUNCTIONS | SERIAL_LOCAL, &b);
+  if (status != LUA_OK) {
+    serial_buf_free(&b);
+    return status;
+  }
+  cj->frames[cj->nframes++] = b.p;
+  *frame = b.p;
+  *len = b.len;
+  return LUA_OK;
+}
+
+/* Whether the value at 'idx' is a placeholder of a dependency; if so
+ * 'input' is its position. */
+static int is_dep(lua_State *L, int idx, uint32_t *input) {
+  if (lua_type(L, idx) != LUA_TTABLE) return 0;
+  if (luaL_getmetafield(L, idx, "__name") == LUA_TNIL) return 0;
+  int yes = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "dusk.dep") == 0;
+  lua_pop(L, 1);
+  if (!yes) return 0;
+  lua_rawgeti(L, idx, 1);
+  lua_Integer k = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (k < 1 || k > UINT32_MAX) return 0;
+  *input = (uint32_t)k;
+  return 1;
+}
+
+/* Makes the spec at 'idx' direct when it is {"call", fn, args, n, nout}
+ * with plain arguments; 'fns' (a table) maps functions to their frames.
+ * Returns 1 when done, 0 when the spec must go whole, -1 on error (a
+ * message pushed). */
+static int make_direct(lua_State *L, compute_job *cj, exec_spec *sp, int idx, int fns) {
+  int top = lua_gettop(L);
+  if (lua_rawgeti(L, idx, 1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "call") != 0 ||
+      lua_rawgeti(L, idx, 3) != LUA_TTABLE || lua_rawgeti(L, idx, 4) != LUA_TNUMBER) {
+    lua_settop(L, top);
+    return 0;
+  }
+  lua_Integer n = lua_tointeger(L, -1);
+  int args = top + 2;
+  if (n < 0 || n > 250) {
+    lua_settop(L, top);
+    return 0;
+  }
+  for (lua_Integer i = 1; i <= n; i++) { /* only plain arguments */
+    int ty = lua_rawgeti(L, args, i);
+    uint32_t input;
+    int ok = ty == LUA_TNIL || ty == LUA_TBOOLEAN || ty == LUA_TNUMBER ||
+             ty == LUA_TSTRING || is_dep(L, -1, &input);
+    lua_pop(L, 1);
+    if (!ok) {
+      lua_settop(L, top);
+      return 0;
+    }
+  }
+  sp->args = calloc((size_t)(n ? n : 1), sizeof *sp->args);
+  if (sp->args == NULL) {
+    lua_pushliteral(L, "not enough memory");
+    return -1;
+  }
+  sp->nargs = (uint32_t)n;
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, args, i);
+    exec_arg *a = &sp->args[i - 1];
+    if (!is_dep(L, -1, &a->input) && exec_value_from(L, -1, &a->value) != LUA_OK)
+      return -1;
+    lua_pop(L, 1);
+  }
+  lua_rawgeti(L, idx, 5);
+  sp->nout = (int)luaL_optinteger(L, -1, 0);
+  lua_rawgeti(L, idx, 2); /* the function: one frame per compute */
+  if (lua_rawget(L, fns) == LUA_TLIGHTUSERDATA) {
+    exec_spec *same = lua_touserdata(L, -1);
+    sp->frame = same->frame;
+    sp->len = same->len;
+  } else {
+    lua_pop(L, 1);
+    lua_rawgeti(L, idx, 2);
+    if (add_frame(L, cj, -1, &sp->frame, &sp->len) != LUA_OK) return -1;
+    lua_pushlightuserdata(L, sp);
+    lua_rawset(L, fns);
+  }
+  sp->direct = 1;
+  lua_settop(L, top);
+  return 1;
+}
+
+/* Prepares the spec of each layer of the plan once; nodes of a layer share
+ * it.  Returns LUA_OK or an error with a message pushed. */
+static int encode_specs(lua_State *L, core_state *cs, compute_job *cj) {
+  exec_job *j = &cj->x;
   uint32_t n = j->plan.nnodes;
   j->spec = calloc(n ? n : 1, sizeof *j->spec);
-  j->spec_len = calloc(n ? n : 1, sizeof *j->spec_len);
-  j->spec_owner = calloc(n ? n : 1, 1);
-  if (!j->spec || !j->spec_len || !j->spec_owner) {
+  cj->specs = calloc(n ? n : 1, sizeof *cj->specs);
+  cj->frames = calloc(n ? n : 1, sizeof *cj->frames);
+  if (!j->spec || !cj->specs || !cj->frames) {
     lua_pushliteral(L, "not enough memory");
     return LUA_ERRMEM;
   }
-  lua_newtable(L); /* layer id -> node that holds its frame */
-  int seen = lua_gettop(L);
+  int top = lua_gettop(L);
+  lua_createtable(L, 0, 16); /* layer id -> its spec (light userdata) */
+  lua_createtable(L, 0, 16); /* function -> a direct spec holding its frame */
+  int seen = top + 1, fns = top + 2;
   for (uint32_t i = 0; i < n; i++) {
     graph_id id = j->plan.nodes[i].layer;
-    if (lua_rawgeti(L, seen, id) == LUA_TNUMBER) {
-      uint32_t first = (uint32_t)lua_tointeger(L, -1);
-      j->spec[i] = j->spec[first];
-      j->spec_len[i] = j->spec_len[first];
+    if (lua_rawgeti(L, seen, id) == LUA_TLIGHTUSERDATA) {
+      j->spec[i] = lua_touserdata(L, -1);
       lua_pop(L, 1);
       continue;
     }
     lua_pop(L, 1);
+    exec_spec *sp = &cj->specs[cj->nspecs++];
+    j->spec[i] = sp;
     lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)graph_payload(cs->g, id));
-    serial_buf b;
-    serial_buf_init(&b, NULL, NULL);
-    int status = serial_encode(L, -1, SERIAL_FUNCTIONS | SERIAL_LOCAL, &b);
+    int spec = lua_gettop(L);
+    int direct = lua_type(L, spec) == LUA_TTABLE ? make_direct(L, cj, sp, spec, fns) : 0;
+    int status = direct < 0 ? LUA_ERRRUN : LUA_OK;
+    if (direct == 0) status = add_frame(L, cj, spec, &sp->frame, &sp->len);
     if (status != LUA_OK) {
-      serial_buf_free(&b);
       lua_pushfstring(L, "%s (in task %s)", lua_tostring(L, -1), graph_name(cs->g, id));
-      lua_replace(L, seen);
-      lua_settop(L, seen);
+      lua_replace(L, top + 1);
+      lua_settop(L, top + 1);
       return status;
     }
-    lua_pop(L, 1);
-    j->spec[i] = b.p;
-    j->spec_len[i] = b.len;
-    j->spec_owner[i] = 1;
-    lua_pushinteger(L, i);
+    lua_settop(L, spec - 1);
+    lua_pushlightuserdata(L, sp);
     lua_rawseti(L, seen, id);
   }
-  lua_pop(L, 1);
+  lua_settop(L, top);
   return LUA_OK;
 }
 
@@ -328,8 +433,9 @@ static int run_job(lua_State *L, core_state *cs, exec_job *j, int opts) {
 
 /* The work of core.compute, without raising: returns LUA_OK with the
  * results list pushed, or an error status with a message pushed. */
-static int compute(lua_State *L, core_state *cs, exec_job *j,
+static int compute(lua_State *L, core_state *cs, compute_job *cj,
                    const graph_node *targets, uint32_t n, int opts) {
+  exec_job *j = &cj->x;
   int fuse = 1;
   if (lua_type(L, opts) == LUA_TTABLE) {
     lua_getfield(L, opts, "fuse");
@@ -341,7 +447,7 @@ static int compute(lua_State *L, core_state *cs, exec_job *j,
     lua_pushliteral(L, "not enough memory to plan the graph");
     return LUA_ERRMEM;
   }
-  int status = encode_specs(L, cs, j);
+  int status = encode_specs(L, cs, cj);
   if (status != LUA_OK) return status;
   j->results = calloc(j->plan.ntasks ? j->plan.ntasks : 1, sizeof *j->results);
   if (j->results == NULL) {
@@ -382,12 +488,12 @@ static int core_compute(lua_State *L) {
   core_state *cs = state_of(L);
   uint32_t n;
   graph_node *targets = read_targets(L, cs, &n);
-  exec_job j;
-  memset(&j, 0, sizeof j);
-  j.g = cs->g;
-  pthread_mutex_init(&j.lock, NULL);
-  int status = compute(L, cs, &j, targets, n, 3);
-  job_free(&j); /* free first, raise last */
+  compute_job cj;
+  memset(&cj, 0, sizeof cj);
+  cj.x.g = cs->g;
+  pthread_mutex_init(&cj.x.lock, NULL);
+  int status = compute(L, cs, &cj, targets, n, 3);
+  job_free(&cj); /* free first, raise last */
   if (status != LUA_OK) return lua_error(L);
   return 1;
 }

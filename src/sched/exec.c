@@ -1,12 +1,14 @@
 /*
  * exec: running a plan task in a worker's Lua state.
  *
- * For each graph task of the chain, in order: the task's inputs go into
- * the runner's 'inputs' table (the previous task's result straight from
- * the stack: a fused chain never serializes between its steps), its
- * layer's spec frame is decoded (placeholders of dependencies resolve to
- * those inputs as they are decoded), and dusk.runner.run(spec, index)
- * computes the result.  The chain's last result becomes an exec_value.
+ * For each graph task of the chain, in order: a direct spec decodes its
+ * function (a fresh closure of a cached prototype) and calls it with its
+ * arguments, inputs pushed from the results (the previous task's result
+ * straight from the stack: a fused chain never serializes between its
+ * steps).  Any other spec is decoded whole after the task's inputs went
+ * into the runner's 'inputs' table, where its placeholders of dependencies
+ * find them, and dusk.runner.run(spec, index) computes the result.  The
+ * chain's last result becomes an exec_value.
  *
  * A failure keeps the first error of the job, naming the task, with the
  * worker's traceback; the state is left as it was found.
@@ -166,6 +168,66 @@ static void fail(exec_job *j, uint32_t node, const char *msg) {
   pthread_mutex_unlock(&j->lock);
 }
 
+/* Pushes input 'r' (0-based) of the node whose reads are 'reads'. */
+static int push_input(lua_State *L, exec_job *j, const uint32_t *reads,
+                      uint32_t r, int previous) {
+  if (reads[r] == PLAN_PREVIOUS) {
+    lua_pushvalue(L, previous);
+    return LUA_OK;
+  }
+  return exec_value_push(L, &j->results[reads[r]]);
+}
+
+/* Runs a direct spec: leaves its result on the stack. */
+static int run_direct(lua_State *L, exec_job *j, const exec_spec *sp,
+                      const uint32_t *reads, uint32_t nreads, int previous) {
+  if (!lua_checkstack(L, (int)sp->nargs + 4)) {
+    lua_pushliteral(L, "too many arguments");
+    return LUA_ERRRUN;
+  }
+  int status = serial_decode(L, sp->frame, sp->len, 0, SERIAL_FUNCTIONS | SERIAL_LOCAL);
+  for (uint32_t a = 0; a < sp->nargs && status == LUA_OK; a++) {
+    const exec_arg *arg = &sp->args[a];
+    if (arg->input == 0) status = exec_value_push(L, &arg->value);
+    else if (arg->input <= nreads) status = push_input(L, j, reads, arg->input - 1, previous);
+    else lua_pushnil(L);
+  }
+  if (status != LUA_OK) return status;
+  int nres = sp->nout > 0 ? sp->nout : 1;
+  status = rt_pcall(L, (int)sp->nargs, nres);
+  if (status != LUA_OK || sp->nout == 0) return status;
+  lua_createtable(L, nres, 1); /* as table.pack */
+  lua_insert(L, -nres - 1);
+  for (int i = nres; i >= 1; i--) lua_rawseti(L, -i - 1, i);
+  lua_pushinteger(L, nres);
+  lua_setfield(L, -2, "n");
+  return LUA_OK;
+}
+
+/* Runs a spec frame through dusk.runner: leaves its result on the stack. */
+static int run_spec(lua_State *L, exec_worker *w, exec_job *j, const exec_spec *sp,
+                    uint32_t index, const uint32_t *reads, uint32_t nreads,
+                    int previous, int inputs) {
+  int status = LUA_OK;
+  for (uint32_t r = 0; r < nreads && status == LUA_OK; r++) {
+    status = push_input(L, j, reads, r, previous);
+    if (status == LUA_OK) lua_rawseti(L, inputs, (lua_Integer)r + 1);
+  }
+  if (status == LUA_OK) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, w->runner);
+    status = serial_decode(L, sp->frame, sp->len, 0, SERIAL_FUNCTIONS | SERIAL_LOCAL);
+    if (status == LUA_OK) {
+      lua_pushinteger(L, (lua_Integer)index + 1);
+      status = rt_pcall(L, 2, 1);
+    }
+  }
+  for (uint32_t r = 0; r < nreads; r++) { /* let the inputs be collected */
+    lua_pushnil(L);
+    lua_rawseti(L, inputs, (lua_Integer)r + 1);
+  }
+  return status;
+}
+
 int exec_run(void *ud, void *worker, uint32_t t) {
   exec_job *j = ud;
   exec_worker *w = worker;
@@ -181,27 +243,12 @@ int exec_run(void *ud, void *worker, uint32_t t) {
   lua_pushnil(L);                               /* top+2: previous result */
   for (uint32_t k = 0; k < pt->nchain; k++) {
     uint32_t node = pt->chain + k;
-    uint32_t nreads = p->nreads_of[node];
+    const exec_spec *sp = j->spec[node];
     const uint32_t *reads = p->reads + p->read_of[node];
-    int status = LUA_OK;
-    for (uint32_t r = 0; r < nreads && status == LUA_OK; r++) {
-      if (reads[r] == PLAN_PREVIOUS) lua_pushvalue(L, top + 2);
-      else status = exec_value_push(L, &j->results[reads[r]]);
-      if (status == LUA_OK) lua_rawseti(L, top + 1, (lua_Integer)r + 1);
-    }
-    if (status == LUA_OK) {
-      lua_rawgeti(L, LUA_REGISTRYINDEX, w->runner);
-      status = serial_decode(L, j->spec[node], j->spec_len[node], 0,
-                             SERIAL_FUNCTIONS | SERIAL_LOCAL);
-      if (status == LUA_OK) {
-        lua_pushinteger(L, (lua_Integer)p->nodes[node].index + 1);
-        status = rt_pcall(L, 2, 1);
-      }
-    }
-    for (uint32_t r = 0; r < nreads; r++) { /* let the inputs be collected */
-      lua_pushnil(L);
-      lua_rawseti(L, top + 1, (lua_Integer)r + 1);
-    }
+    uint32_t nreads = p->nreads_of[node];
+    int status = sp->direct
+        ? run_direct(L, j, sp, reads, nreads, top + 2)
+        : run_spec(L, w, j, sp, p->nodes[node].index, reads, nreads, top + 2, top + 1);
     if (status != LUA_OK) {
       const char *msg = lua_tostring(L, -1);
       fail(j, node, msg ? msg : "(error object is not a string)");

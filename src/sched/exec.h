@@ -64,13 +64,31 @@ void exec_worker_free(void *ud, void *worker);
 int exec_worker_init(exec_worker *w, lua_State *L);
 void exec_worker_release(exec_worker *w);
 
-/* One compute: its plan, encoded specs, results, and first error. */
+/* An argument of a direct call: a value, or the task's k-th input. */
+typedef struct exec_arg {
+  uint32_t input;         /* 0: 'value'; k >= 1: input k */
+  exec_value value;
+} exec_arg;
+
+/* How the tasks of one layer are made, ready for the workers.  Most
+ * Delayed calls pass numbers, strings and other tasks' results: those are
+ * 'direct', the function one frame shared by all its calls and the
+ * arguments C values, so a task decodes no tables.  Anything else is one
+ * frame of the whole spec, run by dusk.runner. */
+typedef struct exec_spec {
+  int direct;
+  const unsigned char *frame; /* direct: the function; else the spec */
+  size_t len;
+  uint32_t nargs;         /* direct */
+  exec_arg *args;
+  int nout;               /* direct: 0 keeps the first result, n packs n */
+} exec_spec;
+
+/* One compute: its plan, layers' specs, results, and first error. */
 typedef struct exec_job {
   const graph *g;
   plan plan;
-  unsigned char **spec;   /* by plan node: the frame of its layer's spec */
-  size_t *spec_len;
-  uint8_t *spec_owner;    /* by plan node: whether its frame is its own */
+  exec_spec **spec;       /* by plan node: its layer's spec */
   exec_value *results;    /* by plan task */
   pthread_mutex_t lock;   /* guards 'error' */
   char *error;            /* the first failure, malloc'd */
