@@ -28,6 +28,13 @@ WORKLOADS = [
     ("startup", "process", 20,
      ["{dusk}", "-e", ""],
      [DASK_PYTHON, "-c", "import dask, dask.bag, dask.delayed"]),
+    ("delayed tiny", "reported", 5,
+     ["{dusk}", "{bench}/delayed_tiny.lua", "20000"],
+     [DASK_PYTHON, "{bench}/delayed_tiny.py", "20000"]),
+    # ~10 ms tasks on each side: Python needs fewer iterations for that
+    ("delayed cpu", "reported", 3,
+     ["{dusk}", "{bench}/delayed_cpu.lua", "200", "750000"],
+     [DASK_PYTHON, "{bench}/delayed_cpu.py", "200", "12000"]),
 ]
 
 
@@ -91,10 +98,10 @@ def main():
         n = args.runs or runs
         ours = measure(expand(dusk_cmd, dusk), how, n)
         theirs = measure(expand(dask_cmd, dusk), how, n) if dask and dask_cmd else {}
-        for label, ts in ours.items():
-            a = statistics.median(ts)
+        for label in list(ours) + [l for l in theirs if l not in ours]:
+            a = statistics.median(ours[label]) if label in ours else None
             b = statistics.median(theirs[label]) if label in theirs else None
-            rows.append((name, label, n, a, b, f"{b / a:.1f}x" if b else "-"))
+            rows.append((name, label, n, a, b, f"{b / a:.1f}x" if a and b else "-"))
     head = ["workload", "measure", "runs", "dusk (median)", "dask (median)", "dask/dusk"]
     table = [head] + [[r[0], r[1], str(r[2]), fmt(r[3]), fmt(r[4]), r[5]] for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
