@@ -150,8 +150,24 @@ static void take_baseline(lua_State *L, int st) {
   lua_rawseti(L, st, R_PATHS);
 }
 
+/* package.loaded's __newindex: require adds modules with lua_setfield, so
+ * this sees every new module and tells the encoder to rebuild R_NAMES,
+ * without counting package.loaded at every encode.  Upvalue 1: the
+ * per-state table. */
+static int loaded_newindex(lua_State *L) {
+  lua_settop(L, 3);
+  lua_rawset(L, 1);
+  lua_rawgeti(L, lua_upvalueindex(1), R_LOADVER);
+  lua_pushinteger(L, lua_tointeger(L, -1) + 1);
+  lua_rawseti(L, lua_upvalueindex(1), R_LOADVER);
+  return 0;
+}
+
+/* The per-state table's key in the registry: this variable's address. */
+static const char serial_regkey = 0;
+
 void serial_state(lua_State *L) {
-  if (lua_getfield(L, LUA_REGISTRYINDEX, SERIAL_REGKEY) == LUA_TTABLE) return;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &serial_regkey) == LUA_TTABLE) return;
   lua_pop(L, 1);
   lua_createtable(L, R_NFIELDS, 0);
   int st = lua_gettop(L);
@@ -166,8 +182,23 @@ void serial_state(lua_State *L) {
   lua_rawseti(L, st, R_FNINFO);
   lua_newtable(L);
   lua_rawseti(L, st, R_TYPES);
+  lua_pushinteger(L, 1);
+  lua_rawseti(L, st, R_LOADVER);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (!lua_getmetatable(L, -1)) {
+    lua_createtable(L, 0, 1);
+    lua_pushvalue(L, st);
+    lua_pushcclosure(L, loaded_newindex, 1);
+    lua_setfield(L, -2, "__newindex");
+    lua_setmetatable(L, -2);
+  } else {
+    lua_pop(L, 1);
+    lua_pushinteger(L, -1); /* someone else's metatable: count instead */
+    lua_rawseti(L, st, R_LOADVER);
+  }
+  lua_pop(L, 1);
   lua_pushvalue(L, st);
-  lua_setfield(L, LUA_REGISTRYINDEX, SERIAL_REGKEY);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &serial_regkey);
 }
 
 void serial_baseline(lua_State *L) {
@@ -399,7 +430,10 @@ static int ref_of(enc *e, int idx) {
 
 /* Gives the value at 'idx' the next reference number. */
 static void number(enc *e, int idx) {
-  scratch(e->L, e->seen);
+  if (e->nrefs == 0 && lua_type(e->L, e->seen) != LUA_TTABLE) {
+    lua_createtable(e->L, 0, 8);
+    lua_replace(e->L, e->seen);
+  }
   lua_pushvalue(e->L, idx);
   lua_pushinteger(e->L, e->nrefs++);
   lua_rawset(e->L, e->seen);
@@ -440,10 +474,14 @@ static int is_env(enc *e, int idx) {
 static int lookup_name(enc *e, int idx) {
   lua_State *L = e->L;
   if (e->names == 0) {
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    lua_Integer n = 0;
-    for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) n++;
+    lua_rawgeti(L, e->st, R_LOADVER);
+    lua_Integer n = lua_tointeger(L, -1);
     lua_pop(L, 1);
+    if (n < 0) { /* no __newindex of ours: -(number of modules) */
+      luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+      for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) n--;
+      lua_pop(L, 1);
+    }
     lua_rawgeti(L, e->st, R_NLOADED);
     int fresh = lua_tointeger(L, -1) == n;
     lua_pop(L, 1);
@@ -547,6 +585,12 @@ static void enc_table(enc *e, int t) {
   while (lua_next(L, t)) {
     if (nhash == 0 && lua_isinteger(L, key) && lua_tointeger(L, key) == (lua_Integer)narr + 1) {
       narr++;
+      if (lua_isinteger(L, key + 1)) { /* lists of integers, quickly */
+        uint64_t u = (uint64_t)lua_tointeger(L, key + 1);
+        put_tagvar(e, T_INT, (u << 1) ^ (0 - (u >> 63)));
+        lua_pop(L, 1);
+        continue;
+      }
     } else {
       e->path[e->npath - 1].kind = P_KEY;
       enc_value(e, key);
@@ -605,6 +649,11 @@ static void env_get(lua_State *L, int env) {
  * among its field names. */
 static void queue_globals(enc *e, int fn, int info, int env) {
   lua_State *L = e->L;
+  lua_rawgeti(L, info, F_GLOBALS);
+  lua_rawgeti(L, info, F_FIELDS);
+  int none = lua_rawlen(L, -1) == 0 && lua_rawlen(L, -2) == 0;
+  lua_pop(L, 2);
+  if (none) return;
   scratch(L, e->work);
   scratch(L, e->sent);
   lua_rawgeti(L, info, F_GLOBALS);
@@ -841,13 +890,13 @@ static int enc_main(lua_State *L) {
   enc *e = lua_touserdata(L, 1);
   serial_state(L);
   lua_pushglobaltable(L);
-  lua_settop(L, NAMES_SLOT); /* seen, cells, protos, work, sent, names:
-                                made when first needed */
+  lua_settop(L, NAMES_SLOT); /* seen, work, sent, names: made when first
+                                needed */
   e->st = 3;
   e->g = 4;
-  e->seen = 5;
-  e->cells = 6;
-  e->protos = 7;
+  /* upvalue cells (light userdata keys) and protos (integer keys) share
+   * the table of numbered values, which has neither kind of key */
+  e->seen = e->cells = e->protos = 5;
   e->work = 8;
   e->sent = 9;
   e->names = 0;
@@ -921,11 +970,12 @@ int serial_encode(lua_State *L, int idx, int flags, serial_buf *out) {
     return LUA_ERRMEM;
   }
   out->len += SERIAL_HEADER;
-  enc e;
-  memset(&e, 0, sizeof e);
+  enc e; /* not cleared whole: 'path' is large and filled as needed */
   e.L = L;
   e.b = out;
   e.flags = flags;
+  e.depth = e.npath = e.anyfn = 0;
+  e.nrefs = e.ncells = e.nprotos = e.nwork = 0;
   lua_pushcfunction(L, enc_main);
   lua_pushlightuserdata(L, &e);
   lua_pushvalue(L, idx);

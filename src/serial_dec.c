@@ -34,7 +34,12 @@ typedef struct dec {
 } dec;
 
 /* Stack slots of dec_main. */
-enum { S_DEC = 1, S_ENV, S_ST, S_FENV, S_REFS, S_CELLS, S_PROTOS, S_CACHE, S_TOP = S_CACHE };
+enum { S_DEC = 1, S_ENV, S_ST, S_FENV, S_REFS, S_CACHE };
+
+/* One scratch table holds the objects by reference number (1, 2, ...),
+ * the upvalue cells (CELL(k)) and the frame's protos (PROTO(k)). */
+#define CELL(k) (-(lua_Integer)(k))
+#define PROTO(k) (-((lua_Integer)1 << 40) - (lua_Integer)(k))
 
 static void corrupt(dec *d, const char *why) {
   luaL_error(d->L, "cannot decode: %s", why);
@@ -76,7 +81,7 @@ static const unsigned char *rd_bytes(dec *d, size_t n) {
 /* Makes sure the stack slot 'slot' holds a table (see serial.c). */
 static void scratch(lua_State *L, int slot) {
   if (lua_type(L, slot) != LUA_TTABLE) {
-    lua_newtable(L);
+    lua_createtable(L, 8, 4);
     lua_replace(L, slot);
   }
 }
@@ -221,7 +226,7 @@ static void dec_proto(dec *d) {
   scratch(L, d->protos);
   if (k > 0) {
     if (k > (uint64_t)d->nprotos) corrupt(d, "bad prototype number");
-    lua_rawgeti(L, d->protos, (lua_Integer)k);
+    lua_rawgeti(L, d->protos, PROTO(k));
     return;
   }
   uint64_t h;
@@ -255,7 +260,7 @@ static void dec_proto(dec *d) {
     lua_rawseti(L, d->cache, (lua_Integer)h);
   }
   lua_pushvalue(L, -1);
-  lua_rawseti(L, d->protos, ++d->nprotos);
+  lua_rawseti(L, d->protos, PROTO(++d->nprotos));
 }
 
 static void dec_function(dec *d) {
@@ -278,12 +283,12 @@ static void dec_function(dec *d) {
     uint64_t c = rd_varint(d);
     if (c == 0) {
       lua_pushinteger(L, self << 8 | u);
-      lua_rawseti(L, d->cells, ++d->ncells);
+      lua_rawseti(L, d->cells, CELL(++d->ncells));
       dec_value(d);
       lua_setupvalue(L, f, u);
     } else {
       if (c > (uint64_t)d->ncells) corrupt(d, "bad upvalue cell");
-      lua_rawgeti(L, d->cells, (lua_Integer)c);
+      lua_rawgeti(L, d->cells, CELL(c));
       lua_Integer cell = lua_tointeger(L, -1);
       lua_pop(L, 1);
       lua_rawgeti(L, d->refs, cell >> 8);
@@ -421,14 +426,12 @@ static int dec_main(lua_State *L) {
   lua_settop(L, S_ENV);
   luaL_checkstack(L, 24, NULL);
   serial_state(L);
-  lua_settop(L, S_PROTOS); /* fenv, refs, cells, protos: made when needed */
+  lua_settop(L, S_REFS); /* fenv, refs: made when needed */
   lua_rawgeti(L, S_ST, R_PROTOS);
   d->st = S_ST;
   d->env = S_ENV;
   d->fenv = S_FENV;
-  d->refs = S_REFS;
-  d->cells = S_CELLS;
-  d->protos = S_PROTOS;
+  d->refs = d->cells = d->protos = S_REFS;
   d->cache = S_CACHE;
   dec_paths(d);
   dec_value(d);

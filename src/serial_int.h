@@ -37,15 +37,15 @@ enum {
  * tables (varint count, table name + key string + value each).  Before the
  * root: package fields (varint count, key + value strings: path, cpath). */
 
-/* The per-state table in the registry, and its fields. */
-#define SERIAL_REGKEY "dusk.serial"
+/* The per-state table in the registry (see serial_state), its fields: */
 enum {
   R_BASE = 1, /* std table -> shallow copy taken by serial_baseline */
   R_BASEG,    /* copy of _G at baseline */
   R_BASEKEYS, /* name -> true for every key of a standard table */
   R_STDTABS,  /* name -> table: the standard tables (string, math...) */
   R_NAMES,    /* value -> "module\0field": C functions, module tables */
-  R_NLOADED,  /* number of entries in package.loaded when R_NAMES was built */
+  R_NLOADED,  /* R_LOADVER when R_NAMES was built */
+  R_LOADVER,  /* bumped when package.loaded gains a key (see serial.c) */
   R_PROTOS,   /* hash -> {factory, chunk, nups}: loaded prototypes */
   R_FNINFO,   /* weak keys: closure -> analysis (see serial_fn.c) */
   R_PATHS,    /* package.path and cpath at baseline: {path, cpath} */
