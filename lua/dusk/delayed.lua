@@ -155,10 +155,17 @@ Delayed.__dusk_send = true -- refused when captured: "pass it as an argument"
 
 local getitem = op(ops.index, "getitem")
 
+-- Names of a Delayed's own members, never lazy fields (use d:get(k)).
+local RESERVED = { compute = true, persist = true, visualize = true, get = true, key = true }
+
 Delayed.__index = function(d, k)
   local m = methods[k]
   if m then return m end
   if k == "key" then return core.name(d) end
+  if RESERVED[k] then
+    error(string.format("'%s' is reserved for a Delayed's own method and is not " ..
+                        "available in this version; d:get(%q) reaches a field so named", k, k), 2)
+  end
   return getitem(d, k)
 end
 
