@@ -33,15 +33,24 @@
  * a work queue, since they may be functions reading more globals.
  *
  * C functions, module tables and module functions go by name
- * ("module\0field"), from a reverse index of package.loaded rebuilt when
- * package.loaded gains or loses entries; the standard tables count only
- * with their baseline contents.  Objects whose metatable has __dusk_send
+ * ("module\0field"), from a reverse index of package.loaded, rebuilt after
+ * package.loaded gains a key (a __newindex metamethod on package.loaded
+ * counts them; require goes through it); the standard tables count only
+ * with their baseline contents.  A module removed from package.loaded
+ * still goes by name until the index is rebuilt.  Objects whose metatable has __dusk_send
  * go through that hook (a function returning a type name and a payload) or,
  * for any other value of the field, are refused with "pass it as an
  * argument" (Delayed, collections).
  *
  * Errors name the value and the path to it, built only when failing from
  * the stack of path segments kept while descending.
+ *
+ * Speed: a frame uses one scratch table (values numbered, upvalue cells by
+ * lua_upvalueid, protos by hash: three kinds of keys that cannot collide),
+ * reused cleared from one small frame to the next, so a small closure
+ * makes little garbage.  Per function, the dump analysis is cached per
+ * closure in a weak table; the receiver caches the loaded factory by the
+ * chunk's hash and checks the bytes on a hit.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -199,6 +208,16 @@ void serial_state(lua_State *L) {
   lua_pop(L, 1);
   lua_pushvalue(L, st);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &serial_regkey);
+}
+
+void serial_take(lua_State *L, int st, int field, int slot) {
+  if (lua_rawgeti(L, st, field) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_replace(L, slot);
+  lua_pushnil(L); /* taken: a nested encode or decode makes its own */
+  lua_rawseti(L, st, field);
 }
 
 void serial_baseline(lua_State *L) {
@@ -900,6 +919,7 @@ static int enc_main(lua_State *L) {
   e->work = 8;
   e->sent = 9;
   e->names = 0;
+  serial_take(L, e->st, R_ENCTAB, e->seen);
   e->body = e->b->len;
   put1(e, 0); /* package fields, see put_paths */
   enc_value(e, 2);
@@ -926,6 +946,17 @@ static int enc_main(lua_State *L) {
   }
   put1(e, 0);
   if (e->anyfn) put_paths(e);
+  if (lua_istable(L, e->seen) && e->nrefs + e->ncells + e->nprotos <= SERIAL_REUSE) {
+    lua_pushnil(L);
+    while (lua_next(L, e->seen)) { /* clearing fields while traversing is allowed */
+      lua_pop(L, 1);
+      lua_pushvalue(L, -1);
+      lua_pushnil(L);
+      lua_rawset(L, e->seen);
+    }
+    lua_pushvalue(L, e->seen);
+    lua_rawseti(L, e->st, R_ENCTAB);
+  }
   return 0;
 }
 

@@ -433,10 +433,27 @@ static int dec_main(lua_State *L) {
   d->fenv = S_FENV;
   d->refs = d->cells = d->protos = S_REFS;
   d->cache = S_CACHE;
+  serial_take(L, S_ST, R_DECTAB, S_REFS);
   dec_paths(d);
   dec_value(d);
   dec_extras(d);
   if (d->p != d->end) corrupt(d, "bytes after the value");
+  if (lua_istable(L, S_REFS) && d->nrefs + d->ncells + d->nprotos <= SERIAL_REUSE) {
+    for (lua_Integer i = 1; i <= d->nrefs; i++) {
+      lua_pushnil(L);
+      lua_rawseti(L, S_REFS, i);
+    }
+    for (lua_Integer i = 1; i <= d->ncells; i++) {
+      lua_pushnil(L);
+      lua_rawseti(L, S_REFS, CELL(i));
+    }
+    for (lua_Integer i = 1; i <= d->nprotos; i++) {
+      lua_pushnil(L);
+      lua_rawseti(L, S_REFS, PROTO(i));
+    }
+    lua_pushvalue(L, S_REFS);
+    lua_rawseti(L, S_ST, R_DECTAB);
+  }
   return 1;
 }
 

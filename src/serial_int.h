@@ -50,11 +50,21 @@ enum {
   R_FNINFO,   /* weak keys: closure -> analysis (see serial_fn.c) */
   R_PATHS,    /* package.path and cpath at baseline: {path, cpath} */
   R_TYPES,    /* type name -> decode hook, for T_EXT */
-  R_NFIELDS = R_TYPES
+  R_ENCTAB,   /* an empty scratch table for the next encode, or nil */
+  R_DECTAB,   /* an empty scratch table for the next decode, or nil */
+  R_NFIELDS = R_DECTAB
 };
 
 /* Pushes the per-state table, creating it on first use. */
 void serial_state(lua_State *L);
+
+/* Scratch tables are reused when a frame used at most this many keys:
+ * clearing them is cheaper than making them, and makes less garbage. */
+#define SERIAL_REUSE 64
+
+/* Takes the reusable table 'field' of the per-state table at 'st' into
+ * stack slot 'slot' (left as is when there is none). */
+void serial_take(lua_State *L, int st, int field, int slot);
 
 /* Analysis of a Lua function, cached per closure: fields of the table
  * serial_fn_info pushes. */
