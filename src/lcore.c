@@ -238,11 +238,11 @@ typedef struct compute_job {
 static void job_free(compute_job *cj) {
   exec_job *j = &cj->x;
   if (j->results)
-    for (uint32_t t = 0; t < j->plan.ntasks; t++) exec_value_free(&j->results[t]);
+    for (uint32_t t = 0; t < j->plan.ntasks; t++) value_free(&j->results[t]);
   free(j->results);
   for (uint32_t i = 0; i < cj->nspecs; i++) {
     for (uint32_t a = 0; a < cj->specs[i].nargs; a++)
-      exec_value_free(&cj->specs[i].args[a].value);
+      value_free(&cj->specs[i].args[a].value);
     free(cj->specs[i].args);
   }
   free(cj->specs);
@@ -323,7 +323,7 @@ static int make_direct(lua_State *L, compute_job *cj, exec_spec *sp, int idx, in
   for (lua_Integer i = 1; i <= n; i++) {
     lua_rawgeti(L, args, i);
     exec_arg *a = &sp->args[i - 1];
-    if (!is_dep(L, -1, &a->input) && exec_value_from(L, -1, &a->value) != LUA_OK)
+    if (!is_dep(L, -1, &a->input) && value_from(L, -1, &a->value) != LUA_OK)
       return -1;
     lua_pop(L, 1);
   }
@@ -477,7 +477,7 @@ static int compute(lua_State *L, core_state *cs, compute_job *cj,
   }
   lua_createtable(L, (int)n, 0);
   for (uint32_t i = 0; i < n; i++) {
-    status = exec_value_push(L, &j->results[j->plan.targets[i]]);
+    status = value_push(L, &j->results[j->plan.targets[i]]);
     if (status != LUA_OK) return status;
     lua_rawseti(L, -2, i + 1);
   }

@@ -8,7 +8,7 @@
  * steps).  Any other spec is decoded whole after the task's inputs went
  * into the runner's 'inputs' table, where its placeholders of dependencies
  * find them, and dusk.runner.run(spec, index) computes the result.  The
- * chain's last result becomes an exec_value.
+ * chain's last result becomes an value.
  *
  * A failure keeps the first error of the job, naming the task, with the
  * worker's traceback; the state is left as it was found.
@@ -23,76 +23,6 @@
 
 #include "runtime.h"
 #include "serial.h"
-
-/* --------------------------------------------------------------- values */
-
-int exec_value_from(lua_State *L, int idx, exec_value *out) {
-  out->len = 0;
-  switch (lua_type(L, idx)) {
-  case LUA_TNIL:
-    out->type = EXEC_NIL;
-    return LUA_OK;
-  case LUA_TBOOLEAN:
-    out->type = EXEC_BOOLEAN;
-    out->u.b = lua_toboolean(L, idx);
-    return LUA_OK;
-  case LUA_TNUMBER:
-    if (lua_isinteger(L, idx)) {
-      out->type = EXEC_INTEGER;
-      out->u.i = lua_tointeger(L, idx);
-    } else {
-      out->type = EXEC_NUMBER;
-      out->u.n = lua_tonumber(L, idx);
-    }
-    return LUA_OK;
-  case LUA_TSTRING: {
-    size_t len;
-    const char *s = lua_tolstring(L, idx, &len);
-    out->u.p = malloc(len ? len : 1);
-    if (out->u.p == NULL) {
-      lua_pushliteral(L, "not enough memory for a result");
-      return LUA_ERRMEM;
-    }
-    memcpy(out->u.p, s, len);
-    out->type = EXEC_STRING;
-    out->len = len;
-    return LUA_OK;
-  }
-  default: {
-    serial_buf b;
-    serial_buf_init(&b, NULL, NULL);
-    int status = serial_encode(L, idx, SERIAL_FUNCTIONS | SERIAL_LOCAL, &b);
-    if (status != LUA_OK) {
-      serial_buf_free(&b);
-      return status;
-    }
-    out->type = EXEC_FRAME;
-    out->u.p = b.p; /* the buffer's bytes become the value's */
-    out->len = b.len;
-    return LUA_OK;
-  }
-  }
-}
-
-int exec_value_push(lua_State *L, const exec_value *v) {
-  switch (v->type) {
-  case EXEC_NONE:
-  case EXEC_NIL: lua_pushnil(L); return LUA_OK;
-  case EXEC_BOOLEAN: lua_pushboolean(L, v->u.b); return LUA_OK;
-  case EXEC_INTEGER: lua_pushinteger(L, v->u.i); return LUA_OK;
-  case EXEC_NUMBER: lua_pushnumber(L, v->u.n); return LUA_OK;
-  case EXEC_STRING: lua_pushlstring(L, (const char *)v->u.p, v->len); return LUA_OK;
-  case EXEC_FRAME:
-    return serial_decode(L, v->u.p, v->len, 0, SERIAL_FUNCTIONS | SERIAL_LOCAL);
-  }
-  return LUA_OK;
-}
-
-void exec_value_free(exec_value *v) {
-  if (v->type == EXEC_STRING || v->type == EXEC_FRAME) free(v->u.p);
-  v->type = EXEC_NONE;
-  v->len = 0;
-}
 
 /* -------------------------------------------------------------- workers */
 
@@ -175,7 +105,7 @@ static int push_input(lua_State *L, exec_job *j, const uint32_t *reads,
     lua_pushvalue(L, previous);
     return LUA_OK;
   }
-  return exec_value_push(L, &j->results[reads[r]]);
+  return value_push(L, &j->results[reads[r]]);
 }
 
 /* Runs a direct spec: leaves its result on the stack. */
@@ -188,7 +118,7 @@ static int run_direct(lua_State *L, exec_job *j, const exec_spec *sp,
   int status = serial_decode(L, sp->frame, sp->len, 0, SERIAL_FUNCTIONS | SERIAL_LOCAL);
   for (uint32_t a = 0; a < sp->nargs && status == LUA_OK; a++) {
     const exec_arg *arg = &sp->args[a];
-    if (arg->input == 0) status = exec_value_push(L, &arg->value);
+    if (arg->input == 0) status = value_push(L, &arg->value);
     else if (arg->input <= nreads) status = push_input(L, j, reads, arg->input - 1, previous);
     else lua_pushnil(L);
   }
@@ -257,7 +187,7 @@ int exec_run(void *ud, void *worker, uint32_t t) {
     }
     lua_replace(L, top + 2);
   }
-  int status = exec_value_from(L, top + 2, &j->results[t]);
+  int status = value_from(L, top + 2, &j->results[t]);
   if (status != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
     fail(j, pt->chain + pt->nchain - 1, msg ? msg : "cannot keep its result");
@@ -268,5 +198,5 @@ int exec_run(void *ud, void *worker, uint32_t t) {
 
 void exec_release(void *ud, uint32_t t) {
   exec_job *j = ud;
-  exec_value_free(&j->results[t]);
+  value_free(&j->results[t]);
 }

@@ -5,7 +5,7 @@
  * A compute encodes each layer's payload (a Lua "spec": what to call and
  * with what) once, with serial, before the job starts; every task decodes
  * its spec afresh in the worker's state, so each task starts from the
- * caller's values.  Results are exec_values: scalars and strings as C
+ * caller's values.  Results are values: scalars and strings as C
  * values, anything else as a serial frame.
  */
 #ifndef DUSK_EXEC_H
@@ -18,35 +18,8 @@
 #include <lua.h>
 
 #include "graph.h"
+#include "value.h"
 #include "sched/sched.h"
-
-typedef enum {
-  EXEC_NONE,    /* no value yet (or released) */
-  EXEC_NIL,
-  EXEC_BOOLEAN,
-  EXEC_INTEGER,
-  EXEC_NUMBER,
-  EXEC_STRING,
-  EXEC_FRAME    /* a serial frame */
-} exec_type;
-
-typedef struct exec_value {
-  exec_type type;
-  size_t len;                /* STRING, FRAME */
-  union {
-    int b;
-    lua_Integer i;
-    lua_Number n;
-    unsigned char *p;        /* STRING, FRAME: malloc'd, owned */
-  } u;
-} exec_value;
-
-/* Makes an exec_value of the Lua value at 'idx'.  Returns LUA_OK, or an
- * error status with a message pushed (a value serial cannot send). */
-int exec_value_from(lua_State *L, int idx, exec_value *out);
-/* Pushes the value.  Returns LUA_OK or an error status with a message. */
-int exec_value_push(lua_State *L, const exec_value *v);
-void exec_value_free(exec_value *v);
 
 /* A worker: a Lua state with the task runner loaded. */
 typedef struct exec_worker {
@@ -67,7 +40,7 @@ void exec_worker_release(exec_worker *w);
 /* An argument of a direct call: a value, or the task's k-th input. */
 typedef struct exec_arg {
   uint32_t input;         /* 0: 'value'; k >= 1: input k */
-  exec_value value;
+  value value;
 } exec_arg;
 
 /* How the tasks of one layer are made, ready for the workers.  Most
@@ -89,7 +62,7 @@ typedef struct exec_job {
   const graph *g;
   plan plan;
   exec_spec **spec;       /* by plan node: its layer's spec */
-  exec_value *results;    /* by plan task */
+  value *results;    /* by plan task */
   pthread_mutex_t lock;   /* guards 'error' */
   char *error;            /* the first failure, malloc'd */
   sched_job sched;

@@ -1,0 +1,45 @@
+/*
+ * value: one Lua value held in C, between Lua states and threads.
+ *
+ * Scalars and strings are C values; anything else is a serial frame.  A
+ * value is immutable once made, so any number of threads may push it at
+ * once; each push of a frame builds a fresh copy in the pushing state.
+ */
+#ifndef DUSK_VALUE_H
+#define DUSK_VALUE_H
+
+#include <stddef.h>
+
+#include <lua.h>
+
+typedef enum {
+  VALUE_NONE,    /* no value yet (or freed) */
+  VALUE_NIL,
+  VALUE_BOOLEAN,
+  VALUE_INTEGER,
+  VALUE_NUMBER,
+  VALUE_STRING,
+  VALUE_FRAME    /* a serial frame */
+} value_type;
+
+typedef struct value {
+  value_type type;
+  size_t len;                /* STRING, FRAME */
+  union {
+    int b;
+    lua_Integer i;
+    lua_Number n;
+    unsigned char *p;        /* STRING, FRAME: malloc'd, owned */
+  } u;
+} value;
+
+/* Makes a value of the Lua value at 'idx'.  Returns LUA_OK, or an error
+ * status with a message pushed (a value serial cannot send). */
+int value_from(lua_State *L, int idx, value *out);
+/* Pushes the value.  Returns LUA_OK or an error status with a message. */
+int value_push(lua_State *L, const value *v);
+void value_free(value *v);
+/* Bytes the value holds beyond its struct. */
+size_t value_bytes(const value *v);
+
+#endif
