@@ -35,6 +35,10 @@ WORKLOADS = [
     ("delayed cpu", "reported", 3,
      ["{dusk}", "{bench}/delayed_cpu.lua", "200", "750000"],
      [DASK_PYTHON, "{bench}/delayed_cpu.py", "200", "12000"]),
+    # dusk.serial against cloudpickle (Dask's) on the same shapes
+    ("serial", "reported", 3,
+     ["{dusk}", "{bench}/serial.lua"],
+     [DASK_PYTHON, "{bench}/serial.py"]),
 ]
 
 

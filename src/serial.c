@@ -825,9 +825,17 @@ static void enc_value(enc *e, int idx) {
     e->b->len += sizeof x;
     break;
   }
-  case LUA_TSTRING:
-    enc_string(e, idx);
+  case LUA_TSTRING: {
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    if (n > SERIAL_SHORTSTR || (e->npath > 0 && e->path[e->npath - 1].kind == P_KEY)) {
+      enc_string(e, idx); /* keys repeat: numbered, sent once */
+    } else {
+      put_tagvar(e, T_SSTR, n);
+      put_bytes(e, s, n);
+    }
     break;
+  }
   case LUA_TTABLE:
     enc_table(e, idx);
     break;

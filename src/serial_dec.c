@@ -323,6 +323,12 @@ static void dec_value(dec *d) {
     reg(d, -1);
     break;
   }
+  case T_SSTR: {
+    size_t n = rd_count(d, 1);
+    if (n > SERIAL_SHORTSTR) corrupt(d, "long short string");
+    lua_pushlstring(L, (const char *)rd_bytes(d, n), n);
+    break;
+  }
   case T_REF: {
     uint64_t n = rd_varint(d);
     if (n >= (uint64_t)d->nrefs) corrupt(d, "bad reference");

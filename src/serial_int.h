@@ -12,6 +12,7 @@
 #define SERIAL_MAGIC "\x1b" "Dsk"
 #define SERIAL_VERSION 1
 #define SERIAL_FZSTD 0x10 /* header flag: payload is one zstd frame */
+#define SERIAL_SHORTSTR 32 /* longest T_SSTR */
 
 /* One byte before every value.  Objects marked * get the next reference
  * number when they appear, before their contents, so cycles work. */
@@ -29,6 +30,8 @@ enum {
   T_ENV,    /* the environment, rebound by the receiver */
   T_LIGHT,  /* pointer-sized bytes; only with SERIAL_LOCAL */
   T_EXT,    /* * string type name, payload value */
+  T_SSTR,   /* a short string not numbered: varint length, bytes (values
+               that rarely repeat, unlike keys, are not worth a lookup) */
   T_NTAGS
 };
 /* A proto is varint k + 1 for the frame's k-th proto, or varint 0 then
