@@ -161,6 +161,32 @@ static void test_functions(void) {
        send("local cjson = require 'cjson'\n"
             "return function(s) return cjson.decode(s).a end",
             "return v('{\"a\": [1, 2]}')[2] == 2 and package.loaded.cjson ~= nil"));
+  TEST("package.path goes with functions",
+       send("package.path = '/tmp/dusk-serial-test/?.lua;' .. package.path\n"
+            "return function() end",
+            "return package.path:find('/tmp/dusk-serial-test/', 1, true) == 1"));
+  /* a worker sends on what it received: its globals travel again */
+  TEST("a decoded function can be sent on",
+       send("function twice(x) return 2 * x end\nreturn function(x) return twice(x) end",
+            "return v(4) == 8"));
+  {
+    serial_buf b;
+    serial_buf_init(&b, NULL, NULL);
+    lua_getglobal(B, "v");
+    int ok = serial_encode(B, -1, SERIAL_FUNCTIONS, &b) == LUA_OK;
+    lua_settop(B, 0);
+    run(A, "twice = nil return 0", "=t");
+    lua_settop(A, 0);
+    ok = ok && serial_decode(A, b.p, b.len, 0, SERIAL_FUNCTIONS) == LUA_OK;
+    lua_pushinteger(A, 5);
+    ok = ok && lua_pcall(A, 1, 1, 0) == LUA_OK && lua_tointeger(A, -1) == 10;
+    TEST("... with the globals it read", ok);
+    lua_settop(A, 0);
+    serial_buf_free(&b);
+  }
+  /* B sent the path back: both restored, so A's frames carry no path */
+  run(A, "package.path = package.path:sub(#'/tmp/dusk-serial-test/?.lua;' + 1) return 0", "=t");
+  lua_settop(A, 0);
   TEST("standard C functions by name",
        send("local up = string.upper; return function(s) return up(s) end",
             "return v('abc') == 'ABC'"));
