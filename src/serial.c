@@ -291,10 +291,11 @@ static void build_names(lua_State *L, int st, lua_Integer nloaded) {
 
 /* ---- encoder ---- */
 
-enum { P_FIELD, P_KEY, P_META, P_UPVAL, P_GLOBAL, P_ADDED, P_PAYLOAD };
+enum { P_FIELD, P_KEY, P_INDEX, P_META, P_UPVAL, P_GLOBAL, P_ADDED, P_PAYLOAD };
 
 typedef struct seg {
   int kind;
+  lua_Integer n;    /* the index (P_INDEX) */
   int idx;          /* stack index: the key (P_FIELD, P_KEY), the function
                        (P_UPVAL, P_GLOBAL), the table name (P_ADDED) */
   const char *name; /* upvalue, global or field name */
@@ -388,6 +389,10 @@ static void fail(enc *e, const char *what, const char *how) {
         lua_pushfstring(L, "field [%s]", lua_tostring(L, s->idx));
       else
         lua_pushfstring(L, "a field with a %s key", luaL_typename(L, s->idx));
+      luaL_addvalue(&b);
+      break;
+    case P_INDEX:
+      lua_pushfstring(L, "field [%I]", (LUAI_UACINT)s->n);
       luaL_addvalue(&b);
       break;
     case P_META:
@@ -561,6 +566,50 @@ static int enc_hooked(enc *e, int idx) {
   return 1;
 }
 
+static int next_probe(lua_State *L) {
+  lua_next(L, 1);
+  return 0;
+}
+
+/* Writes t[1..n] (no nil among them), reading them with lua_rawgeti, a
+ * batch at a time: cheaper than lua_next for long lists. */
+static void put_list(enc *e, int t, lua_Integer n) {
+  lua_State *L = e->L;
+  enum { BATCH = 64 };
+  luaL_checkstack(L, BATCH + 4, NULL);
+  int base = lua_gettop(L) + 1;
+  seg *s = &e->path[e->npath - 1];
+  for (lua_Integer i = 1; i <= n; i += BATCH) {
+    int k = n - i + 1 < BATCH ? (int)(n - i + 1) : BATCH;
+    for (int j = 0; j < k; j++) lua_rawgeti(L, t, i + j);
+    for (int j = 0; j < k; j++) {
+      if (lua_isinteger(L, base + j)) {
+        uint64_t u = (uint64_t)lua_tointeger(L, base + j);
+        put_tagvar(e, T_INT, (u << 1) ^ (0 - (u >> 63)));
+      } else {
+        s->kind = P_INDEX;
+        s->n = i + j;
+        enc_value(e, base + j);
+      }
+    }
+    lua_settop(L, base - 1);
+  }
+}
+
+/* Whether lua_next may start from key 'n' + 1 of the table at 't', where
+ * t[n + 1] is nil: true when n + 1 is within the table's array part, as
+ * lua_next raises an error for any other key that is absent.  Then t[1..n]
+ * are all in the array part, and lua_next from n + 1 visits exactly the
+ * entries after them. */
+static int array_holds(lua_State *L, int t, lua_Integer n) {
+  lua_pushcfunction(L, next_probe);
+  lua_pushvalue(L, t);
+  lua_pushinteger(L, n + 1);
+  if (lua_pcall(L, 2, 0, 0) == LUA_OK) return 1;
+  lua_pop(L, 1);
+  return 0;
+}
+
 /* Overwrites the two one-byte counts at 'at' (written as zero), moving
  * the table's contents when a count needs more bytes. */
 static void patch_counts(enc *e, size_t at, uint64_t narr, uint64_t nhash) {
@@ -600,9 +649,19 @@ static void enc_table(enc *e, int t) {
   uint64_t narr = 0, nhash = 0;
   int key = lua_gettop(L) + 1;
   push_seg(e, P_FIELD, key, NULL);
-  lua_pushnil(L);
+  int run = 1; /* keys so far are 1, 2, ... narr: still an array */
+  lua_Integer n = (lua_Integer)lua_rawlen(L, t);
+  if (n >= 32 && array_holds(L, t, n)) {
+    put_list(e, t, n);
+    e->path[e->npath - 1].kind = P_FIELD;
+    narr = (uint64_t)n;
+    run = 0; /* t[n + 1] is nil: the rest are pairs */
+    lua_pushinteger(L, n + 1);
+  } else {
+    lua_pushnil(L);
+  }
   while (lua_next(L, t)) {
-    if (nhash == 0 && lua_isinteger(L, key) && lua_tointeger(L, key) == (lua_Integer)narr + 1) {
+    if (run && lua_isinteger(L, key) && lua_tointeger(L, key) == (lua_Integer)narr + 1) {
       narr++;
       if (lua_isinteger(L, key + 1)) { /* lists of integers, quickly */
         uint64_t u = (uint64_t)lua_tointeger(L, key + 1);
@@ -611,6 +670,7 @@ static void enc_table(enc *e, int t) {
         continue;
       }
     } else {
+      run = 0;
       e->path[e->npath - 1].kind = P_KEY;
       enc_value(e, key);
       e->path[e->npath - 1].kind = P_FIELD;

@@ -115,3 +115,35 @@ t.test("hooks send objects by reference", function()
   local r = rt({ h, h })
   t.truthy(r[1] == r[2], "one object stays one")
 end)
+
+t.test("tables built every way round-trip entry for entry", function()
+  local function count(x) local n = 0 for _ in pairs(x) do n = n + 1 end return n end
+  local shapes = {}
+  local a = {} for i = 1, 100 do a[i] = i end
+  shapes[#shapes + 1] = a                                  -- grown by a loop
+  local b = {} for i = 100, 1, -1 do b[i] = i * 2 end
+  shapes[#shapes + 1] = b                                  -- grown backwards
+  shapes[#shapes + 1] = { table.unpack(a) }                -- constructor: array part exact
+  local c = {} for i = 1, 100 do c[i] = i end
+  c[50] = nil; c[120] = "far"; c.name = "c"; c[-1] = "neg"; c[1.5] = "half"
+  shapes[#shapes + 1] = c                                  -- holes and other keys
+  local d = {} for i = 1, 1000 do d[i] = i end
+  for i = 1001, 1100 do d[i] = { i } end                   -- array then hash part
+  shapes[#shapes + 1] = d
+  local e = {} for i = 1, 64 do e[i] = i end
+  for i = 64, 40, -1 do e[i] = nil end                     -- shrunk
+  e.x = 1
+  shapes[#shapes + 1] = e
+  local f = {} for i = 1, 300 do f[#f + 1] = (i % 3 == 0) and tostring(i) or i + 0.5 end
+  shapes[#shapes + 1] = f
+  for i, v in ipairs(shapes) do
+    local r = rt(v)
+    t.truthy(t.same(r, v) and count(r) == count(v), "shape " .. i)
+  end
+end)
+
+t.test("a refused value in a long list names its index", function()
+  local l = {} for i = 1, 40 do l[i] = i end
+  l[37] = coroutine.create(print)
+  t.raises("cannot send a coroutine: field [37]", serial.encode, l)
+end)
