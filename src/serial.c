@@ -13,9 +13,12 @@
  * The payload is one value in a tagged prefix format (serial_int.h).
  * Strings, tables, functions and named objects are numbered as they
  * appear; a second appearance is a reference to the number, so shared
- * references and cycles survive and repeated keys cost two bytes.  Tables
- * are written in one lua_next pass: the leading run of keys 1, 2, 3... as
- * an array, then key/value pairs.
+ * references and cycles survive and repeated keys cost two bytes (short
+ * string values are written inline: they rarely repeat).  A table is its
+ * leading run of keys 1, 2, 3... as an array, then key/value pairs.  A
+ * long list is read with lua_rawgeti, then lua_next resumes after it; that
+ * is only sound when the list lies in the table's array part, which a
+ * probe checks (array_holds); otherwise one lua_next pass does it all.
  *
  * A Lua function is its prototype (a factory chunk, see serial_fn.c, sent
  * once per frame and loaded once per receiving state) and its upvalues,
