@@ -15,6 +15,24 @@ local function find_submodule(name)
   return nil
 end
 
+-- dusk.persist(a, b, ... [, opts]) -> persisted a, b, ...: computed once
+-- together, their partitions kept in memory (see dusk(3)).
+function dusk.persist(...)
+  local compute = require "dusk.compute"
+  local n, opts = compute.split_options(...)
+  return table.unpack(compute.persist_many({ ... }, n, opts, "dusk.persist"), 1, n)
+end
+
+-- dusk.memory() -> total bytes held by persisted data, {name = bytes}
+function dusk.memory()
+  return require("dusk.compute").memory()
+end
+
+-- dusk.visualize(a, b, ..., filename [, opts]): the task graph of all.
+function dusk.visualize(...)
+  return require("dusk.visualize")(...)
+end
+
 return setmetatable(dusk, {
   __index = function(t, key)
     if type(key) ~= "string" then return nil end

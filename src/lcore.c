@@ -6,11 +6,20 @@
  *       layers (each task reads all of the layer's tasks) or of
  *       {layer, split = k} (task i reads tasks [i*k, (i+1)*k) of it)
  *   core.release(layer)        drops the layer (idempotent)
- *   core.name(layer), core.ntasks(layer)
+ *   core.name(layer), core.ntasks(layer), core.payload(layer) (its spec)
  *   core.compute(layers, indexes, opts) -> list of results of task
  *       indexes[i] (1-based) of layers[i]; opts: scheduler ("threads" or
- *       "sync"), num_workers, fuse (default true)
- *   core.plan(layers, indexes [, fuse]) -> the planned tasks, as tables
+ *       "sync"), num_workers, fuse (default true), progress (true, false,
+ *       or nil: when standard error is a terminal)
+ *   core.persist(layers, indexes, counts, opts) -> list of stored blocks:
+ *       like compute, but the results stay in C, counts[k] of them (in
+ *       order) in the k-th block, a "dusk.Stored" userdata that a layer
+ *       may have as its spec (its tasks are then those values)
+ *   core.stored_bytes(stored), core.stored_release(stored),
+ *   core.is_stored(v)
+ *   core.plan(layers, indexes [, fuse]) -> the planned tasks, as tables:
+ *       {tasks = {{chain = {{name=, index=, ntasks=, persisted=}, ...},
+ *       inputs = {...}, priority=, requested=}, ...}, targets = {...}}
  *   core.hash(s) -> 16 hex digits (FNV-1a, 64 bits)
  *   core.ncores() -> online processors
  *   core.now() -> seconds of a monotonic clock, for timing
@@ -29,9 +38,12 @@
 
 #include "graph.h"
 #include "lcore.h"
+#include "runtime.h"
 #include "sched/exec.h"
 #include "sched/sched.h"
 #include "serial.h"
+#include "progress.h"
+#include "store.h"
 
 #define LAYER_MAGIC 0x64757361u /* "dusa" */
 
@@ -48,13 +60,54 @@ typedef struct layer_ud {
   graph_id id;         /* 0 once released */
 } layer_ud;
 
+#define STORED "dusk.Stored"
+
+typedef struct stored_ud {
+  store_block *b; /* NULL once released */
+} stored_ud;
+
+static int stored_release(lua_State *L) {
+  stored_ud *st = luaL_checkudata(L, 1, STORED);
+  if (st->b) store_decref(st->b);
+  st->b = NULL;
+  return 0;
+}
+
+static int stored_bytes(lua_State *L) {
+  stored_ud *st = luaL_checkudata(L, 1, STORED);
+  lua_pushinteger(L, st->b ? (lua_Integer)store_bytes(st->b) : 0);
+  return 1;
+}
+
+/* Pushes a new Stored owning 'b' (NULL: closed; set it after). */
+static stored_ud *push_stored(lua_State *L) {
+  stored_ud *st = lua_newuserdatauv(L, sizeof *st, 0);
+  st->b = NULL;
+  if (luaL_newmetatable(L, STORED)) {
+    lua_pushcfunction(L, stored_release);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return st;
+}
+
 static core_state *state_of(lua_State *L) {
   return lua_touserdata(L, lua_upvalueindex(1));
 }
 
+/* A layer died: its spec goes; persisted data goes at once rather than
+ * at the next collection cycle. */
 static void release_payload(void *ud, int64_t payload) {
   core_state *cs = ud;
-  luaL_unref(cs->main, LUA_REGISTRYINDEX, (int)payload);
+  lua_State *L = cs->main;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)payload);
+  stored_ud *st = luaL_testudata(L, -1, STORED);
+  if (st && st->b) {
+    store_decref(st->b);
+    st->b = NULL;
+  }
+  lua_pop(L, 1);
+  luaL_unref(L, LUA_REGISTRYINDEX, (int)payload);
 }
 
 static int state_gc(lua_State *L) {
@@ -143,6 +196,17 @@ static int core_name(lua_State *L) {
   return 1;
 }
 
+static int core_payload(lua_State *L) {
+  core_state *cs = state_of(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)graph_payload(cs->g, check_layer(L, cs, 1)));
+  return 1;
+}
+
+static int core_is_stored(lua_State *L) {
+  lua_pushboolean(L, luaL_testudata(L, 1, STORED) != NULL);
+  return 1;
+}
+
 static int core_ntasks(lua_State *L) {
   core_state *cs = state_of(L);
   lua_pushinteger(L, graph_ntasks(cs->g, check_layer(L, cs, 1)));
@@ -182,8 +246,6 @@ static int core_plan(lua_State *L) {
   plan p;
   if (graph_plan(cs->g, targets, n, &o, &p) != 0)
     return luaL_error(L, "not enough memory to plan the graph");
-  /* {tasks = {{chain = {{name=, index=}, ...}, inputs = {...},
-   *  priority =, requested =}, ...}, targets = {...}}; 1-based */
   lua_createtable(L, 0, 2);
   lua_createtable(L, (int)p.ntasks, 0);
   for (uint32_t t = 0; t < p.ntasks; t++) {
@@ -197,6 +259,12 @@ static int core_plan(lua_State *L) {
       lua_setfield(L, -2, "name");
       lua_pushinteger(L, nd.index + 1);
       lua_setfield(L, -2, "index");
+      lua_pushinteger(L, graph_ntasks(cs->g, nd.layer));
+      lua_setfield(L, -2, "ntasks");
+      lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)graph_payload(cs->g, nd.layer));
+      lua_pushboolean(L, luaL_testudata(L, -1, STORED) != NULL);
+      lua_setfield(L, -3, "persisted");
+      lua_pop(L, 1);
       lua_rawseti(L, -2, k + 1);
     }
     lua_setfield(L, -2, "chain");
@@ -229,6 +297,7 @@ static int core_plan(lua_State *L) {
  * the frames they point into. */
 typedef struct compute_job {
   exec_job x;              /* first: exec's callbacks get its address */
+  progress bar;
   exec_spec *specs;
   uint32_t nspecs;
   unsigned char **frames;
@@ -241,6 +310,7 @@ static void job_free(compute_job *cj) {
     for (uint32_t t = 0; t < j->plan.ntasks; t++) value_free(&j->results[t]);
   free(j->results);
   for (uint32_t i = 0; i < cj->nspecs; i++) {
+    if (cj->specs[i].stored) store_decref(cj->specs[i].stored);
     for (uint32_t a = 0; a < cj->specs[i].nargs; a++)
       value_free(&cj->specs[i].args[a].value);
     free(cj->specs[i].args);
@@ -374,6 +444,21 @@ static int encode_specs(lua_State *L, core_state *cs, compute_job *cj) {
     j->spec[i] = sp;
     lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)graph_payload(cs->g, id));
     int spec = lua_gettop(L);
+    stored_ud *st = luaL_testudata(L, spec, STORED);
+    if (st) {
+      if (st->b == NULL) {
+        lua_pushfstring(L, "the persisted data of %s was released", graph_name(cs->g, id));
+        lua_replace(L, top + 1);
+        lua_settop(L, top + 1);
+        return LUA_ERRRUN;
+      }
+      sp->stored = st->b;
+      store_incref(st->b); /* the job's reference */
+      lua_settop(L, spec - 1);
+      lua_pushlightuserdata(L, sp);
+      lua_rawseti(L, seen, id);
+      continue;
+    }
     int direct = lua_type(L, spec) == LUA_TTABLE ? make_direct(L, cj, sp, spec, fns) : 0;
     int status = direct < 0 ? LUA_ERRRUN : LUA_OK;
     if (direct == 0) status = add_frame(L, cj, spec, &sp->frame, &sp->len);
@@ -412,7 +497,7 @@ static int run_job(lua_State *L, core_state *cs, exec_job *j, int opts) {
     lua_pop(L, 1);
   }
   if (strcmp(scheduler, "sync") == 0) {
-    if (cs->sync == NULL) cs->sync = exec_worker_new(NULL, 0);
+    if (cs->sync == NULL) cs->sync = exec_worker_new(NULL, -1);
     if (cs->sync == NULL) return SCHED_NOMEM;
     return sched_run_sync(&j->sched, cs->sync);
   }
@@ -424,23 +509,78 @@ static int run_job(lua_State *L, core_state *cs, exec_job *j, int opts) {
     cs->pool = NULL;
   }
   if (cs->pool == NULL) {
-    cs->pool = sched_pool_new(n, exec_worker_new, exec_worker_free, NULL);
+    cs->pool = sched_pool_new(n, exec_worker_new, exec_worker_free, NULL,
+                              RT_INTERRUPT_SIGNAL);
     if (cs->pool == NULL) return SCHED_NOMEM;
     cs->pool_size = n;
   }
   return sched_pool_run(cs->pool, &j->sched);
 }
 
-/* The work of core.compute, without raising: returns LUA_OK with the
- * results list pushed, or an error status with a message pushed. */
-static int compute(lua_State *L, core_state *cs, compute_job *cj,
-                   const graph_node *targets, uint32_t n, int opts) {
+static void tick(void *ud) { progress_tick(&((compute_job *)ud)->bar); }
+
+/* Moves the results of the targets into stored blocks, counts[k] of them
+ * in the k-th (the table at 'counts'); pushes the list of blocks.  A task
+ * requested more than once is copied but for its last request. */
+static int keep_results(lua_State *L, compute_job *cj, uint32_t n, int counts) {
   exec_job *j = &cj->x;
-  int fuse = 1;
+  uint32_t *last = malloc((j->plan.ntasks ? j->plan.ntasks : 1) * sizeof *last);
+  if (last == NULL) {
+    lua_pushliteral(L, "not enough memory to persist");
+    return LUA_ERRMEM;
+  }
+  for (uint32_t i = 0; i < n; i++) last[j->plan.targets[i]] = i;
+  lua_Integer ngroups = luaL_len(L, counts);
+  lua_createtable(L, (int)ngroups, 0);
+  uint32_t next = 0;
+  int status = LUA_OK;
+  for (lua_Integer k = 1; k <= ngroups && status == LUA_OK; k++) {
+    lua_geti(L, counts, k);
+    lua_Integer count = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (count < 0 || next + (uint64_t)count > n) {
+      lua_pushliteral(L, "persist: counts do not add up to the targets");
+      status = LUA_ERRRUN;
+      break;
+    }
+    stored_ud *st = push_stored(L);
+    st->b = store_new((uint32_t)count);
+    if (st->b == NULL) {
+      lua_pushliteral(L, "not enough memory to persist");
+      status = LUA_ERRMEM;
+      break;
+    }
+    for (uint32_t i = 0; i < (uint32_t)count; i++, next++) {
+      uint32_t t = j->plan.targets[next];
+      value v = j->results[t];
+      if (last[t] == next) {
+        j->results[t].type = VALUE_NONE; /* moved */
+      } else if (value_copy(&j->results[t], &v) != 0) {
+        lua_pushliteral(L, "not enough memory to persist");
+        status = LUA_ERRMEM;
+        break;
+      }
+      store_put(st->b, i, &v);
+    }
+    lua_rawseti(L, -2, k);
+  }
+  free(last);
+  return status;
+}
+
+/* The work of core.compute and core.persist, without raising: returns
+ * LUA_OK with the results pushed (a list of values; with 'counts', a list
+ * of stored blocks), or an error status with a message pushed. */
+static int compute(lua_State *L, core_state *cs, compute_job *cj,
+                   const graph_node *targets, uint32_t n, int opts, int counts) {
+  exec_job *j = &cj->x;
+  int fuse = 1, show = -1;
   if (lua_type(L, opts) == LUA_TTABLE) {
     lua_getfield(L, opts, "fuse");
     fuse = lua_isnil(L, -1) || lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    lua_getfield(L, opts, "progress");
+    show = lua_isnil(L, -1) ? -1 : lua_toboolean(L, -1);
+    lua_pop(L, 2);
   }
   plan_options o = {fuse};
   if (graph_plan(cs->g, targets, n, &o, &j->plan) != 0) {
@@ -458,7 +598,17 @@ static int compute(lua_State *L, core_state *cs, compute_job *cj,
   j->sched.run = exec_run;
   j->sched.release = exec_release;
   j->sched.ud = j;
+  j->sched.tick = tick;
+  lua_getfield(L, LUA_REGISTRYINDEX, "dusk.worker");
+  int inside = !lua_isnil(L, -1);
+  lua_pop(L, 1);
+  if (!inside) { /* Ctrl-C stops this compute (inside a task: the hook does) */
+    rt_clear_cancel();
+    j->sched.cancel = rt_cancel_flag();
+  }
+  progress_start(&cj->bar, inside ? 0 : show, &j->sched.done, j->plan.ntasks);
   int rc = run_job(L, cs, j, opts);
+  progress_end(&cj->bar);
   if (rc == -1) {
     lua_pushliteral(L, "unknown scheduler");
     return LUA_ERRRUN;
@@ -475,6 +625,7 @@ static int compute(lua_State *L, core_state *cs, compute_job *cj,
     lua_pushliteral(L, "not enough memory (or threads) to run the graph");
     return LUA_ERRMEM;
   }
+  if (counts) return keep_results(L, cj, n, counts);
   lua_createtable(L, (int)n, 0);
   for (uint32_t i = 0; i < n; i++) {
     status = value_push(L, &j->results[j->plan.targets[i]]);
@@ -492,8 +643,23 @@ static int core_compute(lua_State *L) {
   memset(&cj, 0, sizeof cj);
   cj.x.g = cs->g;
   pthread_mutex_init(&cj.x.lock, NULL);
-  int status = compute(L, cs, &cj, targets, n, 3);
+  int status = compute(L, cs, &cj, targets, n, 3, 0);
   job_free(&cj); /* free first, raise last */
+  if (status != LUA_OK) return lua_error(L);
+  return 1;
+}
+
+static int core_persist(lua_State *L) {
+  core_state *cs = state_of(L);
+  uint32_t n;
+  graph_node *targets = read_targets(L, cs, &n);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  compute_job cj;
+  memset(&cj, 0, sizeof cj);
+  cj.x.g = cs->g;
+  pthread_mutex_init(&cj.x.lock, NULL);
+  int status = compute(L, cs, &cj, targets, n, 4, 3);
+  job_free(&cj);
   if (status != LUA_OK) return lua_error(L);
   return 1;
 }
@@ -541,8 +707,13 @@ static const luaL_Reg core_funcs[] = {
   {"release", core_release},
   {"name", core_name},
   {"ntasks", core_ntasks},
+  {"payload", core_payload},
+  {"is_stored", core_is_stored},
   {"plan", core_plan},
   {"compute", core_compute},
+  {"persist", core_persist},
+  {"stored_bytes", stored_bytes},
+  {"stored_release", stored_release},
   {"hash", core_hash},
   {"ncores", core_ncores},
   {"in_worker", core_in_worker},

@@ -7,6 +7,7 @@
  */
 #include "runtime.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,6 +91,19 @@ lua_State *rt_newstate(char *err, size_t errlen) {
  */
 static lua_State *interruptible;
 static volatile sig_atomic_t was_interrupted;
+static volatile atomic_int cancel_flag;
+static _Thread_local lua_State *current; /* the state this thread runs a task in */
+
+static void on_interrupt_signal(int sig);
+
+static void install_interrupt_handler(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_interrupt_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(RT_INTERRUPT_SIGNAL, &sa, NULL);
+}
 
 static void stop_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
@@ -97,11 +111,34 @@ static void stop_hook(lua_State *L, lua_Debug *ar) {
   luaL_error(L, "interrupted!");
 }
 
+static void arm(lua_State *L) {
+  lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
 static void on_sigint(int sig) {
   signal(sig, SIG_DFL); /* a second Ctrl-C kills the process */
   was_interrupted = 1;
-  lua_sethook(interruptible, stop_hook,
-              LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+  atomic_store(&cancel_flag, 1);
+  arm(current ? current : interruptible);
+}
+
+static void on_interrupt_signal(int sig) {
+  (void)sig;
+  if (current) arm(current);
+}
+
+volatile atomic_int *rt_cancel_flag(void) { return &cancel_flag; }
+void rt_clear_cancel(void) { atomic_store(&cancel_flag, 0); }
+void rt_set_current(lua_State *L) { current = L; }
+lua_State *rt_current(void) { return current; }
+
+void rt_worker_thread_init(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, install_interrupt_handler);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
 static int msghandler(lua_State *L) {
@@ -127,6 +164,7 @@ int rt_pcall(lua_State *L, int nargs, int nresults) {
 int rt_docall(lua_State *L, int nargs, int nresults) {
   interruptible = L;
   was_interrupted = 0;
+  rt_clear_cancel();
   /* sigaction, not signal(): the caller's flags (the REPL's handler is
    * installed without SA_RESTART) must come back as they were. */
   struct sigaction sa, old;
@@ -136,6 +174,8 @@ int rt_docall(lua_State *L, int nargs, int nresults) {
   sigaction(SIGINT, &sa, &old);
   int status = rt_pcall(L, nargs, nresults);
   sigaction(SIGINT, &old, NULL);
+  /* a hook armed while C code ran must not fire in later code */
+  if (was_interrupted) lua_sethook(L, NULL, 0, 0);
   return status;
 }
 

@@ -8,7 +8,10 @@
 #ifndef DUSK_RUNTIME_H
 #define DUSK_RUNTIME_H
 
+#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
+
 #include <lua.h>
 
 /* One Lua module compiled into the binary (tools/embed.c writes the table). */
@@ -42,6 +45,28 @@ int rt_pcall(lua_State *L, int nargs, int nresults);
 
 /* Whether the last rt_docall() failed because of SIGINT. */
 int rt_interrupted(void);
+
+/* Ctrl-C and computations.  SIGINT while rt_docall runs sets a flag that
+ * every computation polls (its cancel flag), and arms the interrupt hook
+ * on the state this thread is running a task in, if any, else on the
+ * caller's state.  Worker threads block SIGINT; the scheduler stops their
+ * tasks by sending them RT_INTERRUPT_SIGNAL, whose handler arms the hook
+ * on the state that thread is running. */
+#define RT_INTERRUPT_SIGNAL SIGUSR2
+
+/* The process's cancel flag: non-zero after Ctrl-C until rt_docall or
+ * rt_clear_cancel resets it. */
+volatile atomic_int *rt_cancel_flag(void);
+void rt_clear_cancel(void);
+
+/* Marks 'L' (or NULL) as the state this thread runs a task in; returns
+ * the one marked before (tasks nest: a compute inside a task). */
+void rt_set_current(lua_State *L);
+lua_State *rt_current(void);
+
+/* For worker threads: blocks SIGINT on this thread and installs the
+ * handler of RT_INTERRUPT_SIGNAL (once per process). */
+void rt_worker_thread_init(void);
 
 /* Writes the error message on top of the stack to stderr, prefixed with
  * 'progname', and pops it. */

@@ -77,3 +77,15 @@ void value_free(value *v) {
 size_t value_bytes(const value *v) {
   return (v->type == VALUE_STRING || v->type == VALUE_FRAME) ? v->len : 0;
 }
+
+int value_copy(const value *v, value *out) {
+  *out = *v;
+  if (v->type != VALUE_STRING && v->type != VALUE_FRAME) return 0;
+  out->u.p = malloc(v->len ? v->len : 1);
+  if (out->u.p == NULL) {
+    out->type = VALUE_NONE;
+    return -1;
+  }
+  memcpy(out->u.p, v->u.p, v->len);
+  return 0;
+}

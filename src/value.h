@@ -39,6 +39,8 @@ int value_from(lua_State *L, int idx, value *out);
 /* Pushes the value.  Returns LUA_OK or an error status with a message. */
 int value_push(lua_State *L, const value *v);
 void value_free(value *v);
+/* Makes 'out' a copy of 'v'.  Returns 0, or -1 when out of memory. */
+int value_copy(const value *v, value *out);
 /* Bytes the value holds beyond its struct. */
 size_t value_bytes(const value *v);
 

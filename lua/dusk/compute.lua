@@ -7,6 +7,9 @@
 --   __dusk_result(self, results, first) -> value
 --                        its value from the results of its tasks, which
 --                        start at results[first]
+--   __dusk_persisted(self, stored) -> a collection of the same kind whose
+--                        tasks are the values kept in 'stored'
+--                        (see core.persist)
 -- Other values are returned as they are.  Work shared between the
 -- collections (a common dependency) is done once.
 
@@ -46,6 +49,54 @@ function M.many(objs, n, opts, where)
     end
   end
   return out
+end
+
+-- Persisted data by the name of its collection, for dusk.memory().
+local kept = setmetatable({}, { __mode = "k" })
+
+-- Persists the list 'objs'; returns the list of persisted collections
+-- (other values as they are).
+function M.persist_many(objs, n, opts, where)
+  local o = config.resolve(opts, where or "persist")
+  local layers, indexes, counts, which = {}, {}, {}, {}
+  for i = 1, n do
+    local mt = protocol(objs[i])
+    if mt then
+      local ls, is = mt.__dusk_targets(objs[i])
+      table.move(ls, 1, #ls, #layers + 1, layers)
+      table.move(is, 1, #is, #indexes + 1, indexes)
+      counts[#counts + 1] = #ls
+      which[#which + 1] = i
+    end
+  end
+  local out = table.move(objs, 1, n, 1, {})
+  if #counts == 0 then return out end
+  local stored = core.persist(layers, indexes, counts, o)
+  for k, i in ipairs(which) do
+    out[i] = protocol(objs[i]).__dusk_persisted(objs[i], stored[k])
+    kept[stored[k]] = M.name_of(out[i])
+  end
+  return out
+end
+
+-- The name persisted data is reported under: the collection's key.
+function M.name_of(obj)
+  local ls = protocol(obj).__dusk_targets(obj)
+  return core.name(ls[1])
+end
+
+-- dusk.memory(): bytes held by persisted data in total, and a table of
+-- bytes by collection name.
+function M.memory()
+  local total, by = 0, {}
+  for stored, name in pairs(kept) do
+    local bytes = core.stored_bytes(stored)
+    if bytes > 0 then
+      by[name] = (by[name] or 0) + bytes
+      total = total + bytes
+    end
+  end
+  return total, by
 end
 
 -- A final plain table whose keys are all option names is options.

@@ -150,22 +150,16 @@ Delayed.__bnot = function(a) return call(ops.bnot, "bnot", nil, { a }, 1) end
 Delayed.__len = function(a) return call(ops.len, "len", nil, { a }, 1) end
 Delayed.__call = op(ops.call, "call")
 Delayed.__gc = core.release
-Delayed.__close = core.release
 Delayed.__dusk_send = true -- refused when captured: "pass it as an argument"
 
 local getitem = op(ops.index, "getitem")
 
--- Names of a Delayed's own members, never lazy fields (use d:get(k)).
-local RESERVED = { compute = true, persist = true, visualize = true, get = true, key = true }
-
+-- A Delayed's own members (methods, and 'key') are never lazy fields:
+-- d:get(k) reaches a field so named.
 Delayed.__index = function(d, k)
   local m = methods[k]
   if m then return m end
   if k == "key" then return core.name(d) end
-  if RESERVED[k] then
-    error(string.format("'%s' is reserved for a Delayed's own method and is not " ..
-                        "available in this version; d:get(%q) reaches a field so named", k, k), 2)
-  end
   return getitem(d, k)
 end
 
@@ -176,9 +170,12 @@ end
 -- The collection protocol (dusk.compute).
 function Delayed.__dusk_targets(d) return { d }, { 1 } end
 function Delayed.__dusk_result(d, results, first)
-  local v = results[first]
-  if nouts[d] then return v end -- a list of the nout values
-  return v
+  return results[first] -- with nout: the list of the values
+end
+function Delayed.__dusk_persisted(d, stored)
+  local p = core.layer(Delayed, core.name(d), 1, stored, nil)
+  nouts[p] = nouts[d]
+  return p
 end
 
 function methods.compute(d, opts)
@@ -189,6 +186,21 @@ function methods.compute(d, opts)
 end
 
 function methods.get(d, k) return getitem(d, k) end
+
+function methods.persist(d, opts)
+  return compute.persist_many({ d }, 1, opts, "persist")[1]
+end
+
+-- Frees a persisted Delayed's data (nothing for one that is not).
+function methods.release(d)
+  local spec = core.payload(d)
+  if getmetatable(spec) and core.is_stored(spec) then core.stored_release(spec) end
+end
+Delayed.__close = methods.release
+
+function methods.visualize(d, filename, opts)
+  return require("dusk.visualize")(d, filename, opts)
+end
 
 -- delayed(fn [, {name=, pure=, nout=}]) -> a lazy function;
 -- delayed(value) -> a Delayed of the value (a Delayed stays itself).

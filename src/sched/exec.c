@@ -51,6 +51,7 @@ void *exec_worker_new(void *ud, int index) {
   char err[256];
   exec_worker *w = malloc(sizeof *w);
   if (w == NULL) return NULL;
+  if (index >= 0) rt_worker_thread_init(); /* a pool thread, not the caller's */
   lua_State *L = rt_newstate(err, sizeof err);
   if (L == NULL) {
     fprintf(stderr, "dusk: worker %d: %s\n", index, err);
@@ -171,22 +172,31 @@ int exec_run(void *ud, void *worker, uint32_t t) {
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, w->inputs); /* top+1: inputs */
   lua_pushnil(L);                               /* top+2: previous result */
+  lua_State *outer = rt_current();
+  lua_sethook(L, NULL, 0, 0); /* an interrupt meant for an earlier task */
+  rt_set_current(L);
   for (uint32_t k = 0; k < pt->nchain; k++) {
     uint32_t node = pt->chain + k;
     const exec_spec *sp = j->spec[node];
     const uint32_t *reads = p->reads + p->read_of[node];
     uint32_t nreads = p->nreads_of[node];
-    int status = sp->direct
-        ? run_direct(L, j, sp, reads, nreads, top + 2)
-        : run_spec(L, w, j, sp, p->nodes[node].index, reads, nreads, top + 2, top + 1);
+    int status;
+    if (sp->stored)
+      status = value_push(L, &sp->stored->values[p->nodes[node].index]);
+    else if (sp->direct)
+      status = run_direct(L, j, sp, reads, nreads, top + 2);
+    else
+      status = run_spec(L, w, j, sp, p->nodes[node].index, reads, nreads, top + 2, top + 1);
     if (status != LUA_OK) {
       const char *msg = lua_tostring(L, -1);
       fail(j, node, msg ? msg : "(error object is not a string)");
       lua_settop(L, top);
+      rt_set_current(outer);
       return -1;
     }
     lua_replace(L, top + 2);
   }
+  rt_set_current(outer);
   int status = value_from(L, top + 2, &j->results[t]);
   if (status != LUA_OK) {
     const char *msg = lua_tostring(L, -1);

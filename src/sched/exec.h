@@ -18,6 +18,7 @@
 #include <lua.h>
 
 #include "graph.h"
+#include "store.h"
 #include "value.h"
 #include "sched/sched.h"
 
@@ -29,7 +30,9 @@ typedef struct exec_worker {
   int owned;    /* whether exec_worker_free closes L */
 } exec_worker;
 
-/* sched's worker_new/worker_free: a new state made on the calling thread. */
+/* sched's worker_new/worker_free: a new state made on the calling thread.
+ * 'index' is the pool thread's number, or -1 for a worker on the caller's
+ * own thread (the "sync" scheduler), which keeps SIGINT. */
 void *exec_worker_new(void *ud, int index);
 void exec_worker_free(void *ud, void *worker);
 /* A worker on an existing state (a compute inside a task runs inline on
@@ -49,6 +52,7 @@ typedef struct exec_arg {
  * arguments C values, so a task decodes no tables.  Anything else is one
  * frame of the whole spec, run by dusk.runner. */
 typedef struct exec_spec {
+  store_block *stored;    /* persisted: task i is value i of the block */
   int direct;
   const unsigned char *frame; /* direct: the function; else the spec */
   size_t len;

@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,6 +59,7 @@ struct sched_pool {
   void *ud;
   int started;            /* threads that finished making their worker */
   int failed_start;
+  int interrupt_signal;
 };
 
 /* ---------------------------------------------------------------- heap */
@@ -145,7 +147,7 @@ static void js_finish(job_state *js, uint32_t task, int failed,
   const plan_task *pt = &p->tasks[task];
   js->running--;
   js->finished++;
-  atomic_fetch_add(&js->job->done, 1);
+  if (!failed) atomic_fetch_add(&js->job->done, 1);
   if (failed) {
     if (js->status == SCHED_OK) js->status = SCHED_FAILED;
     return;
@@ -198,7 +200,9 @@ int sched_run_sync(sched_job *job, void *worker) {
     uint32_t ndrop = 0;
     js_finish(&js, t, failed, drop, &ndrop);
     for (uint32_t i = 0; i < ndrop; i++) job->release(job->ud, drop[i]);
+    if (job->tick) job->tick(job->ud);
   }
+  if (js.status == SCHED_FAILED && cancelled(&js)) js.status = SCHED_CANCELLED;
   int status = js.status;
   free(drop);
   js_free(&js);
@@ -291,7 +295,8 @@ static void *worker_main(void *arg) {
 }
 
 sched_pool *sched_pool_new(int nworkers, void *(*worker_new)(void *, int),
-                           void (*worker_free)(void *, void *), void *ud) {
+                           void (*worker_free)(void *, void *), void *ud,
+                           int interrupt_signal) {
   if (nworkers < 1) return NULL;
   sched_pool *p = calloc(1, sizeof *p);
   if (p == NULL) return NULL;
@@ -309,6 +314,7 @@ sched_pool *sched_pool_new(int nworkers, void *(*worker_new)(void *, int),
   p->worker_new = worker_new;
   p->worker_free = worker_free;
   p->ud = ud;
+  p->interrupt_signal = interrupt_signal;
   int created = 0;
   for (; created < nworkers; created++) {
     thread_arg *ta = malloc(sizeof *ta);
@@ -359,8 +365,20 @@ int sched_pool_run(sched_pool *p, sched_job *job) {
   p->js = &js;
   atomic_store(&p->nready, js.nheap);
   pthread_cond_broadcast(&p->work);
+  int interrupted = 0;
   while (!js_over(&js)) {
     if (js.status == SCHED_OK && cancelled(&js)) js.status = SCHED_CANCELLED;
+    if (js.status == SCHED_CANCELLED && !interrupted && p->interrupt_signal) {
+      /* stop the running tasks: each thread arms its own state's hook */
+      for (int i = 0; i < p->nworkers; i++) pthread_kill(p->threads[i], p->interrupt_signal);
+      interrupted = 1;
+    }
+    if (job->tick) {
+      pthread_mutex_unlock(&p->lock);
+      job->tick(job->ud);
+      pthread_mutex_lock(&p->lock);
+      if (js_over(&js)) break;
+    }
     /* timed, so a cancel flag set by a signal handler is seen */
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -373,6 +391,8 @@ int sched_pool_run(sched_pool *p, sched_job *job) {
   }
   p->js = NULL;
   atomic_store(&p->nready, 0);
+  /* a task stopped by the interrupt fails: the job was cancelled */
+  if (interrupted) js.status = SCHED_CANCELLED;
   int status = js.status;
   pthread_mutex_unlock(&p->lock);
   js_free(&js);

@@ -27,8 +27,11 @@ typedef struct sched_job {
   /* Set non-zero from anywhere (a signal handler included) to stop the
    * job: no new task starts; running ones finish. */
   volatile atomic_int *cancel;
-  /* Tasks finished so far: read by a progress display. */
+  /* Tasks finished without failing so far: read by a progress display. */
   atomic_uint done;
+  /* Called now and then (at least every 100 ms while the job runs) on the
+   * thread that waits for the job, e.g. to draw progress; may be NULL. */
+  void (*tick)(void *ud);
 } sched_job;
 
 enum { SCHED_OK = 0, SCHED_FAILED = 1, SCHED_CANCELLED = 2, SCHED_NOMEM = 3 };
@@ -36,10 +39,13 @@ enum { SCHED_OK = 0, SCHED_FAILED = 1, SCHED_CANCELLED = 2, SCHED_NOMEM = 3 };
 typedef struct sched_pool sched_pool;
 
 /* Starts 'nworkers' threads, each making its context with
- * worker_new(ud, i) on its own thread.  Returns NULL when threads or
- * memory are short, or a worker_new returned NULL. */
+ * worker_new(ud, i) on its own thread.  When a job is cancelled, its
+ * threads are sent 'interrupt_signal' (0: none) to stop their running
+ * tasks.  Returns NULL when threads or memory are short, or a worker_new
+ * returned NULL. */
 sched_pool *sched_pool_new(int nworkers, void *(*worker_new)(void *ud, int i),
-                           void (*worker_free)(void *ud, void *worker), void *ud);
+                           void (*worker_free)(void *ud, void *worker), void *ud,
+                           int interrupt_signal);
 
 /* Stops the threads (after their current job) and frees their contexts. */
 void sched_pool_free(sched_pool *p);

@@ -104,5 +104,16 @@ check "input ending mid-statement is reported" 0 '' 'unfinished statement'
 cmd "\"$DUSK\" -e 'while true do end' & pid=\$!; sleep 0.3; kill -INT \$pid; wait \$pid"
 check "SIGINT interrupts a script: status 130" 130 '' 'interrupted!'
 
+cat >"$TMP/spin.lua" <<'LUA'
+local spin = dusk.delayed(function(n) while true do n = n + 1 end end)
+print("computing")
+io.stdout:flush()
+spin(1):compute()
+LUA
+cmd "\"$DUSK\" spin.lua & pid=\$!; sleep 0.5; kill -INT \$pid; wait \$pid"
+check "SIGINT stops a script's compute: status 130" 130 '^computing$' 'interrupted!'
+cmd "DUSK_SCHEDULER=sync \"$DUSK\" spin.lua & pid=\$!; sleep 0.5; kill -INT \$pid; wait \$pid"
+check "and with the sync scheduler" 130 '^computing$' 'interrupted!'
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -134,6 +134,29 @@ def main():
     typed(s, "\x03", r"interrupted!.*\r\n> ", "Ctrl-C interrupts a computation")
     check("within a second", time.time() - t0 < 1.0)
     typed(s, "'after'\r", r'"after"\r\n> ', "the REPL works after an interrupt")
+
+    # Ctrl-C during a compute, on either scheduler, and a compute after it
+    typed(s, "spin = dusk.delayed(function(n) while true do n = n + 1 end end)\r", r"> ",
+          "a task that never ends")
+    for sched in ("threads", "sync"):
+        typed(s, f"spin(1):compute{{scheduler = '{sched}'}}\r", r"\r\n", f"computing ({sched})")
+        time.sleep(0.8)
+        t0 = time.time()
+        s.send("\x03")
+        seen = s.expect(r"interrupted!.*?\r\n> ", 3)
+        check(f"Ctrl-C stops a compute ({sched})", seen is not None, s.out[-300:])
+        check(f"back at the prompt within 200 ms ({sched})", time.time() - t0 < 0.2,
+              f"{time.time() - t0:.3f} s")
+        typed(s, f"dusk.delayed(function(x) return x * 2 end)(21):compute{{scheduler = '{sched}'}}\r",
+              r"\r\n42\r\n> ", f"the next compute works ({sched})")
+
+    # at a terminal, a long compute shows a progress bar (on stderr)
+    typed(s, "slow = dusk.delayed(function(i) local c = require('dusk.core') "
+             "local t = c.now() + 0.3 while c.now() < t do end return i end)\r", r"> ", "slow tasks")
+    typed(s, "parts = {} for i = 1, 6 do parts[i] = slow(i) end\r", r"> ", "six of them")
+    typed(s, "#dusk.delayed(parts):compute()\r", r"\] 7/7 tasks .*\r\n6\r\n> ",
+          "a progress bar, then the result", timeout=10)
+    typed(s, "'last'\r", r'"last"\r\n> ', "a last entry")
     s.send("\x04")
     check("Ctrl-D exits with status 0", s.wait() == 0, s.out)
 
@@ -144,8 +167,8 @@ def main():
 
     s = Session(history)
     s.expect(r"> ")
-    typed(s, "\x1b[A", r"'after'", "up arrow recalls the last entry of the last session")
-    typed(s, "\r", r'"after"\r\n> ', "and runs it")
+    typed(s, "\x1b[A", r"'last'", "up arrow recalls the last entry of the last session")
+    typed(s, "\r", r'"last"\r\n> ', "and runs it")
     s.send("\x04")
     check("exits again", s.wait() == 0, s.out)
 

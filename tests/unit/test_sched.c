@@ -119,7 +119,7 @@ int main(void) {
   teardown(&rs);
 
   /* threads */
-  sched_pool *pool = sched_pool_new(4, worker_new, worker_free, NULL);
+  sched_pool *pool = sched_pool_new(4, worker_new, worker_free, NULL, 0);
   TEST("a pool of 4", pool != NULL && sched_pool_size(pool) == 4);
   TEST("each worker made its context", worker_ids == 4);
   for (int round = 0; round < 3; round++) {
