@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <lauxlib.h>
+#include <lualib.h>
 
 #include "runtime.h"
 #include "serial.h"
@@ -319,6 +320,62 @@ static void test_frames(void) {
   TEST("allocation failures are reported, not crashed on", fails > 0 && fails + oks == 8);
 }
 
+/* Lua's allocator, failing from the 'fail_at'-th growth on (testes/api.lua
+ * testamem): Lua assumes shrinking never fails. */
+static long fail_at, nallocs;
+static void *limited_alloc(void *ud, void *p, size_t osize, size_t nsize) {
+  (void)ud;
+  if (nsize == 0) {
+    free(p);
+    return NULL;
+  }
+  if (fail_at > 0 && (p == NULL || nsize > osize) && ++nallocs >= fail_at) return NULL;
+  return realloc(p, nsize);
+}
+
+static void test_memory(void) {
+  lua_State *C = lua_newstate(limited_alloc, NULL);
+  luaL_openlibs(C);
+  serial_baseline(C);
+  serial_buf b;
+  serial_buf_init(&b, NULL, NULL);
+  run(A, "local t = {1, 'x', {y = 2.5}}; t.self = t\n"
+         "local n = 0\n"
+         "return {t, function() n = n + 1; return t, n end, function() return n end}", "=t");
+  int ok = serial_encode(A, -1, SERIAL_FUNCTIONS, &b) == LUA_OK;
+  lua_settop(A, 0);
+  int failed = 0, passed = 0, bad = 0;
+  for (long k = 1; ok && k < 400 && passed == 0; k++) {
+    nallocs = 0;
+    fail_at = k;
+    int st = serial_decode(C, b.p, b.len, 0, SERIAL_FUNCTIONS);
+    fail_at = 0;
+    if (st == LUA_OK) passed++;
+    else if (st == LUA_ERRMEM || strstr(lua_tostring(C, -1), "not enough memory")) failed++;
+    else bad++;
+    lua_settop(C, 0);
+    lua_gc(C, LUA_GCCOLLECT);
+  }
+  TEST("decoding survives every allocation failure", ok && failed > 5 && passed == 1 && bad == 0);
+  failed = passed = bad = 0;
+  run(C, "local u = {1, 2, {3}} return function() return u, 'str' end", "=t");
+  for (long k = 1; k < 400 && passed == 0; k++) {
+    nallocs = 0;
+    fail_at = k;
+    b.len = 0;
+    int st = serial_encode(C, 1, SERIAL_FUNCTIONS, &b);
+    fail_at = 0;
+    if (st == LUA_OK) passed++;
+    else if (st == LUA_ERRMEM || strstr(lua_tostring(C, -1), "not enough memory")) failed++;
+    else bad++;
+    lua_settop(C, 1);
+    lua_gc(C, LUA_GCCOLLECT);
+  }
+  TEST("encoding survives every allocation failure", failed > 5 && passed == 1 && bad == 0);
+  serial_buf_free(&b);
+  lua_close(C);
+}
+
 int main(void) {
   char err[256];
   A = rt_newstate(err, sizeof err);
@@ -332,6 +389,7 @@ int main(void) {
   test_refusals();
   test_hooks();
   test_frames();
+  test_memory();
   lua_close(A);
   lua_close(B);
   return test_report();
