@@ -711,9 +711,9 @@ static void queue(enc *e, int kind, int name, int value, int fn) {
  * reading through __index tables as Lua would. */
 static void env_get(lua_State *L, int env) {
   lua_pushvalue(L, env);
-  for (int i = 0; i < 8; i++) {
+  for (int i = 0;; i++) { /* stack: name, table */
     lua_pushvalue(L, -2);
-    if (lua_rawget(L, -2) != LUA_TNIL || !lua_getmetatable(L, -2)) break;
+    if (lua_rawget(L, -2) != LUA_TNIL || i == 8 || !lua_getmetatable(L, -2)) break;
     lua_pushliteral(L, "__index");
     if (lua_rawget(L, -2) != LUA_TTABLE) {
       lua_pop(L, 2);
@@ -722,7 +722,7 @@ static void env_get(lua_State *L, int env) {
     lua_replace(L, -4);
     lua_pop(L, 2);
   }
-  lua_replace(L, -3);
+  lua_replace(L, -3); /* name, table, value -> value */
   lua_pop(L, 1);
 }
 
