@@ -480,6 +480,7 @@ static void enc_string(enc *e, int idx) {
 static int is_env(enc *e, int idx) {
   lua_State *L = e->L;
   if (lua_rawequal(L, idx, e->g)) return 1;
+  luaL_checkstack(L, 20, NULL);
   int top = lua_gettop(L), found = 0;
   lua_pushvalue(L, idx);
   for (int i = 0; i < 8 && lua_getmetatable(L, -1); i++) {
@@ -736,6 +737,7 @@ static void queue_globals(enc *e, int fn, int info, int env) {
   int none = lua_rawlen(L, -1) == 0 && lua_rawlen(L, -2) == 0;
   lua_pop(L, 2);
   if (none) return;
+  luaL_checkstack(L, 24, NULL);
   scratch(L, e->work);
   scratch(L, e->sent);
   lua_rawgeti(L, info, F_GLOBALS);
