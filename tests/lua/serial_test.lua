@@ -147,3 +147,17 @@ t.test("a refused value in a long list names its index", function()
   l[37] = coroutine.create(print)
   t.raises("cannot send a coroutine: field [37]", serial.encode, l)
 end)
+
+t.test("deep nesting up to the limit, with metatables and closures", function()
+  local v = { leaf = true }
+  for i = 1, 90 do
+    local inner = v
+    v = setmetatable({ inner, f = function() return inner end }, { __index = { depth = i } })
+  end
+  local r = rt(v)
+  for _ = 1, 90 do r = r.f() end
+  t.eq(r.leaf, true)
+  local w = {}
+  for _ = 1, 300 do w = { w } end
+  t.raises("more than 200 levels", serial.encode, w)
+end)
