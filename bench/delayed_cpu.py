@@ -24,8 +24,9 @@ def total(parts):
     return sum(parts)
 
 
-s = total([work(i, iterations) for i in range(1, ntasks + 1)])
-for scheduler in ("sync", "threads", "processes"):
-    t0 = time.perf_counter()
-    s.compute(scheduler=scheduler)
-    print(f"time {scheduler} {time.perf_counter() - t0:.6f}")
+if __name__ == "__main__":
+    s = total([work(i, iterations) for i in range(1, ntasks + 1)])
+    for scheduler in ("sync", "threads", "processes"):
+        t0 = time.perf_counter()
+        s.compute(scheduler=scheduler)
+        print(f"time {scheduler} {time.perf_counter() - t0:.6f}")

@@ -185,9 +185,9 @@ size_t graph_live_layers(const graph *g) { return g->live; }
 static void dep_range(const graph *g, const graph_dep *d, uint32_t i,
                       uint32_t *first, uint32_t *count) {
   uint32_t n = g->layers[d->layer]->ntasks;
-  if (d->kind == GRAPH_ALL) {
+  if (d->kind == GRAPH_ALL || d->kind == GRAPH_FOR) {
     *first = 0;
-    *count = n;
+    *count = (d->kind == GRAPH_ALL || d->split == i) ? n : 0;
     return;
   }
   uint64_t a = (uint64_t)i * d->split;

@@ -7,7 +7,9 @@
  *   GRAPH_SPLIT k: task i reads tasks [i*k, (i+1)*k) of the dependency
  *                  (k = 1 is blockwise: partition i from partition i;
  *                  a layer of one task with k = n reads all n)
- *   GRAPH_ALL:     every task reads every task of the dependency.
+ *   GRAPH_ALL:     every task reads every task of the dependency;
+ *   GRAPH_FOR r:   only task r reads it, all of its tasks (a layer made
+ *                  of other layers' results: Bag from Delayed objects).
  * Layers are refcounted: a layer holds a reference to each layer it reads,
  * the binding one for each Lua object naming it.  The graph knows nothing
  * of Lua: a payload is an integer the owner gives meaning to, released
@@ -25,12 +27,13 @@
 
 typedef uint32_t graph_id; /* a layer; 0 is never a layer */
 
-typedef enum { GRAPH_SPLIT, GRAPH_ALL } graph_dep_kind;
+typedef enum { GRAPH_SPLIT, GRAPH_ALL, GRAPH_FOR } graph_dep_kind;
 
 typedef struct graph_dep {
   graph_id layer;
   graph_dep_kind kind;
-  uint32_t split; /* GRAPH_SPLIT: tasks of 'layer' read per task */
+  uint32_t split; /* GRAPH_SPLIT: tasks of 'layer' read per task;
+                     GRAPH_FOR: the one task that reads it */
 } graph_dep;
 
 typedef struct graph graph;

@@ -15,6 +15,7 @@
  *       like compute, but the results stay in C, counts[k] of them (in
  *       order) in the k-th block, a "dusk.Stored" userdata that a layer
  *       may have as its spec (its tasks are then those values)
+ *   core.stored_new(list) -> a Stored of the list's values
  *   core.stored_bytes(stored), core.stored_release(stored),
  *   core.is_stored(v)
  *   core.plan(layers, indexes [, fuse]) -> the planned tasks, as tables:
@@ -155,9 +156,19 @@ static int core_layer(lua_State *L) {
     if (lua_geti(L, 5, i) == LUA_TTABLE) {
       lua_geti(L, -1, 1);
       d->layer = check_layer(L, cs, -1);
-      lua_getfield(L, -2, "split");
-      d->kind = GRAPH_SPLIT;
-      d->split = (uint32_t)luaL_optinteger(L, -1, 1);
+      if (lua_getfield(L, -2, "reader") != LUA_TNIL) { /* 1-based task */
+        lua_Integer r = luaL_checkinteger(L, -1);
+        luaL_argcheck(L, r >= 1 && r <= ntasks, 5, "reader out of range");
+        d->kind = GRAPH_FOR;
+        d->split = (uint32_t)(r - 1);
+      } else {
+        lua_getfield(L, -3, "split");
+        d->kind = GRAPH_SPLIT;
+        lua_Integer k = luaL_optinteger(L, -1, 1);
+        luaL_argcheck(L, k >= 1 && k <= UINT32_MAX, 5, "split out of range");
+        d->split = (uint32_t)k;
+        lua_pop(L, 1);
+      }
       lua_pop(L, 2);
     } else {
       d->layer = check_layer(L, cs, -1);
@@ -193,6 +204,25 @@ static int core_release(lua_State *L) {
 static int core_name(lua_State *L) {
   core_state *cs = state_of(L);
   lua_pushstring(L, graph_name(cs->g, check_layer(L, cs, 1)));
+  return 1;
+}
+
+/* core.stored_new(list) -> a Stored holding the values of 'list' (a
+ * from_sequence bag's partitions: data that is already there). */
+static int core_stored_new(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_Integer n = luaL_len(L, 1);
+  luaL_argcheck(L, n >= 0 && n < UINT32_MAX, 1, "too many values");
+  stored_ud *st = push_stored(L);
+  st->b = store_new((uint32_t)n);
+  if (st->b == NULL) return luaL_error(L, "not enough memory");
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_geti(L, 1, i);
+    value v;
+    if (value_from(L, -1, &v) != LUA_OK) return lua_error(L); /* st owns the rest */
+    store_put(st->b, (uint32_t)(i - 1), &v);
+    lua_pop(L, 1);
+  }
   return 1;
 }
 
@@ -713,6 +743,7 @@ static const luaL_Reg core_funcs[] = {
   {"compute", core_compute},
   {"persist", core_persist},
   {"stored_bytes", stored_bytes},
+  {"stored_new", core_stored_new},
   {"stored_release", stored_release},
   {"hash", core_hash},
   {"ncores", core_ncores},

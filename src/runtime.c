@@ -143,6 +143,9 @@ void rt_worker_thread_init(void) {
 
 static int msghandler(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
+  /* a message that already carries the traceback of where it happened
+   * (a task's error, re-raised) keeps it alone */
+  if (msg != NULL && strstr(msg, "\nstack traceback:\n") != NULL) return 1;
   if (msg == NULL) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
       return 1;

@@ -18,6 +18,14 @@ local config = require "dusk.config"
 
 local M = {}
 
+-- Keys of new layers: the operation's name and a number unique in this
+-- state.
+local counter = 0
+function M.new_key(name)
+  counter = counter + 1
+  return string.format("%s-%d", name, counter)
+end
+
 local function protocol(v)
   local mt = getmetatable(v)
   if type(mt) == "table" and rawget(mt, "__dusk_targets") then return mt end

@@ -66,13 +66,8 @@ local function lift(v, deps, index, seen)
   return copy or v
 end
 
-local counter = 0
-
 local function new_delayed(name, spec, deps, nout, key)
-  if not key then
-    counter = counter + 1
-    key = string.format("%s-%d", name, counter)
-  end
+  key = key or compute.new_key(name)
   local d = core.layer(Delayed, key, 1, spec, deps)
   if nout then nouts[d] = nout end
   return d
@@ -221,5 +216,5 @@ local function delayed(v, opts)
   return new_delayed((opts and opts.name) or "value", spec, deps[1] and deps, nil, nil)
 end
 
-local M = { Delayed = Delayed, is_delayed = is_delayed }
+local M = { Delayed = Delayed, is_delayed = is_delayed, lift = lift }
 return setmetatable(M, { __call = function(_, ...) return delayed(...) end })

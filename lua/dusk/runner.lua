@@ -2,10 +2,12 @@
 -- calls run).  A spec is a list whose first entry names its kind.
 --
 -- Before decoding a spec, the executor puts the task's inputs in
--- 'inputs'; the placeholders of dependencies in the spec decode to them
--- (type "dusk.dep", registered with serial below).
+-- 'inputs' (inputs.n of them, nils included); the placeholders of
+-- dependencies in the spec decode to them (type "dusk.dep", registered
+-- with serial below).
 
 local serial = require "dusk.serial"
+local bagops = require "dusk.bagops"
 
 local inputs = {}
 serial.register("dusk.dep", function(i) return inputs[i] end)
@@ -27,8 +29,13 @@ function kinds.value(spec)
   return spec[2]
 end
 
+-- Bag partitions (see dusk.bagops).
+kinds.pipe = bagops.pipe
+kinds.agg = bagops.agg
+kinds.partitions = bagops.partitions
+
 local function run(spec, index)
-  return kinds[spec[1]](spec, index)
+  return kinds[spec[1]](spec, index, inputs)
 end
 
 return { inputs = inputs, run = run, kinds = kinds }

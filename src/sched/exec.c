@@ -144,6 +144,8 @@ static int run_spec(lua_State *L, exec_worker *w, exec_job *j, const exec_spec *
     status = push_input(L, j, reads, r, previous);
     if (status == LUA_OK) lua_rawseti(L, inputs, (lua_Integer)r + 1);
   }
+  lua_pushinteger(L, nreads); /* inputs may be nil: their count is 'n' */
+  lua_setfield(L, inputs, "n");
   if (status == LUA_OK) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, w->runner);
     status = serial_decode(L, sp->frame, sp->len, 0, SERIAL_FUNCTIONS | SERIAL_LOCAL);

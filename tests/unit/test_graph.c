@@ -103,6 +103,16 @@ int main(void) {
 
   TEST("bad targets are refused", plan_of(g, shuffle, 3, 1, &p) == -1);
 
+  /* FOR: task r alone reads the dependency */
+  graph_id first = graph_add(g, "one", 1, NULL, 0, 13);
+  graph_id second = graph_add(g, "two", 1, NULL, 0, 14);
+  graph_dep fors[2] = {{first, GRAPH_FOR, 0}, {second, GRAPH_FOR, 1}};
+  graph_id from = graph_add(g, "from_delayed", 2, fors, 2, 15);
+  TEST("plan of task 2 of a FOR layer", plan_of(g, from, 1, 0, &p) == 0);
+  TEST("reads only its own dependency", p.ntasks == 2 && p.tasks[p.targets[0]].ninputs == 1
+       && p.nodes[p.tasks[p.edges[p.tasks[p.targets[0]].inputs]].chain].layer == second);
+  plan_free(&p);
+
   /* refcounts: dropping the last reference frees a chain of layers */
   size_t live = graph_live_layers(g);
   graph_decref(g, m2);

@@ -1,0 +1,610 @@
+-- dusk.bagops: what a worker does with Bag partitions.
+--
+-- A "pipe" task streams the elements of its source (a partition list, a
+-- range of integers, or the lines of a file block) through a chain of
+-- element operations (map, filter, remove, pluck, flatten, starmap) into
+-- a sink: a new list, or a reduction's partial result.  The chain is
+-- built as nested closures once per task, so `read_text -> decode ->
+-- filter -> pluck -> frequencies` is one loop that builds no
+-- intermediate list.
+--
+-- An "agg" task combines partial results (a level of a reduction tree);
+-- its final level turns the partial into the user's value.  A
+-- "partitions" task works on whole partitions (map_partitions,
+-- repartition, from_delayed, writing files).
+--
+-- Errors name the operation and the element: "map failed on element 3
+-- (value): message", with the traceback of where it happened.
+
+local pretty = require "dusk.pretty"
+
+local reductions = {} -- filled below; the pipeline's sinks
+
+local unpack = table.unpack
+local M = {}
+
+local function describe(x)
+  local ok, s = pcall(pretty, x, { max_items = 8, max_depth = 3 })
+  s = ok and s or tostring(x)
+  if #s > 200 then s = s:sub(1, 200) .. "..." end
+  return s
+end
+
+---------------------------------------------------------------- keys
+
+-- A value's identity for frequencies, distinct, foldby and groupby:
+-- scalars are themselves; tables compare by value, through a canonical
+-- string of their sorted contents.
+local function canon(v)
+  if type(v) ~= "table" then return v end
+  local parts, keys = {}, {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b)
+    local ta, tb = type(a), type(b)
+    if ta ~= tb then return ta < tb end
+    if ta == "number" or ta == "string" then return a < b end
+    return tostring(a) < tostring(b)
+  end)
+  for i, k in ipairs(keys) do
+    local cv = canon(v[k])
+    parts[i] = string.format("%s:%s=%s:%s", type(k), tostring(canon(k)), type(cv), tostring(cv))
+  end
+  return "\0table{" .. table.concat(parts, ",") .. "}"
+end
+M.canon = canon
+
+-- A key function from a function, or an index or field.
+local function key_fn(key)
+  if type(key) == "function" then return key end
+  return function(x) return x[key] end
+end
+M.key_fn = key_fn
+
+---------------------------------------------------------------- pipelines
+
+-- A pipeline is compiled into one Lua function per shape (its source, its
+-- operations and its sink), cached by that shape, with the element loop
+-- written out: a chain of map, filter and the like costs one call of the
+-- user's function per step and element, and nothing else.  The generated
+-- code keeps 'op' (the step running) and 'e' (its element) in locals so
+-- that an error can name them (see guarded below).
+
+-- (guarded below adds the step and the element to these messages)
+local function nil_result()
+  error("it returned nil (use filter to drop elements)", 0)
+end
+
+local function not_a_list(x)
+  error("cannot flatten a " .. type(x), 0)
+end
+
+local function pluck_many(x, keys)
+  local out = {}
+  for k = 1, #keys do out[k] = x[keys[k]] end
+  return out
+end
+
+local function starcall(f, x, args, nargs)
+  if nargs == 0 then return f(unpack(x)) end
+  local all = table.move(args, 1, nargs, #x + 1, table.move(x, 1, #x, 1, {}))
+  return f(unpack(all, 1, #x + nargs))
+end
+
+local helpers = { nil_result = nil_result, not_a_list = not_a_list, pluck_many = pluck_many,
+                  starcall = starcall, unpack = unpack, type = type }
+
+-- The code of step i applied to 'x', wrapping 'inner' (the rest).
+local function step_code(op, i, inner)
+  local kind, nargs = op[1], op[4] or 0
+  local args = ""
+  for a = 1, nargs do args = args .. string.format(", A%d[%d]", i, a) end
+  if kind == "map" then
+    return string.format("op, e = %d, x; x = F%d(x%s); if x == nil then nil_result('map', e) end\n%s",
+                         i, i, args, inner)
+  elseif kind == "starmap" then
+    return string.format("op, e = %d, x; x = starcall(F%d, x, A%d, %d); " ..
+                         "if x == nil then nil_result('starmap', e) end\n%s", i, i, i, nargs, inner)
+  elseif kind == "filter" then
+    return string.format("op, e = %d, x; if F%d(x) then\n%send\n", i, i, inner)
+  elseif kind == "remove" then
+    return string.format("op, e = %d, x; if not F%d(x) then\n%send\n", i, i, inner)
+  elseif kind == "pluck" then
+    return string.format("op, e = %d, x; x = x[F%d]\n%s", i, i, inner)
+  elseif kind == "pluck_many" then
+    return string.format("op, e = %d, x; x = pluck_many(x, F%d)\n%s", i, i, inner)
+  elseif kind == "flatten" then
+    return string.format("op, e = %d, x; if type(x) ~= 'table' then not_a_list(x) end\n" ..
+                         "for j%d = 1, #x do local x = x[j%d]\n%send\n", i, i, i, inner)
+  end
+  error("unknown bag operation " .. tostring(kind))
+end
+
+-- sinks: collect a list, or feed a reduction (sum and count inline)
+local sink_code = {
+  list = "n = n + 1; out[n] = x\n",
+  sum = "acc = acc + x\n",
+  count = "acc = acc + 1\n",
+  step = "step(x)\n",
+}
+
+local source_code = {
+  list = "for i0 = 1, #src do local x = src[i0]\n%send\n",
+  range = "for x0 = src[1], src[2] do local x = x0\n%send\n",
+  lines = "local function consume(x)\n%send\neach_line(src[1], src[2], consume)\n",
+}
+
+local compiled = {}
+
+-- The function for a shape: function(src, F, A, step) -> n, out, acc
+local function compile(source, ops, sink)
+  local shape = { source, sink }
+  for i, op in ipairs(ops) do shape[#shape + 1] = op[1] .. ":" .. (op[4] or 0) end
+  local id = table.concat(shape, " ")
+  local fn = compiled[id]
+  if fn then return fn end
+  local body = sink_code[sink]
+  for i = #ops, 1, -1 do body = step_code(ops[i], i, body) end
+  local binds = {}
+  for i = 1, #ops do binds[#binds + 1] = string.format("local F%d, A%d = F[%d], A[%d]", i, i, i, i) end
+  local code = "local helpers = ...\n" ..
+    "local nil_result, not_a_list, pluck_many, starcall, unpack, type = helpers.nil_result, " ..
+    "helpers.not_a_list, helpers.pluck_many, helpers.starcall, helpers.unpack, helpers.type\n" ..
+    "return function(src, F, A, step, each_line)\n" ..
+    table.concat(binds, "\n") .. "\n" ..
+    "local n, out, acc, op, e = 0, {}, 0, nil, nil\n" ..
+    string.format(source_code[source], body) ..
+    "return n, out, acc\nend\n"
+  fn = assert(load(code, "=bag pipeline", "t"))(helpers)
+  compiled[id] = fn
+  return fn
+end
+
+-- Runs 'fn', naming the step and element that failed: the generated
+-- function's locals 'op' and 'e' (upvalues, in a 'consume' closure) say
+-- where it was.
+local function guarded(fn, ops, ...)
+  local ok, a, b, c = xpcall(fn, function(msg)
+    local op, e
+    for level = 2, 200 do
+      local info = debug.getinfo(level, "fS")
+      if not info then break end
+      if info.short_src == "bag pipeline" then
+        for i = 1, 255 do
+          local name, v = debug.getlocal(level, i)
+          if not name then break end
+          if name == "op" then op = v elseif name == "e" then e = v end
+        end
+        for i = 1, 255 do
+          local name, v = debug.getupvalue(info.func, i)
+          if not name then break end
+          if name == "op" then op = v elseif name == "e" then e = v end
+        end
+        if op then break end
+      end
+    end
+    local where = ""
+    if op and ops[op] then
+      local name = ops[op][1] == "pluck_many" and "pluck" or ops[op][1]
+      where = string.format("%s failed on element %s: ", name, describe(e))
+    end
+    return debug.traceback(where .. tostring(msg), 2)
+  end, ...)
+  if not ok then error(a, 0) end
+  return a, b, c
+end
+
+-- {"pipe", source, ops, sink}: the source of elements is the partition
+-- list (input 1), a range {"range", n, npartitions} or file lines
+-- {"lines"} of the block in input 1; ops are {kind, f, args, nargs}; sink
+-- nil makes a list, {kind, args} the partial of reduction 'kind'.
+function M.pipe(spec, index, inputs)
+  local source, ops, sink = spec[2], spec[3], spec[4]
+  local kind = source and source[1] or "list"
+  local src, each_line
+  if kind == "list" then
+    src = inputs[1]
+    if type(src) ~= "table" then
+      error(string.format("partition %d is not a list but a %s", index, type(src)), 0)
+    end
+  elseif kind == "range" then
+    local n, parts = source[2], source[3]
+    local size = n // parts
+    local first = (index - 1) * size
+    src = { first, index == parts and n - 1 or first + size - 1 }
+  else
+    local block = inputs[1]
+    src = { block[1], { offset = block[2], length = block[3], compression = block[4] } }
+    each_line = require("dusk.io").each_line
+  end
+  local F, A = {}, {}
+  for i, op in ipairs(ops) do F[i], A[i] = op[2], op[3] end
+  local sink_kind, step, finish = "list", nil, nil
+  if sink then
+    local r = reductions[sink[1]]
+    sink_kind = (sink[1] == "sum" or sink[1] == "count") and sink[1] or "step"
+    if sink_kind == "step" then step, finish = r.part(sink[2], index) end
+  end
+  local fn = compile(kind, ops, sink_kind)
+  local _, out, acc = guarded(fn, ops, src, F, A, step, each_line)
+  if sink_kind == "list" then return out end
+  if sink_kind == "step" then return finish(sink[2]) end
+  return acc
+end
+
+---------------------------------------------------------------- reductions
+
+-- Each reduction: part(args, index) -> step, result (a sink and its
+-- partial), combine(args, partials) -> partial, finish(args, partial) -> value.
+M.reductions = reductions
+
+local function sum_list(list)
+  local s = 0
+  for i = 1, #list do s = s + list[i] end
+  return s
+end
+
+reductions.count = {
+  part = function()
+    local n = 0
+    return function() n = n + 1 end, function() return n end
+  end,
+  combine = function(_, partials) return sum_list(partials) end,
+}
+
+reductions.sum = {
+  part = function()
+    local s = 0
+    return function(x) s = s + x end, function() return s end
+  end,
+  combine = function(_, partials) return sum_list(partials) end,
+}
+
+local function extreme(better, name)
+  return {
+    part = function()
+      local best
+      return function(x) if best == nil or better(x, best) then best = x end end,
+             function() return best end
+    end,
+    combine = function(_, partials)
+      local best
+      for i = 1, #partials do
+        local v = partials[i]
+        if v ~= nil and (best == nil or better(v, best)) then best = v end
+      end
+      return best
+    end,
+    finish = function(_, v)
+      if v == nil then error(name .. " of an empty bag", 0) end
+      return v
+    end,
+  }
+end
+reductions.min = extreme(function(a, b) return a < b end, "min")
+reductions.max = extreme(function(a, b) return a > b end, "max")
+
+reductions.any = {
+  part = function()
+    local r = false
+    return function(x) if x then r = true end end, function() return r end
+  end,
+  combine = function(_, partials)
+    for i = 1, #partials do if partials[i] then return true end end
+    return false
+  end,
+}
+
+reductions.all = {
+  part = function()
+    local r = true
+    return function(x) if not x then r = false end end, function() return r end
+  end,
+  combine = function(_, partials)
+    for i = 1, #partials do if not partials[i] then return false end end
+    return true
+  end,
+}
+
+-- moments: {n, mean, m2}, combined by Chan et al.'s parallel formula
+local function moments_combine(_, partials)
+  local n, mean, m2 = 0, 0.0, 0.0
+  for i = 1, #partials do
+    local p = partials[i]
+    local nb = p[1]
+    if nb > 0 then
+      local delta = p[2] - mean
+      local total = n + nb
+      mean = mean + delta * nb / total
+      m2 = m2 + p[3] + delta * delta * n * nb / total
+      n = total
+    end
+  end
+  return { n, mean, m2 }
+end
+
+local function moments(finish)
+  return {
+    part = function()
+      local n, mean, m2 = 0, 0.0, 0.0
+      return function(x)
+        n = n + 1
+        local delta = x - mean
+        mean = mean + delta / n
+        m2 = m2 + delta * (x - mean)
+      end, function() return { n, mean, m2 } end
+    end,
+    combine = moments_combine,
+    finish = finish,
+  }
+end
+reductions.mean = moments(function(_, p)
+  if p[1] == 0 then error("mean of an empty bag", 0) end
+  return p[2]
+end)
+reductions.var = moments(function(args, p)
+  local ddof = args.ddof or 0
+  if p[1] - ddof <= 0 then error("var of a bag of " .. p[1] .. " elements with ddof=" .. ddof, 0) end
+  return p[3] / (p[1] - ddof)
+end)
+reductions.std = moments(function(args, p)
+  return math.sqrt(reductions.var.finish(args, p))
+end)
+
+-- keyed: an ordered table {keys = {...}, vals = {[canon] = ...}, orig =
+-- {[canon] = key}} keeps first-occurrence order through the tree
+local function keyed_new() return { keys = {}, vals = {}, orig = {} } end
+
+local function keyed_combine(merge)
+  return function(args, partials)
+    local out = keyed_new()
+    for i = 1, #partials do
+      local p = partials[i]
+      for _, k in ipairs(p.keys) do
+        local v = p.vals[k]
+        if out.vals[k] == nil then
+          out.keys[#out.keys + 1] = k
+          out.orig[k] = p.orig[k]
+          out.vals[k] = merge(args, nil, v, true)
+        else
+          out.vals[k] = merge(args, out.vals[k], v, false)
+        end
+      end
+    end
+    return out
+  end
+end
+
+local function keyed_list(_, p, pair)
+  local out = {}
+  for i, k in ipairs(p.keys) do out[i] = pair and { p.orig[k], p.vals[k] } or p.orig[k] end
+  return out
+end
+
+reductions.frequencies = {
+  part = function()
+    local p = keyed_new()
+    local keys, vals, orig = p.keys, p.vals, p.orig
+    return function(x)
+      local k = canon(x)
+      local n = vals[k]
+      if n then vals[k] = n + 1 else
+        keys[#keys + 1] = k
+        vals[k] = 1
+        orig[k] = x
+      end
+    end, function() return p end
+  end,
+  combine = keyed_combine(function(_, a, b, first) return first and b or a + b end),
+  finish = function(args, p) return keyed_list(args, p, true) end,
+}
+
+reductions.distinct = {
+  part = function()
+    local p = keyed_new()
+    local keys, vals, orig = p.keys, p.vals, p.orig
+    return function(x)
+      local k = canon(x)
+      if not vals[k] then
+        keys[#keys + 1] = k
+        vals[k] = true
+        orig[k] = x
+      end
+    end, function() return p end
+  end,
+  combine = keyed_combine(function() return true end),
+  finish = function(args, p) return keyed_list(args, p, false) end,
+}
+
+reductions.groupby = {
+  part = function(args)
+    local key = key_fn(args.key)
+    local p = keyed_new()
+    local keys, vals, orig = p.keys, p.vals, p.orig
+    return function(x)
+      local kv = key(x)
+      local k = canon(kv)
+      local list = vals[k]
+      if list then list[#list + 1] = x else
+        keys[#keys + 1] = k
+        vals[k] = { x }
+        orig[k] = kv
+      end
+    end, function() return p end
+  end,
+  combine = keyed_combine(function(_, a, b, first)
+    if first then return b end
+    return table.move(b, 1, #b, #a + 1, a)
+  end),
+  finish = function(args, p) return keyed_list(args, p, true) end,
+}
+
+-- foldby: binop(acc, x) from 'initial' per key in each partition (the
+-- first element when there is no initial), then, at each level of the
+-- tree as Dask does, combine(acc, acc) from 'combine_initial' (or from the
+-- first partial)
+reductions.foldby = {
+  part = function(args)
+    local key, binop, initial = key_fn(args.key), args.binop, args.initial
+    local p = keyed_new()
+    local keys, vals, orig = p.keys, p.vals, p.orig
+    return function(x)
+      local kv = key(x)
+      local k = canon(kv)
+      local acc = vals[k]
+      if acc == nil then
+        keys[#keys + 1] = k
+        orig[k] = kv
+        if initial == nil then vals[k] = x else vals[k] = binop(initial, x) end
+      else
+        vals[k] = binop(acc, x)
+      end
+    end, function() return p end
+  end,
+  combine = keyed_combine(function(args, a, b, first)
+    local combine = args.combine or args.binop
+    if not first then return combine(a, b) end
+    if args.combine_initial ~= nil then return combine(args.combine_initial, b) end
+    return b
+  end),
+  finish = function(args, p) return keyed_list(args, p, true) end,
+}
+
+-- topk: entries {key, element, partition, position}, the k largest keys,
+-- ties by position (the earlier element first)
+local function topk_sort(list, k)
+  table.sort(list, function(a, b)
+    if a[1] ~= b[1] then return a[1] > b[1] end
+    if a[3] ~= b[3] then return a[3] < b[3] end
+    return a[4] < b[4]
+  end)
+  for i = #list, k + 1, -1 do list[i] = nil end
+  return list
+end
+
+reductions.topk = {
+  part = function(args, index)
+    local key = args.key and key_fn(args.key) or function(x) return x end
+    local k = args.k
+    local list, pos = {}, 0
+    return function(x)
+      pos = pos + 1
+      list[#list + 1] = { key(x), x, index, pos }
+      if #list >= 2 * k + 64 then topk_sort(list, k) end
+    end, function() return topk_sort(list, k) end
+  end,
+  combine = function(args, partials)
+    local all = {}
+    for i = 1, #partials do table.move(partials[i], 1, #partials[i], #all + 1, all) end
+    return topk_sort(all, args.k)
+  end,
+  finish = function(_, list)
+    local out = {}
+    for i, e in ipairs(list) do out[i] = e[2] end
+    return out
+  end,
+}
+
+-- user reductions: perpartition(list) and aggregate(list of partials)
+reductions.reduction = {
+  part = function()
+    local list, n = {}, 0
+    return function(x) n = n + 1; list[n] = x end, function(args) return args.perpartition(list) end
+  end,
+  combine = function(args, partials) return args.aggregate(partials) end,
+}
+
+-- fold: binop from initial in a partition, combine (or binop) across
+local function reduce(f, list, initial, has_initial)
+  local acc, first = initial, 1
+  if not has_initial then
+    acc, first = list[1], 2
+  end
+  for i = first, #list do acc = f(acc, list[i]) end
+  return acc
+end
+reductions.fold = {
+  part = function()
+    local list, n = {}, 0
+    return function(x) n = n + 1; list[n] = x end,
+           function(args) return reduce(args.binop, list, args.initial, args.initial ~= nil) end
+  end,
+  combine = function(args, partials)
+    return reduce(args.combine or args.binop, partials, args.initial, args.initial ~= nil)
+  end,
+}
+
+---------------------------------------------------------------- tasks
+
+-- {"agg", kind, args, final}: the partials are the inputs.
+function M.agg(spec, _, inputs)
+  local r = reductions[spec[2]]
+  local args = spec[3]
+  local partials, n = {}, 0
+  for i = 1, inputs.n do -- partials may be nil (the min of an empty partition)
+    if inputs[i] ~= nil then
+      n = n + 1
+      partials[n] = inputs[i]
+    end
+  end
+  local p = r.combine(args, partials)
+  if spec[4] and r.finish then return r.finish(args, p) end
+  return p
+end
+
+---------------------------------------------------------------- partitions
+
+local parts = {}
+
+-- {"partitions", "map_partitions", f, args, nargs}
+function parts.map_partitions(spec, index, inputs)
+  local f, args, nargs = spec[3], spec[4], spec[5] or 0
+  local out = f(inputs[1], unpack(args, 1, nargs))
+  if type(out) ~= "table" then
+    error(string.format("map_partitions must return a list, got a %s for partition %d",
+                        type(out), index), 0)
+  end
+  return out
+end
+
+-- {"partitions", "repartition", n}: this task's share of the elements of
+-- all input partitions, in order, as evenly as they divide
+function parts.repartition(spec, index, inputs)
+  local n = spec[3]
+  local total = 0
+  for i = 1, inputs.n do total = total + #inputs[i] end
+  local first, last = (index - 1) * total // n + 1, index * total // n
+  local out, pos = {}, 0
+  for i = 1, inputs.n do
+    local list = inputs[i]
+    for j = 1, #list do
+      pos = pos + 1
+      if pos > last then return out end
+      if pos >= first then out[#out + 1] = list[j] end
+    end
+  end
+  return out
+end
+
+-- {"partitions", "from_delayed"}: the list a Delayed computed
+function parts.from_delayed(_, index, inputs)
+  local list = inputs[1]
+  if type(list) ~= "table" then
+    error(string.format("from_delayed: the Delayed of partition %d gave a %s, not a list",
+                        index, type(list)), 0)
+  end
+  return list
+end
+
+-- {"partitions", "write", pattern, width, compression}: the file of this
+-- partition; returns its name
+function parts.write(spec, index, inputs)
+  local pattern, width, compression = spec[3], spec[4], spec[5]
+  local path = pattern:gsub("%*", string.format("%0" .. width .. "d", index), 1)
+  return require("dusk.io").write_lines(path, inputs[1], { compression = compression })
+end
+
+function M.partitions(spec, index, inputs)
+  return parts[spec[2]](spec, index, inputs)
+end
+
+return M
