@@ -32,8 +32,10 @@ local function rng(seed)
 end
 
 -- Iterates over 'n' account records {id=, name=, transactions={{
--- ["transaction-id"]=, amount=}, ...}}.  Each account has a typical amount
--- (sometimes negative) that its transactions scatter around.
+-- ["transaction-id"]=, amount=}, ...}}, 1 to 11 transactions each (about
+-- 300 bytes of JSON a record, as the tutorial's).  Each account has a
+-- typical amount (sometimes negative) that its transactions scatter
+-- around.
 function M.accounts(n, opts)
   local random = rng((opts and opts.seed) or 0)
   local id, tid = 0, 0
@@ -43,7 +45,7 @@ function M.accounts(n, opts)
     local name = NAMES[random(1, #NAMES)]
     local typical = random(-100, 400)
     local txs = {}
-    for i = 1, random(1, 40) do
+    for i = 1, random(1, 11) do
       tid = tid + 1
       txs[i] = { ["transaction-id"] = tid, amount = typical + random(-50, 50) }
     end
