@@ -19,6 +19,7 @@
 #include "serial.h"
 
 #include "lcore.h"
+#include "lio.h"
 
 const rt_module *rt_find_module(const char *name) {
   for (const rt_module *m = rt_embedded; m->name != NULL; m++)
@@ -40,6 +41,7 @@ static int load_embedded(lua_State *L) {
 static const luaL_Reg c_modules[] = {
   {"dusk.serial", luaopen_dusk_serial},
   {"dusk.core", luaopen_dusk_core},
+  {"dusk.io", luaopen_dusk_io},
   {NULL, NULL}
 };
 
