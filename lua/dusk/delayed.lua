@@ -158,6 +158,8 @@ Delayed.__index = function(d, k)
   return getitem(d, k)
 end
 
+Delayed.__dusk_members = methods -- for the REPL's completion
+
 Delayed.__tostring = function(d)
   return string.format("Delayed('%s')", core.name(d))
 end

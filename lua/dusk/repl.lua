@@ -229,6 +229,10 @@ local function collect_keys(t, set, seen)
   if type(mt) == "table" and type(rawget(mt, "__index")) == "table" then
     collect_keys(rawget(mt, "__index"), set, seen)
   end
+  -- objects whose __index is a function (a Delayed) list their members here
+  if type(mt) == "table" and type(rawget(mt, "__dusk_members")) == "table" then
+    collect_keys(rawget(mt, "__dusk_members"), set, seen)
+  end
 end
 
 local function common_prefix(list)
