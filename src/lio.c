@@ -253,10 +253,14 @@ static int l_expand(lua_State *L) {
     if (textio_expand(lua_tostring(L, 1), p, err) < 0) return fail(L, err);
   } else {
     lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
-    for (lua_Integer i = 1; i <= n; i++) {
+    for (lua_Integer i = 1; i <= n; i++) { /* misuse raises before any failure returns */
       if (lua_rawgeti(L, 1, i) != LUA_TSTRING)
         return luaL_error(L, "path %I of the list is a %s, not a string", i,
                           luaL_typename(L, -1));
+      lua_pop(L, 1);
+    }
+    for (lua_Integer i = 1; i <= n; i++) {
+      lua_rawgeti(L, 1, i);
       int rc = textio_expand(lua_tostring(L, -1), p, err);
       lua_pop(L, 1);
       if (rc < 0) return fail(L, err);

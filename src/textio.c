@@ -111,6 +111,7 @@ struct textio_reader {
   int64_t lineno;
   /* compressed input */
   unsigned char *in;
+  size_t in_cap;
   int in_eof;
   struct inflate_state *gz;
   int members;     /* gzip members decoded completely */
@@ -139,7 +140,7 @@ static ssize_t read_some(int fd, void *p, size_t n) {
 
 /* Fills the compressed input buffer; -1 on a read error. */
 static ssize_t read_input(textio_reader *r) {
-  ssize_t n = read_some(r->fd, r->in, TEXTIO_BUFSIZE);
+  ssize_t n = read_some(r->fd, r->in, r->in_cap);
   if (n < 0) return fail(r, "cannot read %s: %s", r->path, strerror(errno));
   if (n == 0) r->in_eof = 1;
   return n;
@@ -151,7 +152,7 @@ static const char *isal_reason(int ret, int members) {
   case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
   case ISAL_INVALID_LOOKBACK: return "invalid back-reference distance";
   case ISAL_INVALID_WRAPPER:
-    return members == 0 ? "not in gzip format" : "garbage after a gzip member";
+    return members == 0 ? "not in gzip format" : "bad gzip header";
   case ISAL_UNSUPPORTED_METHOD: return "unknown compression method";
   case ISAL_INCORRECT_CHECKSUM: return "checksum mismatch";
   case ISAL_NEED_DICT: return "needs a preset dictionary";
@@ -180,6 +181,8 @@ static ssize_t gz_read(textio_reader *r, char *dst, size_t room) {
         if (r->in_eof) return (ssize_t)(room - s->avail_out);
         continue;
       }
+      if (r->members > 0 && (s->next_in[0] != 0x1f || (s->avail_in > 1 && s->next_in[1] != 0x8b)))
+        return fail(r, "corrupt gzip data in %s (garbage after member %d)", r->path, r->members);
       /* another member: the reset keeps the input and output pointers */
       isal_inflate_reset(s);
       s->crc_flag = ISAL_GZIP;
@@ -272,29 +275,34 @@ textio_reader *textio_open(const char *path, textio_codec codec, int64_t offset,
   }
   textio_reader *r = calloc(1, sizeof *r);
   if (r == NULL) goto oom;
-  r->fd = -1;
   r->codec = codec;
-  r->cap = TEXTIO_BUFSIZE;
+  do r->fd = open(path, O_RDONLY | O_CLOEXEC); while (r->fd < 0 && errno == EINTR);
+  struct stat st;
+  if (r->fd < 0 || fstat(r->fd, &st) < 0) {
+    setmsg(err, "cannot open %s: %s", path, strerror(errno));
+    textio_reader_free(r);
+    return NULL;
+  }
+  /* small files and blocks get small buffers: a block costs what it reads */
+  int64_t want = st.st_size - (codec == TEXTIO_PLAIN ? offset : 0) + 1;
+  if (codec == TEXTIO_PLAIN && length >= 0 && length < want) want = length + 1;
+  if (!S_ISREG(st.st_mode)) want = TEXTIO_BUFSIZE; /* a pipe: no size known */
+  size_t bufsize = want < 4096 ? 4096 : want < TEXTIO_BUFSIZE ? (size_t)want : TEXTIO_BUFSIZE;
+  r->cap = codec == TEXTIO_PLAIN ? bufsize : TEXTIO_BUFSIZE;
   r->path = strdup(path);
   r->buf = malloc(r->cap);
   if (r->path == NULL || r->buf == NULL) goto oom;
   r->stop = length >= 0 && length <= INT64_MAX - offset ? offset + length : INT64_MAX;
+  if (codec != TEXTIO_PLAIN) {
+    r->in_cap = bufsize;
+    if ((r->in = malloc(bufsize)) == NULL) goto oom;
+  }
   if (codec == TEXTIO_GZIP) {
-    r->in = malloc(TEXTIO_BUFSIZE);
-    r->gz = malloc(sizeof *r->gz);
-    if (r->in == NULL || r->gz == NULL) goto oom;
+    if ((r->gz = malloc(sizeof *r->gz)) == NULL) goto oom;
     isal_inflate_init(r->gz);
     r->member_done = 1; /* the first member starts like any other */
-  } else if (codec == TEXTIO_ZSTD) {
-    r->in = malloc(TEXTIO_BUFSIZE);
-    r->zs = ZSTD_createDCtx();
-    if (r->in == NULL || r->zs == NULL) goto oom;
-  }
-  do r->fd = open(path, O_RDONLY | O_CLOEXEC); while (r->fd < 0 && errno == EINTR);
-  if (r->fd < 0) {
-    setmsg(err, "cannot open %s: %s", path, strerror(errno));
-    textio_reader_free(r);
-    return NULL;
+  } else if (codec == TEXTIO_ZSTD && (r->zs = ZSTD_createDCtx()) == NULL) {
+    goto oom;
   }
   if (offset > 0) {
     /* the first line starts after the first '\n' at or after offset - 1 */
