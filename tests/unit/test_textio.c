@@ -80,7 +80,7 @@ static void clear(lines *l) {
 }
 
 static int same(const lines *a, const lines *b) {
-  return a->n == b->n && a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+  return a->n == b->n && a->len == b->len && (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
 }
 
 /* Appends the lines of a block to 'out'; returns 0, or -1 with out->err. */
