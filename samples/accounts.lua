@@ -7,6 +7,9 @@
 --   dusk samples/accounts.lua [dir]
 
 local db = dusk.bag
+-- dusk.datasets is in stdlib/: installed on the Lua path, or beside us
+local here = arg[0]:match("^(.*)/[^/]*$") or "."
+package.path = here .. "/../stdlib/?.lua;" .. package.path
 local dir = arg[1] or os.tmpname() .. ".accounts"
 os.execute(string.format("mkdir -p %q", dir))
 

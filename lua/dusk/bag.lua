@@ -128,18 +128,24 @@ function M.range(n, opts)
                parts, "range")
 end
 
+-- dusk.io's results: a value, or nil and a message naming the file
+local function must(what, v, err)
+  if v == nil then error(what .. ": " .. tostring(err), 3) end
+  return v
+end
+
 -- db.read_text(path | glob | list, {blocksize=, compression="infer"})
 function M.read_text(paths, opts)
   local io_ = require "dusk.io"
   opts = opts_of(opts, "read_text", { blocksize = true, compression = true })
-  local files = io_.expand(paths)
+  local files = must("read_text", io_.expand(paths))
   local blocksize = opts.blocksize and io_.parse_bytes(opts.blocksize)
   if blocksize and blocksize < 1 then error("read_text: blocksize must be positive", 2) end
   local blocks = {}
   for _, path in ipairs(files) do
     local compression = io_.compression_of(path, opts.compression == nil and "infer" or opts.compression)
     if blocksize and not compression then
-      local size = io_.size(path)
+      local size = must("read_text", io_.size(path))
       if size == 0 then blocks[#blocks + 1] = { path, 0, 0, false } end
       for offset = 0, size - 1, blocksize do
         blocks[#blocks + 1] = { path, offset, blocksize, false }

@@ -91,7 +91,7 @@ local function starcall(f, x, args, nargs)
 end
 
 local helpers = { nil_result = nil_result, not_a_list = not_a_list, pluck_many = pluck_many,
-                  starcall = starcall, unpack = unpack, type = type }
+                  starcall = starcall, unpack = unpack, type = type, error = error }
 
 -- The code of step i applied to 'x', wrapping 'inner' (the rest).
 local function step_code(op, i, inner)
@@ -130,7 +130,9 @@ local sink_code = {
 local source_code = {
   list = "for i0 = 1, #src do local x = src[i0]\n%send\n",
   range = "for x0 = src[1], src[2] do local x = x0\n%send\n",
-  lines = "local function consume(x)\n%send\neach_line(src[1], src[2], consume)\n",
+  lines = "local function consume(x)\n%send\n" ..
+          "local lines, err = each_line(src[1], src[2], consume)\n" ..
+          "if not lines then error(err, 0) end\n",
 }
 
 local compiled = {}
@@ -147,8 +149,9 @@ local function compile(source, ops, sink)
   local binds = {}
   for i = 1, #ops do binds[#binds + 1] = string.format("local F%d, A%d = F[%d], A[%d]", i, i, i, i) end
   local code = "local helpers = ...\n" ..
-    "local nil_result, not_a_list, pluck_many, starcall, unpack, type = helpers.nil_result, " ..
-    "helpers.not_a_list, helpers.pluck_many, helpers.starcall, helpers.unpack, helpers.type\n" ..
+    "local nil_result, not_a_list, pluck_many, starcall, unpack, type, error = " ..
+    "helpers.nil_result, helpers.not_a_list, helpers.pluck_many, helpers.starcall, " ..
+    "helpers.unpack, helpers.type, helpers.error\n" ..
     "return function(src, F, A, step, each_line)\n" ..
     table.concat(binds, "\n") .. "\n" ..
     "local n, out, acc, op, e = 0, {}, 0, nil, nil\n" ..
@@ -600,7 +603,9 @@ end
 function parts.write(spec, index, inputs)
   local pattern, width, compression = spec[3], spec[4], spec[5]
   local path = pattern:gsub("%*", string.format("%0" .. width .. "d", index), 1)
-  return require("dusk.io").write_lines(path, inputs[1], { compression = compression })
+  local written, err = require("dusk.io").write_lines(path, inputs[1], { compression = compression })
+  if not written then error(err, 0) end
+  return written
 end
 
 function M.partitions(spec, index, inputs)
