@@ -158,6 +158,11 @@ t.test("each_line: fn per line, errors carry the file and line", function()
   local obj = setmetatable({}, { __tostring = function() return "an error object" end })
   local ok, e = pcall(dio.each_line, path, nil, function() error(obj) end)
   t.truthy(not ok and e == obj, "error objects pass unchanged")
+  local pid = slurp("/proc/self/stat"):match("^%d+")
+  local function nfds() return select(2, t.sh("ls /proc/" .. pid .. "/fd | wc -l")) end
+  local before = nfds()
+  for _ = 1, 20 do pcall(dio.each_line, path, nil, error) end
+  t.eq(nfds(), before, "an error in fn closes the file at once")
   local none, msg = dio.each_line(d .. "/none.txt", nil, print)
   t.truthy(none == nil and msg:find("none.txt", 1, true))
   t.raises("bad argument #3", dio.each_line, path, nil, nil)
