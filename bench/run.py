@@ -31,6 +31,13 @@ WORKLOADS = [
     ("delayed tiny", "reported", 5,
      ["{dusk}", "{bench}/delayed_tiny.lua", "20000"],
      [DASK_PYTHON, "{bench}/delayed_tiny.py", "20000"]),
+    ("bag pure", "reported", 5,
+     ["{dusk}", "{bench}/bag_pure.lua"],
+     [DASK_PYTHON, "{bench}/bag_pure.py"]),
+    # needs the data of bench/gen_accounts.lua (made on first use)
+    ("bag json", "reported", 3,
+     ["{dusk}", "{bench}/bag_json.lua", "{bench}/data/accounts.*.json.gz"],
+     [DASK_PYTHON, "{bench}/bag_json.py", "{bench}/data/accounts.*.json.gz"]),
     # ~10 ms tasks on each side: Python needs fewer iterations for that
     ("delayed cpu", "reported", 3,
      ["{dusk}", "{bench}/delayed_cpu.lua", "200", "750000"],
@@ -40,6 +47,13 @@ WORKLOADS = [
      ["{dusk}", "{bench}/serial.lua"],
      [DASK_PYTHON, "{bench}/serial.py"]),
 ]
+
+
+# Commands that make a workload's data before its first run.
+SETUP = {
+    "bag json": ["env", "LUA_PATH_5_4={bench}/../stdlib/?.lua;;", "{dusk}",
+                 "{bench}/gen_accounts.lua", "{bench}/data"],
+}
 
 
 def have_dask():
@@ -100,6 +114,8 @@ def main():
         if args.workloads and name not in args.workloads:
             continue
         n = args.runs or runs
+        if name in SETUP:
+            subprocess.run(expand(SETUP[name], dusk), check=True, capture_output=True)
         ours = measure(expand(dusk_cmd, dusk), how, n)
         theirs = measure(expand(dask_cmd, dusk), how, n) if dask and dask_cmd else {}
         for label in list(ours) + [l for l in theirs if l not in ours]:
