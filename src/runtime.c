@@ -19,6 +19,7 @@
 #include "serial.h"
 
 #include "lcore.h"
+#include "ljson.h"
 #include "lio.h"
 
 const rt_module *rt_find_module(const char *name) {
@@ -41,6 +42,7 @@ static int load_embedded(lua_State *L) {
 static const luaL_Reg c_modules[] = {
   {"dusk.serial", luaopen_dusk_serial},
   {"dusk.core", luaopen_dusk_core},
+  {"dusk.json", luaopen_dusk_json},
   {"dusk.io", luaopen_dusk_io},
   {NULL, NULL}
 };
