@@ -8,7 +8,8 @@
  * least one), every reference and cell number is below the count seen so
  * far, table keys are neither nil nor NaN, metatables are tables, and
  * nesting is limited to SERIAL_MAXDEPTH.  Without SERIAL_FUNCTIONS a frame
- * is data: no bytecode is loaded, no module is required, no function is
+ * is data: no bytecode is loaded, no module is required (except one
+ * compiled into dusk that decodes a type in the frame), no function is
  * resolved by name, nothing is added to standard tables.
  *
  * Prototypes are cached per state by the hash of their factory chunk and
@@ -188,12 +189,32 @@ static void dec_named(dec *d) {
   fill(d, n);
 }
 
+/* Whether the type 'tname' is named after a module compiled into dusk
+ * (in package.preload) and not loaded yet: then requiring it registers
+ * its decoder, so a state that never used "dusk.json" still decodes its
+ * records.  Only such modules: nothing is read from disk. */
+static int type_module(lua_State *L, const char *tname) {
+  int top = lua_gettop(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  int found = lua_getfield(L, -2, tname) != LUA_TNIL && lua_getfield(L, -2, tname) == LUA_TNIL;
+  lua_settop(L, top);
+  return found;
+}
+
 static void dec_ext(dec *d) {
   lua_State *L = d->L;
   lua_Integer n = reserve(d);
   const char *tname = dec_string(d, "type name is not a string");
   lua_rawgeti(L, d->st, R_TYPES);
-  if (lua_getfield(L, -1, tname) != LUA_TFUNCTION)
+  if (lua_getfield(L, -1, tname) != LUA_TFUNCTION && type_module(L, tname)) {
+    lua_getglobal(L, "require");
+    lua_pushstring(L, tname);
+    lua_call(L, 1, 0);
+    lua_pop(L, 1);
+    lua_getfield(L, -1, tname);
+  }
+  if (!lua_isfunction(L, -1))
     luaL_error(L, "cannot decode: unknown type '%s'", tname);
   lua_replace(L, -3);
   lua_pop(L, 1);
