@@ -294,14 +294,20 @@ static int r_newindex(lua_State *L) {
                     "fields into a table to change them", luaL_tolstring(L, 2, NULL));
 }
 
+/* # counts the elements in C: `#t > 0 and t[1]` must not make a Lua
+ * object per element (that is done once the elements are walked). */
 static int r_len(lua_State *L) {
   record *r = torecord(L, 1);
   if (r->type != JSONDOC_ARRAY) {
     lua_pushinteger(L, 0);
     return 1;
   }
-  push_elements(L, 1, r);
-  lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+  if (lua_getiuservalue(L, 1, UV_LIST) == LUA_TTABLE) {
+    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+    return 1;
+  }
+  jsondoc_list *l = list_members(L, r, "the array");
+  lua_pushinteger(L, (lua_Integer)l->n);
   return 1;
 }
 
