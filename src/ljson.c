@@ -8,10 +8,10 @@
  *
  * A record reads like a read-only Lua table: r.name, r.items[2].id
  * (1-based), pairs, ipairs, #; tostring(r) is its JSON text.  It is a
- * userdata holding its own copy of the text (records outlive the line
- * buffers they came from), or a reference to the record that does and
- * where its value lies inside: a view (the byte range of an array
- * element) and a path (keys and indexes from the view).
+ * small userdata holding the string it was decoded from (so records
+ * outlive the buffers their lines came from; strings do not change) and
+ * where its value lies in it: a view (the whole text, or the byte range
+ * of an array element) and a path (keys and indexes from the view).
  *
  * DESIGN.  Fields are parsed when read, with simdjson's On-Demand parser.
  * Measured on the accounts records of dusk.datasets (~300 bytes; read
@@ -65,35 +65,33 @@
 #define U_NULL lua_upvalueindex(2)
 #define U_META lua_upvalueindex(3)
 
-/* User values of a record. */
-#define UV_ROOT 1  /* the record holding the text (nil: this one) */
+/* User values of a record (objects have only the first). */
+#define UV_TEXT 1  /* the string holding the text */
 #define UV_LIST 2  /* an array's elements, once listed */
 
 /* The module's state: one per Lua state. */
 typedef struct jstate {
   jsondoc *doc;
   uint64_t ids;    /* the last id given to a text */
-  char *buf;       /* encode's output; the padded copy of a scalar document */
+  char *buf;       /* encode's output */
   size_t len, cap;
 } jstate;
 
 /* Offsets fit in 32 bits (JSONDOC_MAXSIZE). */
 typedef struct record {
-  const char *base;  /* the root's text, JSONDOC_PADDING bytes after it */
+  const char *base;  /* the text: the string UV_TEXT */
   uint64_t id;
   uint64_t ticket;   /* from the parser, with the value (see jsondoc_src) */
   size_t pathlen;
-  uint32_t size;     /* of the text */
   uint32_t off, len; /* the view */
   uint8_t type;      /* JSONDOC_OBJECT or JSONDOC_ARRAY */
   uint8_t escapes;   /* the text holds a backslash */
   uint8_t nread;     /* an element was read without listing them */
-  unsigned char path[]; /* then, in a root, the text */
+  unsigned char path[];
 } record;
 
 static jsondoc_src source(const record *r) {
-  jsondoc_src s = {r->base, r->size, r->id, r->off, r->len,
-                   r->path, r->pathlen, r->escapes, r->ticket};
+  jsondoc_src s = {r->base, r->id, r->off, r->len, r->path, r->pathlen, r->escapes, r->ticket};
   return s;
 }
 
@@ -135,7 +133,7 @@ static void push_scalar(lua_State *L, const jsondoc_val *v) {
 /* A new record sharing the text of the record 'p' at 'pidx', with room
  * for a path of 'pathlen' bytes, left for the caller to fill. */
 static record *new_inner(lua_State *L, int pidx, const record *p, size_t pathlen, int type) {
-  record *r = lua_newuserdatauv(L, sizeof *r + pathlen, 2);
+  record *r = lua_newuserdatauv(L, sizeof *r + pathlen, type == JSONDOC_ARRAY ? 2 : 1);
   *r = *p;
   r->pathlen = pathlen;
   r->type = (uint8_t)type;
@@ -143,11 +141,8 @@ static record *new_inner(lua_State *L, int pidx, const record *p, size_t pathlen
   r->ticket = 0;
   lua_pushvalue(L, U_META);
   lua_setmetatable(L, -2);
-  if (lua_getiuservalue(L, pidx, UV_ROOT) == LUA_TNIL) {
-    lua_pop(L, 1);
-    lua_pushvalue(L, pidx);
-  }
-  lua_setiuservalue(L, -2, UV_ROOT);
+  lua_getiuservalue(L, pidx, UV_TEXT);
+  lua_setiuservalue(L, -2, UV_TEXT);
   return r;
 }
 
@@ -407,13 +402,8 @@ static void put(lua_State *L, jstate *st, const char *s, size_t n) {
   st->len += n;
 }
 
-/* A scalar document: its padded copy is the state's buffer. */
-static int decode_scalar(lua_State *L, jstate *st, const char *s, size_t n, size_t a, size_t b) {
-  st->len = 0;
-  char *p = reserve(L, st, n + JSONDOC_PADDING);
-  memcpy(p, s, n);
-  memset(p + n, 0, JSONDOC_PADDING);
-  jsondoc_src src = {p, n, ++st->ids, a, b - a, NULL, 0, 1, 0};
+static int decode_scalar(lua_State *L, jstate *st, const char *s, size_t a, size_t b) {
+  jsondoc_src src = {s, ++st->ids, a, b - a, NULL, 0, 1, 0};
   jsondoc_val v;
   int err = jsondoc_open(st->doc, &src, &v);
   if (err) return decode_error(L, st, err);
@@ -443,17 +433,15 @@ static int l_decode(lua_State *L) {
     return luaL_error(L, "dusk.json.decode: text too large (%I bytes, at most %I)",
                       (lua_Integer)n, (lua_Integer)JSONDOC_MAXSIZE);
   if (a == b) return luaL_error(L, "dusk.json.decode: empty document at byte %I", (lua_Integer)n + 1);
-  if (s[a] != '{' && s[a] != '[') return decode_scalar(L, st, s, n, a, b);
-  record *r = lua_newuserdatauv(L, sizeof *r + n + JSONDOC_PADDING, 2);
-  char *text = (char *)r->path;
-  memcpy(text, s, n);
-  memset(text + n, 0, JSONDOC_PADDING);
-  r->base = text;
+  if (s[a] != '{' && s[a] != '[') return decode_scalar(L, st, s, a, b);
+  record *r = lua_newuserdatauv(L, sizeof *r, s[a] == '[' ? 2 : 1);
+  lua_pushvalue(L, 1); /* the text stays alive with the record */
+  lua_setiuservalue(L, -2, UV_TEXT);
+  r->base = s;
   r->id = ++st->ids;
-  r->size = (uint32_t)n;
   r->off = (uint32_t)a;
   r->len = (uint32_t)(b - a);
-  r->escapes = memchr(text + a, '\\', b - a) != NULL;
+  r->escapes = memchr(s + a, '\\', b - a) != NULL;
   r->pathlen = 0;
   r->nread = 0;
   r->ticket = 0;

@@ -4,9 +4,9 @@
  * are simdjson's error codes (exceptions only for std::bad_alloc, caught
  * at every entry), and nothing here calls Lua, so no longjmp crosses it.
  *
- * Two slots each hold a parser and the view it indexed last (stage 1),
- * used least recently first: a record read alongside its elements keeps
- * its index.  A slot is dropped after any error (a failed document cannot
+ * Two slots each hold a parser and a padded copy of the view it indexed
+ * last (stage 1), used least recently first: a record read alongside its
+ * elements keeps its index.  A slot is dropped after any error (a failed document cannot
  * be rewound).  On-Demand only goes forward, so a call rewinds and walks
  * from the view's start, unless it reads inside the object or array the
  * previous call on the slot returned (its ticket): r.a.b[1].c reads
@@ -31,7 +31,6 @@ namespace od = simdjson::ondemand;
 using simdjson::error_code;
 using simdjson::SUCCESS;
 
-static_assert(JSONDOC_PADDING == simdjson::SIMDJSON_PADDING, "padding");
 
 namespace {
 
@@ -45,6 +44,8 @@ struct cursor {
 struct slot {
   od::parser parser;
   od::document doc;
+  std::unique_ptr<char[]> buf; /* the view's copy, padded as simdjson needs */
+  size_t cap = 0;
   cursor resume;   /* the container last returned, opened: where 'doc' stands */
   uint64_t ticket = 0; /* names 'resume' until the slot is used again */
   uint64_t id = 0, used = 0;
@@ -94,6 +95,11 @@ static const char *value_end(const char *p) {
   p = trim_back(p);
   if (p[-1] == ',') p = trim_back(p - 1);
   return p;
+}
+
+/* The offset in the text of 'p', a pointer into the slot's copy. */
+static size_t where(const slot *s, const jsondoc_src *src, const char *p) {
+  return src->off + (size_t)(p - s->buf.get());
 }
 
 /* Offset of the first byte of 's'[0..n) that is not valid UTF-8. */
@@ -162,8 +168,16 @@ static error_code open_view(jsondoc *j, const jsondoc_src *src, uint64_t ticket,
   old->ticket = 0;
   old->used = j->clock;
   const char *view = src->base + src->off;
-  error_code e = old->parser.iterate(view, src->len, src->size - src->off + JSONDOC_PADDING)
-                   .get(old->doc);
+  size_t need = src->len + simdjson::SIMDJSON_PADDING;
+  if (old->cap < need) {
+    old->buf.reset();
+    old->cap = 0;
+    old->buf.reset(new char[need]);
+    old->cap = need;
+  }
+  memcpy(old->buf.get(), view, src->len);
+  memset(old->buf.get() + src->len, 0, simdjson::SIMDJSON_PADDING);
+  error_code e = old->parser.iterate(old->buf.get(), src->len, old->cap).get(old->doc);
   if (e) {
     j->errpos = src->off + stage1_error_at(view, src->len, e);
     j->pos_set = true;
@@ -180,12 +194,12 @@ static error_code open_view(jsondoc *j, const jsondoc_src *src, uint64_t ticket,
 static int finish(jsondoc *j, slot *s, const jsondoc_src *src, error_code e) {
   if (e == SUCCESS) return 0;
   if (!j->pos_set) {
-    const char *p = j->at;
+    const char *p = s != nullptr ? j->at : nullptr;
     if (p == nullptr && s != nullptr && s->live) {
       const char *loc;
       if (s->doc.current_location().get(loc) == SUCCESS) p = loc;
     }
-    j->errpos = p ? (size_t)(p - src->base) : src->off + src->len;
+    j->errpos = p ? where(s, src, p) : src->off + src->len;
   }
   if (s != nullptr) s->live = false;
   return (int)e;
@@ -363,7 +377,7 @@ static error_code take_step(jsondoc *j, const jsondoc_src *src, cursor &c,
  * container reached. */
 static error_code walk(jsondoc *j, slot *s, const jsondoc_src *src,
                        const unsigned char *stop, cursor &c) {
-  SIMDJSON_TRY(open_root(s, src->base + src->off, c));
+  SIMDJSON_TRY(open_root(s, s->buf.get(), c));
   const unsigned char *p = src->path;
   while (p < stop) {
     od::value v;
@@ -404,7 +418,7 @@ static error_code skip_members(cursor &c) {
 /* Just after the closing bracket of the container 'c' has been read. */
 static const char *after_close(slot *s, const jsondoc_src *src) {
   const char *loc;
-  if (s->doc.current_location().get(loc) != SUCCESS) return src->base + src->off + src->len;
+  if (s->doc.current_location().get(loc) != SUCCESS) return s->buf.get() + src->len;
   return trim_back(loc);
 }
 
@@ -426,7 +440,7 @@ int jsondoc_open(jsondoc *j, const jsondoc_src *src, jsondoc_val *out) {
     error_code e = open_view(j, src, 0, &s, &resumed);
     out->ticket = 0;
     if (e == SUCCESS) {
-      const char *view = src->base + src->off;
+      const char *view = s->buf.get();
       out->off = src->off;
       out->len = src->len;
       if (view[0] == '{' || view[0] == '[') {
@@ -483,11 +497,11 @@ static bool first_time(gathered &g, std::string_view key) {
 /* Appends the member whose value is 'v'; 'next' is where the member
  * starts (its key, in an object), which ends the one before.  A repeated
  * key leaves a placeholder (JSONDOC_NONE), dropped when packing. */
-static error_code add_member(jsondoc *j, gathered &g, const char *base, od::value &v,
-                             const char *next, bool repeated) {
-  if (!g.m.empty()) g.m.back().v.len = (size_t)(value_end(next) - base) - g.m.back().v.off;
+static error_code add_member(jsondoc *j, gathered &g, const slot *s, const jsondoc_src *src,
+                             od::value &v, const char *next, bool repeated) {
+  if (!g.m.empty()) g.m.back().v.len = where(s, src, value_end(next)) - g.m.back().v.off;
   jsondoc_member m{};
-  m.v.off = (size_t)(v.raw_json_token().data() - base);
+  m.v.off = where(s, src, v.raw_json_token().data());
   if (!repeated) SIMDJSON_TRY(read_value(j, v, &m.v));
   g.m.push_back(m);
   g.strs.push_back(m.v.type == JSONDOC_STRING ? std::string_view(m.v.s, m.v.n)
@@ -511,18 +525,18 @@ static error_code gather(jsondoc *j, slot *s, const jsondoc_src *src, cursor &c,
       }
       bool repeated = !first_time(g, key);
       g.keys.push_back(key);
-      SIMDJSON_TRY(add_member(j, g, src->base, f.value(), raw - 1, repeated));
+      SIMDJSON_TRY(add_member(j, g, s, src, f.value(), raw - 1, repeated));
     }
   } else {
     for (auto r : c.arr) {
       od::value v;
       SIMDJSON_TRY(r.get(v));
-      SIMDJSON_TRY(add_member(j, g, src->base, v, v.raw_json_token().data(), false));
+      SIMDJSON_TRY(add_member(j, g, s, src, v, v.raw_json_token().data(), false));
     }
   }
   if (!g.m.empty()) {
     const char *close = after_close(s, src) - 1; /* the closing bracket */
-    g.m.back().v.len = (size_t)(trim_back(close) - src->base) - g.m.back().v.off;
+    g.m.back().v.len = where(s, src, trim_back(close)) - g.m.back().v.off;
   }
   return SUCCESS;
 }
@@ -606,10 +620,10 @@ int jsondoc_extent(jsondoc *j, const jsondoc_src *src, size_t *off, size_t *len)
     if (e == SUCCESS) {
       std::string_view tok = v.raw_json_token();
       cursor inner;
-      *off = (size_t)(tok.data() - src->base);
+      *off = where(s, src, tok.data());
       e = open_value(v, inner);
       if (e == SUCCESS) e = skip_members(inner);
-      if (e == SUCCESS) *len = (size_t)(after_close(s, src) - src->base) - *off;
+      if (e == SUCCESS) *len = where(s, src, after_close(s, src)) - *off;
     }
     return finish(j, s, src, e);
   } catch (const std::bad_alloc &) {
@@ -659,7 +673,7 @@ int jsondoc_validate(jsondoc *j, const jsondoc_src *src) {
   try {
     bool resumed;
     error_code e = open_view(j, src, 0, &s, &resumed);
-    const char *view = src->base + src->off;
+    const char *view = e == SUCCESS ? s->buf.get() : nullptr;
     if (e == SUCCESS && (view[0] == '{' || view[0] == '[')) {
       cursor c;
       e = walk(j, s, src, src->path + src->pathlen, c);

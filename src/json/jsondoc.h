@@ -2,7 +2,7 @@
  * jsondoc: JSON text read On-Demand (simdjson), as plain C for dusk.json.
  *
  * The text is never turned into a tree.  Each call runs simdjson's
- * On-Demand parser over one JSON value held in memory the caller owns (a
+ * On-Demand parser over one JSON value of a text the caller owns (a
  * "view"), walks from its start to the value asked for and returns it.
  * The structural index of the last two views is kept, so a second read of
  * the same view only rewinds.  Nothing here calls Lua, and no C++
@@ -23,7 +23,6 @@
 extern "C" {
 #endif
 
-#define JSONDOC_PADDING 64          /* readable bytes after every text */
 #define JSONDOC_MAXSIZE 0xFFFFFF00u /* longest text (offsets fit in 32 bits) */
 #define JSONDOC_MAXDEPTH 1024       /* nesting that jsondoc_validate follows */
 
@@ -37,17 +36,16 @@ enum {
   JSONDOC_FLOAT, JSONDOC_STRING, JSONDOC_OBJECT, JSONDOC_ARRAY
 };
 
-/* Where a value is: 'base'[0..'size') is the whole text, followed by
- * JSONDOC_PADDING readable bytes; 'base'[off..off+len) is the view, one
- * JSON value without surrounding space; the path leads from the view to
- * the value.  'id' names the text while it is alive: the parser's cache
- * is keyed by (id, off, len), so a new text must get a new id.
+/* Where a value is: 'base'[off..off+len) is the view, one JSON value
+ * without surrounding space, in a text that starts at 'base'; the path
+ * leads from the view to the value.  The parser indexes a copy of the
+ * view, so the text needs no padding, but it must not change while 'id'
+ * names it: the parser's cache is keyed by (id, off, len).
  * 'escapes' is 0 only if the text holds no backslash.  'ticket' is the
  * one jsondoc_get or jsondoc_open gave with this value (or 0): when it is
  * still current, reading resumes where the parser stands. */
 typedef struct jsondoc_src {
   const char *base;
-  size_t size;
   uint64_t id;
   size_t off, len;
   const unsigned char *path;
