@@ -301,8 +301,12 @@ static int r_len(lua_State *L) {
     lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
     return 1;
   }
-  jsondoc_list *l = list_members(L, r, "the array");
-  lua_pushinteger(L, (lua_Integer)l->n);
+  jstate *st = lua_touserdata(L, U_STATE);
+  jsondoc_src src = source(r);
+  size_t n;
+  int err = jsondoc_count(st->doc, &src, &n);
+  if (err) return read_error(L, st, err, "the array");
+  lua_pushinteger(L, (lua_Integer)n);
   return 1;
 }
 

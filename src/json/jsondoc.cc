@@ -595,6 +595,34 @@ int jsondoc_list_members(jsondoc *j, const jsondoc_src *src, jsondoc_list **out)
   }
 }
 
+int jsondoc_count(jsondoc *j, const jsondoc_src *src, size_t *n) {
+  begin(j);
+  slot *s = nullptr;
+  try {
+    cursor c;
+    bool resumed;
+    *n = 0;
+    error_code e = open_view(j, src, src->ticket, &s, &resumed);
+    if (e == SUCCESS) e = reach(j, s, src, resumed, c);
+    if (e == SUCCESS && c.is_obj) {
+      for (auto r : c.obj) {
+        od::field f;
+        if ((e = std::move(r).get(f)) != SUCCESS) break;
+        (*n)++;
+      }
+    } else if (e == SUCCESS) {
+      for (auto r : c.arr) { /* iterating skips each element unread */
+        od::value v;
+        if ((e = r.get(v)) != SUCCESS) break;
+        (*n)++;
+      }
+    }
+    return finish(j, s, src, e);
+  } catch (const std::bad_alloc &) {
+    return finish(j, s, src, simdjson::MEMALLOC);
+  }
+}
+
 int jsondoc_extent(jsondoc *j, const jsondoc_src *src, size_t *off, size_t *len) {
   begin(j);
   if (src->pathlen == 0) {
