@@ -40,8 +40,8 @@ WORKLOADS = [
      [DASK_PYTHON, "{bench}/bag_json.py", "{bench}/data/accounts.*.json.gz"]),
     # ~10 ms tasks on each side: Python needs fewer iterations for that
     ("delayed cpu", "reported", 3,
-     ["{dusk}", "{bench}/delayed_cpu.lua", "200", "750000"],
-     [DASK_PYTHON, "{bench}/delayed_cpu.py", "200", "12000"]),
+     ["{dusk}", "{bench}/delayed_cpu.lua", "200", "1000000"],
+     [DASK_PYTHON, "{bench}/delayed_cpu.py", "200", "85000"]),
     # dusk.serial against cloudpickle (Dask's) on the same shapes
     ("serial", "reported", 3,
      ["{dusk}", "{bench}/serial.lua"],
