@@ -13,7 +13,6 @@
 #include "lcore_int.h"
 #include "progress.h"
 #include "runtime.h"
-#include "serial.h"
 #include "value.h"
 
 
@@ -51,16 +50,12 @@ static void job_free(compute_job *cj) {
 /* Encodes the value at 'idx' as a new frame of the job. */
 static int add_frame(lua_State *L, compute_job *cj, int idx,
                      const unsigned char **frame, size_t *len) {
-  serial_buf b;
-  serial_buf_init(&b, NULL, NULL);
-  int status = serial_encode(L, idx, SERIAL_FUNCTIONS | SERIAL_LOCAL, &b);
-  if (status != LUA_OK) {
-    serial_buf_free(&b);
-    return status;
-  }
-  cj->frames[cj->nframes++] = b.p;
-  *frame = b.p;
-  *len = b.len;
+  value v;
+  int status = value_frame(L, idx, &v);
+  if (status != LUA_OK) return status;
+  cj->frames[cj->nframes++] = v.u.p;
+  *frame = v.u.p;
+  *len = v.len;
   return LUA_OK;
 }
 

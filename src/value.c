@@ -38,20 +38,23 @@ int value_from(lua_State *L, int idx, value *out) {
     out->len = len;
     return LUA_OK;
   }
-  default: {
-    serial_buf b;
-    serial_buf_init(&b, NULL, NULL);
-    int status = serial_encode(L, idx, SERIAL_FUNCTIONS | SERIAL_LOCAL, &b);
-    if (status != LUA_OK) {
-      serial_buf_free(&b);
-      return status;
-    }
-    out->type = VALUE_FRAME;
-    out->u.p = b.p; /* the buffer's bytes become the value's */
-    out->len = b.len;
-    return LUA_OK;
+  default:
+    return value_frame(L, idx, out);
   }
+}
+
+int value_frame(lua_State *L, int idx, value *out) {
+  serial_buf b;
+  serial_buf_init(&b, NULL, NULL);
+  int status = serial_encode(L, idx, SERIAL_FUNCTIONS | SERIAL_LOCAL, &b);
+  if (status != LUA_OK) {
+    serial_buf_free(&b);
+    return status;
   }
+  out->type = VALUE_FRAME;
+  out->u.p = b.p; /* the buffer's bytes become the value's */
+  out->len = b.len;
+  return LUA_OK;
 }
 
 int value_push(lua_State *L, const value *v) {

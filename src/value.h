@@ -36,6 +36,9 @@ typedef struct value {
 /* Makes a value of the Lua value at 'idx'.  Returns LUA_OK, or an error
  * status with a message pushed (a value serial cannot send). */
 int value_from(lua_State *L, int idx, value *out);
+/* Makes a VALUE_FRAME of the Lua value at 'idx', whatever its type (a
+ * spec, a function).  Returns as value_from. */
+int value_frame(lua_State *L, int idx, value *out);
 /* Pushes the value.  Returns LUA_OK or an error status with a message. */
 int value_push(lua_State *L, const value *v);
 void value_free(value *v);

@@ -127,23 +127,14 @@ end
 
 -- Operators build Delayed objects; comparison operators are not lazy in
 -- Lua (their results are made booleans), so they are left out.
-Delayed.__add = op(ops.add, "add")
-Delayed.__sub = op(ops.sub, "sub")
-Delayed.__mul = op(ops.mul, "mul")
-Delayed.__div = op(ops.div, "div")
-Delayed.__mod = op(ops.mod, "mod")
-Delayed.__pow = op(ops.pow, "pow")
-Delayed.__idiv = op(ops.idiv, "idiv")
-Delayed.__band = op(ops.band, "band")
-Delayed.__bor = op(ops.bor, "bor")
-Delayed.__bxor = op(ops.bxor, "bxor")
-Delayed.__shl = op(ops.shl, "shl")
-Delayed.__shr = op(ops.shr, "shr")
-Delayed.__concat = op(ops.concat, "concat")
-Delayed.__unm = function(a) return call(ops.unm, "neg", nil, { a }, 1) end
-Delayed.__bnot = function(a) return call(ops.bnot, "bnot", nil, { a }, 1) end
-Delayed.__len = function(a) return call(ops.len, "len", nil, { a }, 1) end
-Delayed.__call = op(ops.call, "call")
+for _, name in ipairs({ "add", "sub", "mul", "div", "mod", "pow", "idiv", "band", "bor",
+                        "bxor", "shl", "shr", "concat", "call" }) do
+  Delayed["__" .. name] = op(ops[name], name)
+end
+-- unary: Lua passes the operand twice; the task gets it once
+for _, name in ipairs({ "unm", "bnot", "len" }) do
+  Delayed["__" .. name] = function(a) return call(ops[name], name, nil, { a }, 1) end
+end
 Delayed.__gc = core.release
 Delayed.__dusk_send = true -- refused when captured: "pass it as an argument"
 

@@ -1,32 +1,7 @@
 local t = ...
 local db = dusk.bag
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d))
-  return d
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function lines_of(text)
-  local out = {}
-  for l in (text .. "\n"):gmatch("(.-)\r?\n") do out[#out + 1] = l end
-  if text:sub(-1) == "\n" then out[#out] = nil end
-  return out
-end
+local tmpdir, write, read = t.tmpdir, t.write, t.read
 
 t.test("read_text: one partition per file, lines without their newline", function()
   local d = tmpdir()

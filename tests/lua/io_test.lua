@@ -2,23 +2,7 @@ local t = ...
 -- dusk.io: the file side of Bag's read_text and to_textfiles.
 local dio = require "dusk.io"
 
-local function tmpdir()
-  local _, out = t.sh("mktemp -d /tmp/dusk-io-XXXXXX")
-  return (out:gsub("%s+$", ""))
-end
-
-local function put(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
-
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local tmpdir, put, slurp = t.tmpdir, t.write, t.read
 
 local function ls(dir)
   local _, out = t.sh("ls -A " .. dir)

@@ -71,6 +71,26 @@ function t.sh(cmd)
   return code, out, err
 end
 
+-- Files for tests: a new empty directory, and whole files written and
+-- read as bytes.
+function t.tmpdir()
+  local _, out = t.sh("mktemp -d /tmp/dusk-test-XXXXXX")
+  return (out:gsub("%s+$", ""))
+end
+
+function t.write(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  assert(f:close())
+end
+
+function t.read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
 -- The dusk binary under test: the one running this runner.
 local i = 0
 while arg[i - 1] do i = i - 1 end
