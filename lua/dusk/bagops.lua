@@ -51,14 +51,12 @@ local function canon(v)
   end
   return "\0table{" .. table.concat(parts, ",") .. "}"
 end
-M.canon = canon
 
 -- A key function from a function, or an index or field.
 local function key_fn(key)
   if type(key) == "function" then return key end
   return function(x) return x[key] end
 end
-M.key_fn = key_fn
 
 ---------------------------------------------------------------- pipelines
 
