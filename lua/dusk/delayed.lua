@@ -34,19 +34,23 @@ local deps_at = setmetatable({}, {
 
 local function is_delayed(v) return getmetatable(v) == Delayed end
 
+-- The placeholder of Delayed 'd' among 'deps' (added if new; 'index'
+-- maps each to its position).
+local function dep_of(d, deps, index)
+  local i = index[d]
+  if not i then
+    i = #deps + 1
+    deps[i] = d
+    index[d] = i
+  end
+  return deps_at[i]
+end
+
 -- Replaces the Delayed objects in 'v' by placeholders, collecting them in
 -- 'deps'.  Plain tables (no metatable) are searched to any depth and
 -- copied only when something inside them was replaced.
 local function lift(v, deps, index, seen)
-  if is_delayed(v) then
-    local i = index[v]
-    if not i then
-      i = #deps + 1
-      deps[i] = v
-      index[v] = i
-    end
-    return deps_at[i]
-  end
+  if is_delayed(v) then return dep_of(v, deps, index) end
   if type(v) ~= "table" or getmetatable(v) ~= nil then return v end
   local done = seen[v]
   if done ~= nil then return done end
@@ -95,13 +99,7 @@ local function call(fn, name, opts, args, n)
     if mt == Delayed then
       deps = deps or {}
       index = index or {}
-      local k = index[a]
-      if not k then
-        k = #deps + 1
-        deps[k] = a
-        index[a] = k
-      end
-      args[i] = deps_at[k]
+      args[i] = dep_of(a, deps, index)
     elseif mt == nil and type(a) == "table" then
       deps = deps or {}
       index = index or {}
