@@ -203,11 +203,10 @@ static int opt_int(lua_State *L, int opts, const char *key, int dflt) {
   return v;
 }
 
-/* Runs the job with the scheduler the options ask for. */
-static int run_job(lua_State *L, core_state *cs, exec_job *j, int opts) {
-  lua_getfield(L, LUA_REGISTRYINDEX, "dusk.worker");
-  exec_worker *inside = lua_touserdata(L, -1);
-  lua_pop(L, 1);
+/* Runs the job with the scheduler the options ask for, or inline on
+ * 'inside', the worker whose task called compute. */
+static int run_job(lua_State *L, core_state *cs, exec_job *j, int opts,
+                   exec_worker *inside) {
   if (inside != NULL) return sched_run_sync(&j->sched, inside);
   const char *scheduler = "threads";
   if (lua_type(L, opts) == LUA_TTABLE) {
@@ -318,15 +317,15 @@ static int compute(lua_State *L, core_state *cs, compute_job *cj,
   j->sched.release = exec_release;
   j->sched.ud = j;
   j->sched.tick = tick;
-  lua_getfield(L, LUA_REGISTRYINDEX, "dusk.worker");
-  int inside = !lua_isnil(L, -1);
+  lua_getfield(L, LUA_REGISTRYINDEX, "dusk.worker"); /* set in worker states */
+  exec_worker *inside = lua_touserdata(L, -1);
   lua_pop(L, 1);
   if (!inside) { /* Ctrl-C stops this compute (inside a task: the hook does) */
     rt_clear_cancel();
     j->sched.cancel = rt_cancel_flag();
   }
   progress_start(&cj->bar, inside ? 0 : show, &j->sched.done, j->plan.ntasks);
-  int rc = run_job(L, cs, j, opts);
+  int rc = run_job(L, cs, j, opts, inside);
   progress_end(&cj->bar);
   if (rc == -1) {
     lua_pushliteral(L, "unknown scheduler");
