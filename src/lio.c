@@ -163,9 +163,9 @@ static int l_read_lines(lua_State *L) {
   return 1;
 }
 
-static int l_each_line(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  luaL_checktype(L, 3, LUA_TFUNCTION);
+int lio_each_line(lua_State *L, const char *path, lio_line_fn fn, void *ud) {
+  luaL_requiref(L, "dusk.io", luaopen_dusk_io, 0); /* the reader's class */
+  lua_pop(L, 1);
   checkopts(L, 2);
   lua_Integer offset = intopt(L, 2, "offset", 0);
   rbox *b = open_reader(L, path);
@@ -174,9 +174,7 @@ static int l_each_line(lua_State *L) {
   size_t len;
   int st;
   while ((st = textio_next(b->r, &line, &len)) == 1) {
-    lua_pushvalue(L, 3);
-    lua_pushlstring(L, line, len);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    if (fn(L, ud, line, len) != LUA_OK) {
       long long lineno = (long long)textio_lineno(b->r);
       textio_reader_free(b->r); /* free first, raise last */
       b->r = NULL;
@@ -195,6 +193,20 @@ static int l_each_line(lua_State *L) {
   textio_reader_free(b->r);
   b->r = NULL;
   return 1;
+}
+
+/* each_line's handler: the function at index 3 called with the line. */
+static int call_with_line(lua_State *L, void *ud, const char *line, size_t len) {
+  (void)ud;
+  lua_pushvalue(L, 3);
+  lua_pushlstring(L, line, len);
+  return lua_pcall(L, 1, 0, 0);
+}
+
+static int l_each_line(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  return lio_each_line(L, path, call_with_line, NULL);
 }
 
 static int l_write_lines(lua_State *L) {

@@ -700,6 +700,7 @@ int luaopen_dusk_json(lua_State *L) {
   lua_pop(L, 1);
   lua_pushvalue(L, mod + 2);
   lua_setfield(L, mod, "null");
+  ljson_open_scan(L, mod, mod + 2);
   /* records sent to other states decode there */
   lua_getglobal(L, "require");
   lua_pushliteral(L, "dusk.serial");

@@ -131,19 +131,39 @@ local source_code = {
   lines = "local function consume(x)\n%send\n" ..
           "local lines, err = each_line(src[1], src[2], consume)\n" ..
           "if not lines then error(err, 0) end\n",
+  -- lines decoded by dusk.json with the first steps run in C (see
+  -- fusable below): Lua takes a line over where C leaves it
+  json = "local function consume(x)\n%send\n" ..
+         "local function decoded(x)\n%send\n" ..
+         "local function rest(x)\n%send\n" ..
+         "local lines, err = each_line(src[1], src[2], F[1], src[3], consume, decoded, rest)\n" ..
+         "if not lines then error(err, 0) end\n",
 }
 
 local compiled = {}
 
--- The function for a shape: function(src, F, A, step) -> n, out, acc
-local function compile(source, ops, sink)
-  local shape = { source, sink }
+-- The code running steps 'first'.. of 'ops' on 'x', then the sink.
+local function steps_from(ops, first, sink)
+  local body = sink_code[sink]
+  for i = #ops, first, -1 do body = step_code(ops[i], i, body) end
+  return body
+end
+
+-- The function for a shape: function(src, F, A, step, each_line) -> n,
+-- out, acc.  'fused' (source "json") is the number of steps run in C.
+local function compile(source, ops, sink, fused)
+  local shape = { source, sink, fused or 0 }
   for i, op in ipairs(ops) do shape[#shape + 1] = op[1] .. ":" .. (op[4] or 0) end
   local id = table.concat(shape, " ")
   local fn = compiled[id]
   if fn then return fn end
-  local body = sink_code[sink]
-  for i = #ops, 1, -1 do body = step_code(ops[i], i, body) end
+  local loop
+  if source == "json" then
+    loop = string.format(source_code.json, steps_from(ops, 1, sink), steps_from(ops, 2, sink),
+                         steps_from(ops, fused + 1, sink))
+  else
+    loop = string.format(source_code[source], steps_from(ops, 1, sink))
+  end
   local binds = {}
   for i = 1, #ops do binds[#binds + 1] = string.format("local F%d, A%d = F[%d], A[%d]", i, i, i, i) end
   local code = "local helpers = ...\n" ..
@@ -153,11 +173,50 @@ local function compile(source, ops, sink)
     "return function(src, F, A, step, each_line)\n" ..
     table.concat(binds, "\n") .. "\n" ..
     "local n, out, acc, op, e = 0, {}, 0, nil, nil\n" ..
-    string.format(source_code[source], body) ..
+    loop ..
     "return n, out, acc\nend\n"
   fn = assert(load(code, "=bag pipeline", "t"))(helpers)
   compiled[id] = fn
   return fn
+end
+
+-- C stages for the steps after a json.decode of lines: filter, remove
+-- and map whose function dusk.json translates (pure functions of the
+-- record, see json.compile) and pluck of one key.  Returns the stages
+-- ({kind, program}) of steps 2..k, k = 1 when none translates.
+local programs = setmetatable({}, { __mode = "k" }) -- function -> program or false
+
+local function program_of(f)
+  local p = programs[f]
+  if p == nil then
+    p = require("dusk.json").compile(f) or false
+    programs[f] = p
+  end
+  return p
+end
+
+local function fusable(ops)
+  local json = package.loaded["dusk.json"]
+  local first = ops[1]
+  if not json or not first or first[1] ~= "map" or first[2] ~= json.decode or (first[4] or 0) ~= 0 then
+    return nil
+  end
+  local stages = {}
+  for i = 2, #ops do
+    local kind, f, nargs = ops[i][1], ops[i][2], ops[i][4] or 0
+    local p
+    if nargs == 0 and (kind == "filter" or kind == "remove" or kind == "map") then
+      p = program_of(f)
+    elseif kind == "pluck" and (math.type(f) == "integer" or type(f) == "string") then
+      local getter = load(string.format("return function(x) return x[%q] end", f), "=pluck", "t")()
+      p, kind = program_of(getter), "map"
+      programs[getter] = nil
+    end
+    if not p then break end
+    stages[#stages + 1] = { kind, p }
+  end
+  if #stages == 0 then return nil end
+  return stages
 end
 
 -- Runs 'fn', naming the step and element that failed: the generated
@@ -201,7 +260,7 @@ end
 function M.pipe(spec, index, inputs)
   local source, ops, sink = spec[2], spec[3], spec[4]
   local kind = source and source[1] or "list"
-  local src, each_line
+  local src, each_line, fused
   if kind == "list" then
     src = inputs[1]
     if type(src) ~= "table" then
@@ -216,6 +275,11 @@ function M.pipe(spec, index, inputs)
     local block = inputs[1]
     src = { block[1], { offset = block[2], length = block[3], compression = block[4] } }
     each_line = require("dusk.io").each_line
+    local stages = fusable(ops)
+    if stages then
+      kind, src[3], each_line = "json", stages, require("dusk.json").each_record
+      fused = #stages + 1
+    end
   end
   local F, A = {}, {}
   for i, op in ipairs(ops) do F[i], A[i] = op[2], op[3] end
@@ -225,7 +289,7 @@ function M.pipe(spec, index, inputs)
     sink_kind = (sink[1] == "sum" or sink[1] == "count") and sink[1] or "step"
     if sink_kind == "step" then step, finish = r.part(sink[2], index) end
   end
-  local fn = compile(kind, ops, sink_kind)
+  local fn = compile(kind, ops, sink_kind, fused)
   local _, out, acc = guarded(fn, ops, src, F, A, step, each_line)
   if sink_kind == "list" then return out end
   if sink_kind == "step" then return finish(sink[2]) end
