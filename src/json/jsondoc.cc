@@ -595,7 +595,7 @@ int jsondoc_list_members(jsondoc *j, const jsondoc_src *src, jsondoc_list **out)
   }
 }
 
-int jsondoc_count(jsondoc *j, const jsondoc_src *src, size_t *n) {
+int jsondoc_count(jsondoc *j, const jsondoc_src *src, size_t max, size_t *n) {
   begin(j);
   slot *s = nullptr;
   try {
@@ -607,13 +607,13 @@ int jsondoc_count(jsondoc *j, const jsondoc_src *src, size_t *n) {
     if (e == SUCCESS && c.is_obj) {
       for (auto r : c.obj) {
         od::field f;
-        if ((e = std::move(r).get(f)) != SUCCESS) break;
+        if (*n == max || (e = std::move(r).get(f)) != SUCCESS) break;
         (*n)++;
       }
     } else if (e == SUCCESS) {
       for (auto r : c.arr) { /* iterating skips each element unread */
         od::value v;
-        if ((e = r.get(v)) != SUCCESS) break;
+        if (*n == max || (e = r.get(v)) != SUCCESS) break;
         (*n)++;
       }
     }

@@ -34,6 +34,7 @@ struct jsonprog {
 
 typedef struct node {
   int parent;              /* -1 for the root */
+  size_t poff, plen;       /* its path, encoded for jsondoc, in rec->paths */
   const char *key;         /* a key step, or NULL for an element */
   size_t klen;
   int64_t index;           /* 1-based */
@@ -52,8 +53,8 @@ struct jsonprog_rec {
   int nnodes, capnodes;
   char *arena;             /* strings read, until the next record */
   size_t used, cap;
-  unsigned char *path;     /* a path encoded for jsondoc */
-  size_t pathcap;
+  unsigned char *paths;    /* the nodes' paths */
+  size_t pused, pcap;
 };
 
 /* ------------------------------------------------------------ compile */
@@ -163,10 +164,19 @@ void jsonprog_rec_free(jsonprog_rec *r) {
   if (r == NULL) return;
   free(r->nodes);
   free(r->arena);
-  free(r->path);
+  free(r->paths);
   free(r);
 }
 
+static size_t put_varint(unsigned char *p, size_t v) {
+  size_t n = 0;
+  for (; v >= 0x80; v >>= 7) p[n++] = (unsigned char)(v | 0x80);
+  p[n++] = (unsigned char)v;
+  return n;
+}
+
+/* A new place: the step 'key' (or element 'index') of 'parent', its path
+ * the parent's and that step.  -1 when out of room. */
 static int new_node(jsonprog_rec *r, int parent, const char *key, size_t klen, int64_t index) {
   if (r->nnodes == r->capnodes) {
     if (r->capnodes >= MAXNODES) return -1;
@@ -176,6 +186,15 @@ static int new_node(jsonprog_rec *r, int parent, const char *key, size_t klen, i
     r->nodes = nodes;
     r->capnodes = cap;
   }
+  size_t plen = parent >= 0 ? r->nodes[parent].plen : 0;
+  size_t need = plen + 11 + klen;
+  if (r->pcap - r->pused < need) {
+    size_t cap = 2 * (r->pcap + need);
+    unsigned char *p = realloc(r->paths, cap);
+    if (p == NULL) return -1;
+    r->paths = p;
+    r->pcap = cap;
+  }
   node *nd = &r->nodes[r->nnodes];
   nd->parent = parent;
   nd->key = key;
@@ -183,6 +202,18 @@ static int new_node(jsonprog_rec *r, int parent, const char *key, size_t klen, i
   nd->index = index;
   nd->read = 0;
   nd->ticket = 0;
+  nd->poff = r->pused;
+  unsigned char *at = r->paths + r->pused;
+  if (parent >= 0) {
+    memcpy(at, r->paths + r->nodes[parent].poff, plen);
+    at[plen] = key ? JSONDOC_KEY : JSONDOC_INDEX;
+    /* an index below 1 is never read (see jsonprog_resolve) */
+    plen += 1 + put_varint(at + plen + 1, key ? klen : index > 0 ? (size_t)(index - 1) : 0);
+    if (key) memcpy(at + plen, key, klen);
+    plen += klen;
+  }
+  nd->plen = plen;
+  r->pused += plen;
   return r->nnodes++;
 }
 
@@ -193,6 +224,7 @@ int jsonprog_rec_open(jsonprog_rec *r, const char *text, size_t len, uint64_t id
   r->id = id;
   r->nnodes = 0;
   r->used = 0;
+  r->pused = 0;
   if (len == 0 || (text[0] != '{' && text[0] != '[')) return JSONPROG_BAIL;
   r->escapes = memchr(text, '\\', len) != NULL;
   jsondoc_src src = {text, id, 0, len, NULL, 0, r->escapes, 0};
@@ -208,38 +240,22 @@ int jsonprog_rec_open(jsonprog_rec *r, const char *text, size_t len, uint64_t id
   return JSONPROG_OK;
 }
 
-static size_t put_varint(unsigned char *p, size_t v) {
-  size_t n = 0;
-  for (; v >= 0x80; v >>= 7) p[n++] = (unsigned char)(v | 0x80);
-  p[n++] = (unsigned char)v;
-  return n;
+/* The source for reading in the place 'n'. */
+static jsondoc_src place(const jsonprog_rec *r, int n) {
+  const node *nd = &r->nodes[n];
+  jsondoc_src src = {r->text, r->id, 0, r->len, r->paths + nd->poff, nd->plen, r->escapes,
+                     nd->ticket};
+  return src;
 }
 
-/* Encodes the path of 'n' into r->path: its length, or -1. */
-static long encode_path(jsonprog_rec *r, int n) {
-  size_t need = 0;
-  for (int k = n; r->nodes[k].parent >= 0; k = r->nodes[k].parent)
-    need += 11 + r->nodes[k].klen;
-  if (need > r->pathcap) {
-    unsigned char *p = realloc(r->path, need);
-    if (p == NULL) return -1;
-    r->path = p;
-    r->pathcap = need;
-  }
-  /* steps are found leaf first: write them from the end, then move */
-  size_t end = need;
-  for (int k = n; r->nodes[k].parent >= 0; k = r->nodes[k].parent) {
-    const node *nd = &r->nodes[k];
-    unsigned char step[11];
-    step[0] = nd->key ? JSONDOC_KEY : JSONDOC_INDEX;
-    size_t sn = 1 + put_varint(step + 1, nd->key ? nd->klen : (size_t)(nd->index - 1));
-    end -= nd->klen * (nd->key != NULL);
-    if (nd->key) memcpy(r->path + end, nd->key, nd->klen);
-    end -= sn;
-    memcpy(r->path + end, step, sn);
-  }
-  memmove(r->path, r->path + end, need - end);
-  return (long)(need - end);
+/* Counts the LENGTH 'v' up to 'max' into an INT: exact below 'max'. */
+static int count(jsonprog_rec *r, jsonprog_val *v, size_t max) {
+  jsondoc_src src = place(r, v->node);
+  size_t n;
+  if (jsondoc_count(r->doc, &src, max, &n) != 0) return JSONPROG_BAIL;
+  v->type = JSONPROG_INT;
+  v->i = (int64_t)n;
+  return JSONPROG_OK;
 }
 
 /* Copies a string read into the record's arena (the parser's copy lasts
@@ -262,6 +278,7 @@ static const char *keep_string(jsonprog_rec *r, const char *s, size_t n) {
 }
 
 int jsonprog_resolve(jsonprog_rec *r, jsonprog_val *v) {
+  if (v->type == JSONPROG_LENGTH) return count(r, v, SIZE_MAX);
   if (v->type != JSONPROG_NODE) return JSONPROG_OK;
   node *nd = &r->nodes[v->node];
   if (nd->read) {
@@ -271,15 +288,12 @@ int jsonprog_resolve(jsonprog_rec *r, jsonprog_val *v) {
   jsonprog_val out = {0};
   int parent = nd->parent;
   if (nd->key == NULL && nd->index < 1) {
-    jsonprog_val p = {JSONPROG_NODE, parent, 0, 0, NULL, 0};
+    jsonprog_val p = {.type = JSONPROG_NODE, .node = parent};
     if (jsonprog_resolve(r, &p) != JSONPROG_OK) return JSONPROG_BAIL;
     if (p.type != JSONPROG_OBJECT && p.type != JSONPROG_ARRAY) return JSONPROG_BAIL;
     out.type = JSONPROG_NIL;
   } else {
-    long pathlen = encode_path(r, parent);
-    if (pathlen < 0) return JSONPROG_BAIL;
-    jsondoc_src src = {r->text, r->id, 0, r->len, r->path, (size_t)pathlen, r->escapes,
-                       r->nodes[parent].ticket};
+    jsondoc_src src = place(r, parent);
     jsondoc_val jv;
     nd = &r->nodes[v->node];
     if (jsondoc_get(r->doc, &src, nd->key, nd->klen, (size_t)(nd->index - 1), &jv) != 0)
@@ -309,6 +323,7 @@ int jsonprog_resolve(jsonprog_rec *r, jsonprog_val *v) {
 }
 
 int jsonprog_truth(jsonprog_rec *r, jsonprog_val *v) {
+  if (v->type == JSONPROG_LENGTH) return 1; /* a number */
   if (jsonprog_resolve(r, v) != JSONPROG_OK) return -1;
   return v->type != JSONPROG_NIL && v->type != JSONPROG_FALSE;
 }
@@ -434,8 +449,9 @@ static int index_place(jsonprog_rec *r, const jsonprog_val *t, const jsonprog_va
   return JSONPROG_OK;
 }
 
-/* #v for a resolved value. */
-static int length(jsonprog_rec *r, const jsonprog_val *v, jsonprog_val *out) {
+/* #v for a resolved value.  An array's length is counted when it is
+ * used: compared with a small constant (#t > 0), only that far. */
+static int length(const jsonprog_val *v, jsonprog_val *out) {
   memset(out, 0, sizeof *out);
   out->type = JSONPROG_INT;
   if (v->type == JSONPROG_STRING) {
@@ -444,13 +460,8 @@ static int length(jsonprog_rec *r, const jsonprog_val *v, jsonprog_val *out) {
   }
   if (v->type == JSONPROG_OBJECT) return JSONPROG_OK; /* records: # of an object is 0 */
   if (v->type != JSONPROG_ARRAY) return JSONPROG_BAIL;
-  long pathlen = encode_path(r, v->node);
-  if (pathlen < 0) return JSONPROG_BAIL;
-  jsondoc_src src = {r->text, r->id, 0, r->len, r->path, (size_t)pathlen, r->escapes,
-                     r->nodes[v->node].ticket};
-  size_t n;
-  if (jsondoc_count(r->doc, &src, &n) != 0) return JSONPROG_BAIL;
-  out->i = (int64_t)n;
+  out->type = JSONPROG_LENGTH;
+  out->node = v->node;
   return JSONPROG_OK;
 }
 
@@ -544,7 +555,7 @@ int jsonprog_run(const jsonprog *p, jsonprog_rec *r, const jsonprog_val *arg,
     case LUABC_LEN: {
       jsonprog_val x = R[LUABC_B(i)];
       BAIL_IF(jsonprog_resolve(r, &x));
-      BAIL_IF(length(r, &x, ra));
+      BAIL_IF(length(&x, ra));
       break;
     }
     case LUABC_JMP: pc += (size_t)LUABC_SJ(i); break;
@@ -562,6 +573,8 @@ int jsonprog_run(const jsonprog *p, jsonprog_rec *r, const jsonprog_val *arg,
       memset(&y, 0, sizeof y);
       y.type = JSONPROG_INT;
       y.i = LUABC_SB(i);
+      /* comparing with y needs the length counted to y + 1 at most */
+      if (x.type == JSONPROG_LENGTH) BAIL_IF(count(r, &x, y.i < 0 ? 0 : (size_t)y.i + 1));
       BAIL_IF(jsonprog_resolve(r, &x));
       if (op == LUABC_EQI) cond = is_number(&x) ? equal(&x, &y) : 0;
       else if (op == LUABC_LTI) cond = less(&x, &y, 0);

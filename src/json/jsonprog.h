@@ -29,19 +29,22 @@
  * ARRAY are places read (as Lua sees them: records). */
 enum {
   JSONPROG_NIL, JSONPROG_FALSE, JSONPROG_TRUE, JSONPROG_INT, JSONPROG_FLOAT,
-  JSONPROG_STRING, JSONPROG_NULL, JSONPROG_NODE, JSONPROG_OBJECT, JSONPROG_ARRAY
+  JSONPROG_STRING, JSONPROG_NULL, JSONPROG_NODE, JSONPROG_OBJECT, JSONPROG_ARRAY,
+  JSONPROG_LENGTH /* # of the array at 'node', not counted yet */
 };
 
 #define JSONPROG_OK 0
 #define JSONPROG_BAIL 1
 
 typedef struct jsonprog_val {
-  int type;
-  int node;         /* NODE, OBJECT, ARRAY: the place, in the record's nodes */
-  int64_t i;        /* INT */
-  double d;         /* FLOAT */
-  const char *s;    /* STRING: valid until the record is closed */
-  size_t n;
+  int32_t type;
+  int32_t node;     /* NODE, OBJECT, ARRAY, LENGTH: the place, in the record */
+  size_t n;         /* STRING: its length */
+  union {
+    int64_t i;      /* INT */
+    double d;       /* FLOAT */
+    const char *s;  /* STRING: valid until the record is closed */
+  };
 } jsonprog_val;
 
 /* One step of a place's path from the record's root. */
@@ -74,7 +77,8 @@ int jsonprog_rec_open(jsonprog_rec *r, const char *text, size_t len, uint64_t id
 int jsonprog_run(const jsonprog *p, jsonprog_rec *r, const jsonprog_val *arg,
                  jsonprog_val *out);
 
-/* Reads a NODE: '*v' becomes what is there.  Other values are left. */
+/* Reads a NODE (or counts a LENGTH): '*v' becomes what is there.  Other
+ * values are left. */
 int jsonprog_resolve(jsonprog_rec *r, jsonprog_val *v);
 
 /* Whether 'v' is true as Lua tests it (0 or 1), or -1 to bail. */
