@@ -21,6 +21,7 @@
 #include "lcore.h"
 #include "ljson.h"
 #include "lio.h"
+#include "lpure.h"
 
 const rt_module *rt_find_module(const char *name) {
   for (const rt_module *m = rt_embedded; m->name != NULL; m++)
@@ -44,6 +45,7 @@ static const luaL_Reg c_modules[] = {
   {"dusk.core", luaopen_dusk_core},
   {"dusk.json", luaopen_dusk_json},
   {"dusk.io", luaopen_dusk_io},
+  {"dusk.pure", luaopen_dusk_pure},
   {NULL, NULL}
 };
 

@@ -117,26 +117,36 @@ local function step_code(op, i, inner)
   error("unknown bag operation " .. tostring(kind))
 end
 
--- sinks: collect a list, or feed a reduction (sum and count inline)
+-- sinks: collect a list, or feed a reduction (sum and count inline);
+-- 'through' gives the value back to C (a range folded in C)
 local sink_code = {
   list = "n = n + 1; out[n] = x\n",
   sum = "acc = acc + x\n",
   count = "acc = acc + 1\n",
   step = "step(x)\n",
+  through = "do return true, x end\n",
 }
 
 local source_code = {
   list = "for i0 = 1, #src do local x = src[i0]\n%send\n",
   range = "for x0 = src[1], src[2] do local x = x0\n%send\n",
   lines = "local function consume(x)\n%send\n" ..
-          "local lines, err = each_line(src[1], src[2], consume)\n" ..
+          "local lines, err = feed(src[1], src[2], consume)\n" ..
           "if not lines then error(err, 0) end\n",
+  -- a range with its first steps run in C (see stages_of below): 'all'
+  -- takes an element over where C cannot decide it, 'rest' what C made
+  range_c = "local function all(x)\n%send\n" ..
+            "local function rest(x)\n%send\n" ..
+            "feed(src[1], src[2], src[3], all, rest)\n",
+  -- a range whose every step runs in C, summed or counted there
+  range_fold = "local function through(x)\n%sreturn false\nend\n" ..
+               "acc = feed(src[1], src[2], src[3], through, sink, acc)\n",
   -- lines decoded by dusk.json with the first steps run in C (see
   -- fusable below): Lua takes a line over where C leaves it
   json = "local function consume(x)\n%send\n" ..
          "local function decoded(x)\n%send\n" ..
          "local function rest(x)\n%send\n" ..
-         "local lines, err = each_line(src[1], src[2], F[1], src[3], consume, decoded, rest)\n" ..
+         "local lines, err = feed(src[1], src[2], F[1], src[3], consume, decoded, rest)\n" ..
          "if not lines then error(err, 0) end\n",
 }
 
@@ -149,7 +159,7 @@ local function steps_from(ops, first, sink)
   return body
 end
 
--- The function for a shape: function(src, F, A, step, each_line) -> n,
+-- The function for a shape: function(src, F, A, step, feed) -> n,
 -- out, acc.  'fused' (source "json") is the number of steps run in C.
 local function compile(source, ops, sink, fused)
   local shape = { source, sink, fused or 0 }
@@ -161,6 +171,11 @@ local function compile(source, ops, sink, fused)
   if source == "json" then
     loop = string.format(source_code.json, steps_from(ops, 1, sink), steps_from(ops, 2, sink),
                          steps_from(ops, fused + 1, sink))
+  elseif source == "range_c" then
+    loop = string.format(source_code.range_c, steps_from(ops, 1, sink),
+                         steps_from(ops, fused + 1, sink))
+  elseif source == "range_fold" then
+    loop = string.format(source_code.range_fold, steps_from(ops, 1, "through"))
   else
     loop = string.format(source_code[source], steps_from(ops, 1, sink))
   end
@@ -170,7 +185,7 @@ local function compile(source, ops, sink, fused)
     "local nil_result, not_a_list, pluck_many, starcall, unpack, type, error = " ..
     "helpers.nil_result, helpers.not_a_list, helpers.pluck_many, helpers.starcall, " ..
     "helpers.unpack, helpers.type, helpers.error\n" ..
-    "return function(src, F, A, step, each_line)\n" ..
+    "return function(src, F, A, step, feed, sink)\n" ..
     table.concat(binds, "\n") .. "\n" ..
     "local n, out, acc, op, e = 0, {}, 0, nil, nil\n" ..
     loop ..
@@ -180,29 +195,24 @@ local function compile(source, ops, sink, fused)
   return fn
 end
 
--- C stages for the steps after a json.decode of lines: filter, remove
--- and map whose function dusk.json translates (pure functions of the
--- record, see json.compile) and pluck of one key.  Returns the stages
--- ({kind, program}) of steps 2..k, k = 1 when none translates.
+-- Steps run in C (dusk.pure): filter, remove and map whose function
+-- translates (a pure function of the element, see pure.compile) and
+-- pluck of one key, from step 'first' on while they translate.  Returns
+-- their stages ({kind, program}), or nil for none.
 local programs = setmetatable({}, { __mode = "k" }) -- function -> program or false
 
 local function program_of(f)
   local p = programs[f]
   if p == nil then
-    p = require("dusk.json").compile(f) or false
+    p = require("dusk.pure").compile(f) or false
     programs[f] = p
   end
   return p
 end
 
-local function fusable(ops)
-  local json = package.loaded["dusk.json"]
-  local first = ops[1]
-  if not json or not first or first[1] ~= "map" or first[2] ~= json.decode or (first[4] or 0) ~= 0 then
-    return nil
-  end
+local function stages_of(ops, first)
   local stages = {}
-  for i = 2, #ops do
+  for i = first, #ops do
     local kind, f, nargs = ops[i][1], ops[i][2], ops[i][4] or 0
     local p
     if nargs == 0 and (kind == "filter" or kind == "remove" or kind == "map") then
@@ -215,8 +225,17 @@ local function fusable(ops)
     if not p then break end
     stages[#stages + 1] = { kind, p }
   end
-  if #stages == 0 then return nil end
-  return stages
+  return #stages > 0 and stages or nil
+end
+
+-- The steps after the json.decode that starts a chain on lines.
+local function json_stages(ops)
+  local json = package.loaded["dusk.json"]
+  local first = ops[1]
+  if not json or not first or first[1] ~= "map" or first[2] ~= json.decode or (first[4] or 0) ~= 0 then
+    return nil
+  end
+  return stages_of(ops, 2)
 end
 
 -- Runs 'fn', naming the step and element that failed: the generated
@@ -260,7 +279,7 @@ end
 function M.pipe(spec, index, inputs)
   local source, ops, sink = spec[2], spec[3], spec[4]
   local kind = source and source[1] or "list"
-  local src, each_line, fused
+  local src, feed, fused
   if kind == "list" then
     src = inputs[1]
     if type(src) ~= "table" then
@@ -271,13 +290,20 @@ function M.pipe(spec, index, inputs)
     local size = n // parts
     local first = (index - 1) * size
     src = { first, index == parts and n - 1 or first + size - 1 }
+    local stages = stages_of(ops, 1)
+    if stages then
+      local whole = #stages == #ops and sink and (sink[1] == "sum" or sink[1] == "count")
+      local pure = require "dusk.pure"
+      kind, src[3], fused = whole and "range_fold" or "range_c", stages, #stages
+      feed = whole and pure.fold_range or pure.each_range
+    end
   else
     local block = inputs[1]
     src = { block[1], { offset = block[2], length = block[3], compression = block[4] } }
-    each_line = require("dusk.io").each_line
-    local stages = fusable(ops)
+    feed = require("dusk.io").each_line
+    local stages = json_stages(ops)
     if stages then
-      kind, src[3], each_line = "json", stages, require("dusk.json").each_record
+      kind, src[3], feed = "json", stages, require("dusk.json").each_record
       fused = #stages + 1
     end
   end
@@ -290,7 +316,7 @@ function M.pipe(spec, index, inputs)
     if sink_kind == "step" then step, finish = r.part(sink[2], index) end
   end
   local fn = compile(kind, ops, sink_kind, fused)
-  local _, out, acc = guarded(fn, ops, src, F, A, step, each_line)
+  local _, out, acc = guarded(fn, ops, src, F, A, step, feed, sink and sink[1])
   if sink_kind == "list" then return out end
   if sink_kind == "step" then return finish(sink[2]) end
   return acc

@@ -1,6 +1,6 @@
--- json.compile and json.each_record: record functions run in C must give
--- what the Lua function gives on a record, on every record, or hand the
--- record back to Lua.  Each case runs a function both ways over many
+-- dusk.pure: pure functions run in C (on integers of a range, and on
+-- JSON records through json.each_record) must give what the Lua function
+-- gives, on every value, or hand the value back to Lua.  Each case runs a function both ways over many
 -- records and compares the results (and the errors).
 local t = ...
 local json = dusk.json
@@ -104,7 +104,7 @@ end
 -- Runs 'f' as a map stage over each record alone; the stage must give
 -- what Lua gives, through C or by handing the record back.
 local function check(name, f)
-  local prog, why = json.compile(f)
+  local prog, why = dusk.pure.compile(f)
   t.truthy(prog, name .. " does not compile: " .. tostring(why))
   local in_c = 0
   for i, line in ipairs(records) do
@@ -140,7 +140,7 @@ end)
 t.test("what does not translate, and why", function()
   local up = 1
   local function untranslated(f, reason)
-    local p, why = json.compile(f)
+    local p, why = dusk.pure.compile(f)
     t.eq(p, nil)
     t.truthy(why:find(reason, 1, true), why)
   end
@@ -152,17 +152,17 @@ t.test("what does not translate, and why", function()
   untranslated(function(r, ...) return ... end, "takes ...")
   untranslated(function(r) return { r.x } end, "not translated")
   untranslated(function(r) return r.a .. r.b end, "not translated")
-  untranslated(function(r) return r.a % 2 end, "not translated")
-  t.eq(select(2, json.compile(print)), "a C function")
-  t.raises("function expected", json.compile, 42)
+  untranslated(function(r) return r.a & 1 end, "not translated")
+  t.eq(select(2, dusk.pure.compile(print)), "a C function")
+  t.raises("function expected", dusk.pure.compile, 42)
 end)
 
 t.test("stages: filters drop, maps chain, a bail hands the record back once", function()
   local path = write_lines(records)
   local stages = {
-    { "filter", json.compile(function(r) return r.id ~= nil end) },
-    { "remove", json.compile(function(r) return r.id == 2 end) },
-    { "map", json.compile(function(r) return r.name end) },
+    { "filter", dusk.pure.compile(function(r) return r.id ~= nil end) },
+    { "remove", dusk.pure.compile(function(r) return r.id == 2 end) },
+    { "map", dusk.pure.compile(function(r) return r.name end) },
   }
   local from_c, back, whole = {}, 0, 0
   local n = json.each_record(path, nil, json.decode, stages,
@@ -181,7 +181,7 @@ end)
 
 t.test("each_record: errors name the file and line", function()
   local path = write_lines({ '{"a": 1}', '{"a": "x"}' })
-  local prog = json.compile(function(r) return r.a > 0 end)
+  local prog = dusk.pure.compile(function(r) return r.a > 0 end)
   local function none() end
   local ok, err = pcall(json.each_record, path, nil, json.decode, { { "filter", prog } },
     none, function(r) return r.a > 0 end, none)
@@ -230,4 +230,73 @@ t.test("Bag pipelines give the same answers fused and not", function()
   end)
   t.eq(ok, false)
   t.truthy(err:find("filter failed on element", 1, true), err)
+end)
+
+-- Numbers: each function over integers around zero and the extremes.
+local numeric = {
+  { "mod", function(x) return x % 7, x % -3 end },
+  { "idiv", function(x) return x // 4, x // -3 end },
+  { "by zero", function(x) return x // (x - x) end },
+  { "mod zero", function(x) return x % 0 end },
+  { "float ops", function(x) return x / 3, x * 1.5 // 1, x % 2.5, -x + 0.5 end },
+  { "pow", function(x) return x ^ 2, 2 ^ x end },
+  { "wrap", function(x) return x * 4611686018427387904 + 9223372036854775807 end },
+  { "min // -1", function(x) return (x - x - 9223372036854775807 - 1) // -1, (x - x - 9223372036854775807 - 1) % -1 end },
+  { "compare", function(x) return x > 3 and x <= 40 or x == -2 end },
+  { "even", function(x) return x % 2 == 0 end },
+}
+
+t.test("translated numeric functions agree with Lua", function()
+  local pure = dusk.pure
+  local xs = { math.mininteger, math.mininteger + 1, math.maxinteger }
+  for x = -50, 50 do xs[#xs + 1] = x end
+  for _, case in ipairs(numeric) do
+    local name, f = case[1], case[2]
+    local prog = assert(pure.compile(f), name)
+    for _, x in ipairs(xs) do
+      local got, how
+      local ok, err = pcall(pure.each_range, x, x, { { "map", prog } },
+        function(y) got, how = f(y), "lua" end, function(v) got, how = v, "c" end)
+      local lok, want = pcall(f, x)
+      t.eq(ok, lok, string.format("%s(%d): %s", name, x, tostring(err or want)))
+      if ok then
+        t.truthy(math.type(got) == math.type(want) and (got == want or (got ~= got and want ~= want)),
+                 string.format("%s(%d): C gave %s, Lua %s", name, x, tostring(got), tostring(want)))
+      else
+        t.eq(err, want)
+      end
+    end
+  end
+end)
+
+t.test("ranges run in C: filter, map, sum and count as the Lua loop", function()
+  local db = dusk.bag
+  local even = function(x) return x % 2 == 0 end
+  local square = function(x) return x * x end
+  local want = 0
+  for x = 0, 99999, 2 do want = want + x * x end
+  t.eq(db.range(100000, { npartitions = 7 }):filter(even):map(square):sum():compute(), want)
+  t.eq(db.range(100000, { npartitions = 3 }):remove(even):count():compute(), 50000)
+  -- floats summed in order, to the bit
+  local third = function(x) return x / 3 end
+  local fsum = 0.0
+  for x = 0, 9999 do fsum = fsum + x / 3 end
+  t.eq(db.range(10000, { npartitions = 1 }):map(third):sum():compute(), fsum)
+  -- a step that does not translate: the rest runs in Lua
+  local up = 0
+  local listed = db.range(10, { npartitions = 2 }):filter(even):map(function(x) return x + up end)
+    :compute()
+  t.eq(listed, { 0, 2, 4, 6, 8 })
+  -- values Lua must add: strings are coerced as Lua does
+  local str = function(x) return x > 5 and "1" or x end
+  t.eq(db.range(10, { npartitions = 2 }):map(function(x) return x > 5 and 1 or x end):sum():compute(),
+       0 + 1 + 2 + 3 + 4 + 5 + 4)
+  t.eq(pcall(function() return db.range(10):map(str):sum():compute() end), true)
+  -- errors are Lua's, naming the step and the element
+  local err = t.raises("map failed on element 0", function()
+    return db.range(10, { npartitions = 2 }):map(function(x) return 1 // x end):sum():compute()
+  end)
+  local zero = 0
+  local _, lua_err = pcall(function() return 1 // zero end)
+  t.truthy(err:find(lua_err:match(": (.*)$"), 1, true), err)
 end)

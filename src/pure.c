@@ -1,11 +1,11 @@
 /*
- * jsonprog: Lua bytecode of a record function, run on the record's text
- * (see jsonprog.h).
+ * pure: Lua bytecode of a pure function, run in C on numbers and on a
+ * record's text (see pure.h).
  *
  * DESIGN.  Programs are Lua's own instructions, checked once by
- * jsonprog_compile (every register, constant and jump in range, jumps
+ * pure_compile (every register, constant and jump in range, jumps
  * forward, each test followed by its jump, each arithmetic instruction by
- * its metamethod instruction) and then interpreted by jsonprog_run with
+ * its metamethod instruction) and then interpreted by pure_run with
  * the semantics of Lua 5.4's lvm.c for the values a record yields.
  * Reading a field only records a place (a node: parent and step); the
  * text is read when a value is needed (a test, a comparison, #, the
@@ -14,12 +14,12 @@
  * t[1].amount > 0` reads the text twice and builds nothing.
  *
  * Lua's semantics that a record value cannot meet here bail out: Lua
- * decides them (see jsonprog.h).  Records read as Lua's dusk.json records
+ * decides them (see pure.h).  Records read as Lua's dusk.json records
  * do: a missing key or an element out of range is nil, a string key of an
  * array or an integer key of an object is nil, # of an object is 0, JSON
  * null is a value of its own that is true.
  */
-#include "json/jsonprog.h"
+#include "pure.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -28,8 +28,9 @@
 
 #define MAXNODES 4096 /* places one record may hold (a program makes few) */
 
-struct jsonprog {
+struct pure {
   luabc_func *f;
+  pure_val *k; /* its constants as values */
 };
 
 typedef struct node {
@@ -39,11 +40,11 @@ typedef struct node {
   size_t klen;
   int64_t index;           /* 1-based */
   int read;                /* 'val' holds what is there */
-  jsonprog_val val;
+  pure_val val;
   uint64_t ticket;         /* an object or array: resumes the parser in it */
 } node;
 
-struct jsonprog_rec {
+struct pure_rec {
   jsondoc *doc;
   const char *text;
   size_t len;
@@ -74,6 +75,9 @@ static int check(const luabc_func *f, char *why, size_t whylen) {
   size_t n = f->ncode;
   int regs = f->maxstack;
   if (f->is_vararg) return fail(why, whylen, "takes ...", 0);
+  for (size_t c = 0; c < f->nk; c++)
+    if (f->k[c].type == LUA_TSTRING && f->k[c].n > UINT32_MAX)
+      return fail(why, whylen, "has a constant string of 4 GiB or more", 0);
   if (n == 0) return fail(why, whylen, "no code", 0);
   for (size_t pc = 0; pc < n; pc++) {
     uint32_t i = f->code[pc];
@@ -91,10 +95,12 @@ static int check(const luabc_func *f, char *why, size_t whylen) {
     case LUABC_GETTABLE: ok = ra && rb && rc; break;
     case LUABC_GETI: ok = ra && rb; break;
     case LUABC_GETFIELD: ok = ra && rb && (size_t)c < f->nk && f->k[c].type == LUA_TSTRING; break;
-    case LUABC_ADD: case LUABC_SUB: case LUABC_MUL: case LUABC_DIV:
+    case LUABC_ADD: case LUABC_SUB: case LUABC_MUL: case LUABC_DIV: case LUABC_MOD:
+    case LUABC_IDIV: case LUABC_POW:
       ok = ra && rb && rc && pc + 1 < n && LUABC_OP(f->code[pc + 1]) == LUABC_MMBIN;
       break;
-    case LUABC_ADDK: case LUABC_SUBK: case LUABC_MULK: case LUABC_DIVK:
+    case LUABC_ADDK: case LUABC_SUBK: case LUABC_MULK: case LUABC_DIVK: case LUABC_MODK:
+    case LUABC_IDIVK: case LUABC_POWK:
       ok = ra && rb && (size_t)c < f->nk && f->k[c].type == LUA_TNUMBER && pc + 1 < n &&
            LUABC_OP(f->code[pc + 1]) == LUABC_MMBINK;
       break;
@@ -131,36 +137,55 @@ static int check(const luabc_func *f, char *why, size_t whylen) {
   return 1;
 }
 
-jsonprog *jsonprog_compile(luabc_func *f, char *why, size_t whylen) {
+static void set_const(pure_val *v, const luabc_const *k) {
+  memset(v, 0, sizeof *v);
+  switch (k->type) {
+  case LUA_TNIL: v->type = PURE_NIL; break;
+  case LUA_TBOOLEAN: v->type = k->b ? PURE_TRUE : PURE_FALSE; break;
+  case LUA_TNUMBER:
+    if (k->isint) { v->type = PURE_INT; v->i = k->i; }
+    else { v->type = PURE_FLOAT; v->d = k->d; }
+    break;
+  default: v->type = PURE_STRING; v->s = k->s; v->n = k->n; break;
+  }
+}
+
+pure *pure_compile(luabc_func *f, char *why, size_t whylen) {
   if (!check(f, why, whylen)) {
     free(f);
     return NULL;
   }
-  jsonprog *p = malloc(sizeof *p);
-  if (p == NULL) {
+  pure *p = malloc(sizeof *p);
+  pure_val *k = malloc((f->nk ? f->nk : 1) * sizeof *k);
+  if (p == NULL || k == NULL) {
     snprintf(why, whylen, "out of memory");
+    free(p);
+    free(k);
     free(f);
     return NULL;
   }
+  for (size_t c = 0; c < f->nk; c++) set_const(&k[c], &f->k[c]);
   p->f = f;
+  p->k = k;
   return p;
 }
 
-void jsonprog_free(jsonprog *p) {
+void pure_free(pure *p) {
   if (p == NULL) return;
   free(p->f);
+  free(p->k);
   free(p);
 }
 
 /* ------------------------------------------------------------ records */
 
-jsonprog_rec *jsonprog_rec_new(jsondoc *doc) {
-  jsonprog_rec *r = calloc(1, sizeof *r);
+pure_rec *pure_rec_new(jsondoc *doc) {
+  pure_rec *r = calloc(1, sizeof *r);
   if (r != NULL) r->doc = doc;
   return r;
 }
 
-void jsonprog_rec_free(jsonprog_rec *r) {
+void pure_rec_free(pure_rec *r) {
   if (r == NULL) return;
   free(r->nodes);
   free(r->arena);
@@ -177,7 +202,7 @@ static size_t put_varint(unsigned char *p, size_t v) {
 
 /* A new place: the step 'key' (or element 'index') of 'parent', its path
  * the parent's and that step.  -1 when out of room. */
-static int new_node(jsonprog_rec *r, int parent, const char *key, size_t klen, int64_t index) {
+static int new_node(pure_rec *r, int parent, const char *key, size_t klen, int64_t index) {
   if (r->nnodes == r->capnodes) {
     if (r->capnodes >= MAXNODES) return -1;
     int cap = r->capnodes ? 2 * r->capnodes : 16;
@@ -207,7 +232,7 @@ static int new_node(jsonprog_rec *r, int parent, const char *key, size_t klen, i
   if (parent >= 0) {
     memcpy(at, r->paths + r->nodes[parent].poff, plen);
     at[plen] = key ? JSONDOC_KEY : JSONDOC_INDEX;
-    /* an index below 1 is never read (see jsonprog_resolve) */
+    /* an index below 1 is never read (see pure_resolve) */
     plen += 1 + put_varint(at + plen + 1, key ? klen : index > 0 ? (size_t)(index - 1) : 0);
     if (key) memcpy(at + plen, key, klen);
     plen += klen;
@@ -217,31 +242,31 @@ static int new_node(jsonprog_rec *r, int parent, const char *key, size_t klen, i
   return r->nnodes++;
 }
 
-int jsonprog_rec_open(jsonprog_rec *r, const char *text, size_t len, uint64_t id,
-                      jsonprog_val *root) {
+int pure_rec_open(pure_rec *r, const char *text, size_t len, uint64_t id,
+                      pure_val *root) {
   r->text = text;
   r->len = len;
   r->id = id;
   r->nnodes = 0;
   r->used = 0;
   r->pused = 0;
-  if (len == 0 || (text[0] != '{' && text[0] != '[')) return JSONPROG_BAIL;
+  if (len == 0 || (text[0] != '{' && text[0] != '[')) return PURE_BAIL;
   r->escapes = memchr(text, '\\', len) != NULL;
   jsondoc_src src = {text, id, 0, len, NULL, 0, r->escapes, 0};
   jsondoc_val v;
-  if (jsondoc_open(r->doc, &src, &v) != 0) return JSONPROG_BAIL;
+  if (jsondoc_open(r->doc, &src, &v) != 0) return PURE_BAIL;
   int n = new_node(r, -1, NULL, 0, 0);
-  if (n < 0) return JSONPROG_BAIL;
-  root->type = v.type == JSONDOC_OBJECT ? JSONPROG_OBJECT : JSONPROG_ARRAY;
+  if (n < 0) return PURE_BAIL;
+  root->type = v.type == JSONDOC_OBJECT ? PURE_OBJECT : PURE_ARRAY;
   root->node = n;
   r->nodes[n].read = 1;
   r->nodes[n].val = *root;
   r->nodes[n].ticket = v.ticket;
-  return JSONPROG_OK;
+  return PURE_OK;
 }
 
 /* The source for reading in the place 'n'. */
-static jsondoc_src place(const jsonprog_rec *r, int n) {
+static jsondoc_src place(const pure_rec *r, int n) {
   const node *nd = &r->nodes[n];
   jsondoc_src src = {r->text, r->id, 0, r->len, r->paths + nd->poff, nd->plen, r->escapes,
                      nd->ticket};
@@ -249,18 +274,18 @@ static jsondoc_src place(const jsonprog_rec *r, int n) {
 }
 
 /* Counts the LENGTH 'v' up to 'max' into an INT: exact below 'max'. */
-static int count(jsonprog_rec *r, jsonprog_val *v, size_t max) {
+static int count(pure_rec *r, pure_val *v, size_t max) {
   jsondoc_src src = place(r, v->node);
   size_t n;
-  if (jsondoc_count(r->doc, &src, max, &n) != 0) return JSONPROG_BAIL;
-  v->type = JSONPROG_INT;
+  if (jsondoc_count(r->doc, &src, max, &n) != 0) return PURE_BAIL;
+  v->type = PURE_INT;
   v->i = (int64_t)n;
-  return JSONPROG_OK;
+  return PURE_OK;
 }
 
 /* Copies a string read into the record's arena (the parser's copy lasts
  * only until its next call). */
-static const char *keep_string(jsonprog_rec *r, const char *s, size_t n) {
+static const char *keep_string(pure_rec *r, const char *s, size_t n) {
   if (r->cap - r->used < n) {
     /* strings already handed out point into the arena: grow by a new
      * block only when empty, else bail (records rarely need much) */
@@ -277,58 +302,58 @@ static const char *keep_string(jsonprog_rec *r, const char *s, size_t n) {
   return at;
 }
 
-int jsonprog_resolve(jsonprog_rec *r, jsonprog_val *v) {
-  if (v->type == JSONPROG_LENGTH) return count(r, v, SIZE_MAX);
-  if (v->type != JSONPROG_NODE) return JSONPROG_OK;
+int pure_resolve(pure_rec *r, pure_val *v) {
+  if (v->type == PURE_LENGTH) return count(r, v, SIZE_MAX);
+  if (v->type != PURE_NODE) return PURE_OK;
   node *nd = &r->nodes[v->node];
   if (nd->read) {
     *v = nd->val;
-    return JSONPROG_OK;
+    return PURE_OK;
   }
-  jsonprog_val out = {0};
+  pure_val out = {0};
   int parent = nd->parent;
   if (nd->key == NULL && nd->index < 1) {
-    jsonprog_val p = {.type = JSONPROG_NODE, .node = parent};
-    if (jsonprog_resolve(r, &p) != JSONPROG_OK) return JSONPROG_BAIL;
-    if (p.type != JSONPROG_OBJECT && p.type != JSONPROG_ARRAY) return JSONPROG_BAIL;
-    out.type = JSONPROG_NIL;
+    pure_val p = {.type = PURE_NODE, .node = parent};
+    if (pure_resolve(r, &p) != PURE_OK) return PURE_BAIL;
+    if (p.type != PURE_OBJECT && p.type != PURE_ARRAY) return PURE_BAIL;
+    out.type = PURE_NIL;
   } else {
     jsondoc_src src = place(r, parent);
     jsondoc_val jv;
     nd = &r->nodes[v->node];
     if (jsondoc_get(r->doc, &src, nd->key, nd->klen, (size_t)(nd->index - 1), &jv) != 0)
-      return JSONPROG_BAIL;
+      return PURE_BAIL;
     nd->ticket = jv.ticket;
     switch (jv.type) {
-    case JSONDOC_NONE: out.type = JSONPROG_NIL; break;
-    case JSONDOC_NULL: out.type = JSONPROG_NULL; break;
-    case JSONDOC_FALSE: out.type = JSONPROG_FALSE; break;
-    case JSONDOC_TRUE: out.type = JSONPROG_TRUE; break;
-    case JSONDOC_INT: out.type = JSONPROG_INT; out.i = jv.i; break;
-    case JSONDOC_FLOAT: out.type = JSONPROG_FLOAT; out.d = jv.d; break;
+    case JSONDOC_NONE: out.type = PURE_NIL; break;
+    case JSONDOC_NULL: out.type = PURE_NULL; break;
+    case JSONDOC_FALSE: out.type = PURE_FALSE; break;
+    case JSONDOC_TRUE: out.type = PURE_TRUE; break;
+    case JSONDOC_INT: out.type = PURE_INT; out.i = jv.i; break;
+    case JSONDOC_FLOAT: out.type = PURE_FLOAT; out.d = jv.d; break;
     case JSONDOC_STRING:
-      out.type = JSONPROG_STRING;
+      out.type = PURE_STRING;
       out.n = jv.n;
-      if ((out.s = keep_string(r, jv.s, jv.n)) == NULL) return JSONPROG_BAIL;
+      if ((out.s = keep_string(r, jv.s, jv.n)) == NULL) return PURE_BAIL;
       break;
-    case JSONDOC_OBJECT: out.type = JSONPROG_OBJECT; out.node = v->node; break;
-    default: out.type = JSONPROG_ARRAY; out.node = v->node; break;
+    case JSONDOC_OBJECT: out.type = PURE_OBJECT; out.node = v->node; break;
+    default: out.type = PURE_ARRAY; out.node = v->node; break;
     }
   }
   nd = &r->nodes[v->node];
   nd->read = 1;
   nd->val = out;
   *v = out;
-  return JSONPROG_OK;
+  return PURE_OK;
 }
 
-int jsonprog_truth(jsonprog_rec *r, jsonprog_val *v) {
-  if (v->type == JSONPROG_LENGTH) return 1; /* a number */
-  if (jsonprog_resolve(r, v) != JSONPROG_OK) return -1;
-  return v->type != JSONPROG_NIL && v->type != JSONPROG_FALSE;
+int pure_truth(pure_rec *r, pure_val *v) {
+  if (v->type == PURE_LENGTH) return 1; /* a number */
+  if (pure_resolve(r, v) != PURE_OK) return -1;
+  return v->type != PURE_NIL && v->type != PURE_FALSE;
 }
 
-int jsonprog_path(const jsonprog_rec *r, int n, jsonprog_step *steps, int max) {
+int pure_path(const pure_rec *r, int n, pure_step *steps, int max) {
   int depth = 0;
   for (int k = n; r->nodes[k].parent >= 0; k = r->nodes[k].parent) depth++;
   if (depth > max) return -1;
@@ -345,26 +370,14 @@ int jsonprog_path(const jsonprog_rec *r, int n, jsonprog_step *steps, int max) {
 
 /* ------------------------------------------------------------ running */
 
-static int is_place(const jsonprog_val *v) {
-  return v->type == JSONPROG_NODE || v->type == JSONPROG_OBJECT || v->type == JSONPROG_ARRAY;
+static int is_place(const pure_val *v) {
+  return v->type == PURE_NODE || v->type == PURE_OBJECT || v->type == PURE_ARRAY;
 }
 
-static int is_number(const jsonprog_val *v) {
-  return v->type == JSONPROG_INT || v->type == JSONPROG_FLOAT;
+static int is_number(const pure_val *v) {
+  return v->type == PURE_INT || v->type == PURE_FLOAT;
 }
 
-static void set_const(jsonprog_val *v, const luabc_const *k) {
-  memset(v, 0, sizeof *v);
-  switch (k->type) {
-  case LUA_TNIL: v->type = JSONPROG_NIL; break;
-  case LUA_TBOOLEAN: v->type = k->b ? JSONPROG_TRUE : JSONPROG_FALSE; break;
-  case LUA_TNUMBER:
-    if (k->isint) { v->type = JSONPROG_INT; v->i = k->i; }
-    else { v->type = JSONPROG_FLOAT; v->d = k->d; }
-    break;
-  default: v->type = JSONPROG_STRING; v->s = k->s; v->n = k->n; break;
-  }
-}
 
 /* Lua's int/float equality: equal only when the float is that integer. */
 static int int_eq_float(int64_t i, double d) {
@@ -374,43 +387,87 @@ static int int_eq_float(int64_t i, double d) {
 
 /* 'a' == 'b' for resolved values: 0 or 1, or -1 to bail (two records:
  * Lua compares their identity). */
-static int equal(const jsonprog_val *a, const jsonprog_val *b) {
+static int equal(const pure_val *a, const pure_val *b) {
   if (is_place(a) || is_place(b)) return (is_place(a) && is_place(b)) ? -1 : 0;
   if (is_number(a) && is_number(b)) {
-    if (a->type == JSONPROG_INT && b->type == JSONPROG_INT) return a->i == b->i;
-    if (a->type == JSONPROG_FLOAT && b->type == JSONPROG_FLOAT) return a->d == b->d;
-    return a->type == JSONPROG_INT ? int_eq_float(a->i, b->d) : int_eq_float(b->i, a->d);
+    if (a->type == PURE_INT && b->type == PURE_INT) return a->i == b->i;
+    if (a->type == PURE_FLOAT && b->type == PURE_FLOAT) return a->d == b->d;
+    return a->type == PURE_INT ? int_eq_float(a->i, b->d) : int_eq_float(b->i, a->d);
   }
   if (a->type != b->type) return 0;
-  if (a->type == JSONPROG_STRING) return a->n == b->n && memcmp(a->s, b->s, a->n) == 0;
+  if (a->type == PURE_STRING) return a->n == b->n && memcmp(a->s, b->s, a->n) == 0;
   return 1; /* nil, false, true, null: one value each */
 }
 
 /* a < b ('le': a <= b) for numbers, exactly (x86-64's long double holds
  * every int64): 0 or 1, or -1 to bail (not two numbers). */
-static int less(const jsonprog_val *a, const jsonprog_val *b, int le) {
+static int less(const pure_val *a, const pure_val *b, int le) {
   if (!is_number(a) || !is_number(b)) return -1;
-  if (a->type == JSONPROG_INT && b->type == JSONPROG_INT) return le ? a->i <= b->i : a->i < b->i;
-  long double x = a->type == JSONPROG_INT ? (long double)a->i : (long double)a->d;
-  long double y = b->type == JSONPROG_INT ? (long double)b->i : (long double)b->d;
+  if (a->type == PURE_INT && b->type == PURE_INT) return le ? a->i <= b->i : a->i < b->i;
+  long double x = a->type == PURE_INT ? (long double)a->i : (long double)a->d;
+  long double y = b->type == PURE_INT ? (long double)b->i : (long double)b->d;
   return le ? x <= y : x < y;
 }
 
-/* Arithmetic of Lua's +, -, *, /: integers wrap, '/' is always a float. */
-static int arith(int op, const jsonprog_val *a, const jsonprog_val *b, jsonprog_val *out) {
-  if (!is_number(a) || !is_number(b)) return JSONPROG_BAIL;
-  memset(out, 0, sizeof *out);
-  if (op != LUABC_DIV && a->type == JSONPROG_INT && b->type == JSONPROG_INT) {
-    uint64_t x = (uint64_t)a->i, y = (uint64_t)b->i;
-    out->type = JSONPROG_INT;
-    out->i = (int64_t)(op == LUABC_ADD ? x + y : op == LUABC_SUB ? x - y : x * y);
-    return JSONPROG_OK;
+/* Lua's integer // and % (lvm.c luaV_idiv, luaV_mod): floor division.
+ * A zero divisor bails (Lua raises). */
+static int int_idiv_mod(int op, int64_t m, int64_t n, int64_t *out) {
+  if (n == 0) return PURE_BAIL;
+  if (n == -1) { /* m // -1 may overflow: it is -m, m % -1 is 0 */
+    *out = op == LUABC_MOD ? 0 : (int64_t)(0u - (uint64_t)m);
+    return PURE_OK;
   }
-  double x = a->type == JSONPROG_INT ? (double)a->i : a->d;
-  double y = b->type == JSONPROG_INT ? (double)b->i : b->d;
-  out->type = JSONPROG_FLOAT;
-  out->d = op == LUABC_ADD ? x + y : op == LUABC_SUB ? x - y : op == LUABC_MUL ? x * y : x / y;
-  return JSONPROG_OK;
+  if (op == LUABC_MOD) {
+    int64_t r = m % n;
+    if (r != 0 && (r ^ n) < 0) r += n;
+    *out = r;
+  } else {
+    int64_t q = m / n;
+    if ((m ^ n) < 0 && m % n != 0) q -= 1;
+    *out = q;
+  }
+  return PURE_OK;
+}
+
+/* Lua's float % (llimits.h luai_nummod). */
+static double float_mod(double a, double b) {
+  double m = fmod(a, b);
+  if ((m > 0) ? b < 0 : (m < 0 && b != m)) m += b;
+  return m;
+}
+
+/* Arithmetic of Lua's + - * / % // ^ on numbers: integers wrap, '/' and
+ * '^' are always floats. */
+static int arith(int op, const pure_val *a, const pure_val *b, pure_val *out) {
+  if (!is_number(a) || !is_number(b)) return PURE_BAIL;
+  out->n = 0;
+  if (op != LUABC_DIV && op != LUABC_POW && a->type == PURE_INT && b->type == PURE_INT) {
+    uint64_t x = (uint64_t)a->i, y = (uint64_t)b->i;
+    out->type = PURE_INT;
+    switch (op) {
+    case LUABC_ADD: out->i = (int64_t)(x + y); return PURE_OK;
+    case LUABC_SUB: out->i = (int64_t)(x - y); return PURE_OK;
+    case LUABC_MUL: out->i = (int64_t)(x * y); return PURE_OK;
+    default: return int_idiv_mod(op, a->i, b->i, &out->i);
+    }
+  }
+  double x = a->type == PURE_INT ? (double)a->i : a->d;
+  double y = b->type == PURE_INT ? (double)b->i : b->d;
+  out->type = PURE_FLOAT;
+  switch (op) {
+  case LUABC_ADD: out->d = x + y; break;
+  case LUABC_SUB: out->d = x - y; break;
+  case LUABC_MUL: out->d = x * y; break;
+  case LUABC_DIV: out->d = x / y; break;
+  case LUABC_MOD: out->d = float_mod(x, y); break;
+  case LUABC_IDIV: out->d = floor(x / y); break;
+  default: out->d = y == 2 ? x * x : pow(x, y); break; /* luai_numpow */
+  }
+  return PURE_OK;
+}
+
+void pure_add(const pure_val *a, const pure_val *b, pure_val *out) {
+  arith(LUABC_ADD, a, b, out);
 }
 
 /* The operation of a K or immediate arithmetic instruction. */
@@ -420,6 +477,9 @@ static int base_op(int op) {
   case LUABC_SUBK: return LUABC_SUB;
   case LUABC_MULK: return LUABC_MUL;
   case LUABC_DIVK: return LUABC_DIV;
+  case LUABC_MODK: return LUABC_MOD;
+  case LUABC_IDIVK: return LUABC_IDIV;
+  case LUABC_POWK: return LUABC_POW;
   default: return op;
   }
 }
@@ -427,155 +487,183 @@ static int base_op(int op) {
 /* t[key] where 'key' is resolved: a new place, or bail.  A place not
  * read yet is not read here: the step is checked when the new place is
  * read (a record's key of the wrong kind is nil, anything else bails). */
-static int index_place(jsonprog_rec *r, const jsonprog_val *t, const jsonprog_val *key,
-                       jsonprog_val *out) {
-  if (!is_place(t)) return JSONPROG_BAIL; /* Lua indexes strings, or raises */
+static int index_place(pure_rec *r, const pure_val *t, const pure_val *key,
+                       pure_val *out) {
+  if (!is_place(t)) return PURE_BAIL; /* Lua indexes strings, or raises */
   const char *k = NULL;
   size_t klen = 0;
   int64_t index = 0; /* below 1: nil once 't' is known to be a record */
-  if (key->type == JSONPROG_STRING) {
+  if (key->type == PURE_STRING) {
     k = key->s;
     klen = key->n;
-  } else if (key->type == JSONPROG_INT) {
+  } else if (key->type == PURE_INT) {
     index = key->i;
-  } else if (key->type == JSONPROG_FLOAT && int_eq_float((int64_t)key->d, key->d)) {
+  } else if (key->type == PURE_FLOAT && int_eq_float((int64_t)key->d, key->d)) {
     index = (int64_t)key->d;
   }
   int n = new_node(r, t->node, k, klen, index);
-  if (n < 0) return JSONPROG_BAIL;
-  memset(out, 0, sizeof *out);
-  out->type = JSONPROG_NODE;
+  if (n < 0) return PURE_BAIL;
+  out->type = PURE_NODE;
   out->node = n;
-  return JSONPROG_OK;
+  out->i = 0;
+  return PURE_OK;
 }
 
 /* #v for a resolved value.  An array's length is counted when it is
  * used: compared with a small constant (#t > 0), only that far. */
-static int length(const jsonprog_val *v, jsonprog_val *out) {
-  memset(out, 0, sizeof *out);
-  out->type = JSONPROG_INT;
-  if (v->type == JSONPROG_STRING) {
+static int length(const pure_val *v, pure_val *out) {
+  out->type = PURE_INT;
+  out->n = 0;
+  out->i = 0;
+  if (v->type == PURE_STRING) {
     out->i = (int64_t)v->n;
-    return JSONPROG_OK;
+    return PURE_OK;
   }
-  if (v->type == JSONPROG_OBJECT) return JSONPROG_OK; /* records: # of an object is 0 */
-  if (v->type != JSONPROG_ARRAY) return JSONPROG_BAIL;
-  out->type = JSONPROG_LENGTH;
+  if (v->type == PURE_OBJECT) return PURE_OK; /* records: # of an object is 0 */
+  if (v->type != PURE_ARRAY) return PURE_BAIL;
+  out->type = PURE_LENGTH;
   out->node = v->node;
-  return JSONPROG_OK;
+  return PURE_OK;
 }
 
-#define BAIL_IF(x) do { if (x) return JSONPROG_BAIL; } while (0)
+#define BAIL_IF(x) do { if (x) return PURE_BAIL; } while (0)
 
-int jsonprog_run(const jsonprog *p, jsonprog_rec *r, const jsonprog_val *arg,
-                 jsonprog_val *out) {
+/* The registers, a field per array: values are written and read field
+ * by field, so no load waits on a store of another width. */
+typedef struct regs {
+  int32_t type[256];
+  uint32_t aux[256];
+  int64_t bits[256]; /* the union's 8 bytes */
+} regs;
+
+static inline void get(const regs *R, int k, pure_val *v) {
+  v->type = R->type[k];
+  v->n = R->aux[k];
+  v->i = R->bits[k];
+}
+
+static inline void set(regs *R, int k, const pure_val *v) {
+  R->type[k] = v->type;
+  R->aux[k] = v->n;
+  R->bits[k] = v->i;
+}
+
+static inline void set_int(regs *R, int k, int64_t i) {
+  R->type[k] = PURE_INT;
+  R->bits[k] = i;
+}
+
+static inline void set_type(regs *R, int k, int type) {
+  R->type[k] = type;
+}
+
+int pure_run(const pure *p, pure_rec *r, const pure_val *arg, pure_val *out) {
   const luabc_func *f = p->f;
   const uint32_t *code = f->code;
-  const luabc_const *K = f->k;
-  jsonprog_val R[256];
-  for (int k = 0; k < f->maxstack; k++) R[k].type = JSONPROG_NIL;
-  if (f->numparams > 0) R[0] = *arg;
+  const pure_val *K = p->k;
+  regs R;
+  for (int k = 0; k < f->maxstack; k++) R.type[k] = PURE_NIL;
+  if (f->numparams > 0) set(&R, 0, arg);
   size_t pc = 0;
   for (;;) {
     uint32_t i = code[pc++];
     int op = LUABC_OP(i), a = LUABC_A(i);
-    jsonprog_val kv, *ra = &R[a];
+    pure_val x, y, z;
     int cond;
     switch (op) {
-    case LUABC_MOVE: *ra = R[LUABC_B(i)]; break;
-    case LUABC_LOADI:
-      ra->type = JSONPROG_INT;
-      ra->i = LUABC_SBX(i);
+    case LUABC_MOVE:
+      get(&R, LUABC_B(i), &x);
+      set(&R, a, &x);
       break;
+    case LUABC_LOADI: set_int(&R, a, LUABC_SBX(i)); break;
     case LUABC_LOADF:
-      ra->type = JSONPROG_FLOAT;
-      ra->d = (double)LUABC_SBX(i);
+      x.type = PURE_FLOAT;
+      x.n = 0;
+      x.d = (double)LUABC_SBX(i);
+      set(&R, a, &x);
       break;
-    case LUABC_LOADK: set_const(ra, &K[LUABC_BX(i)]); break;
-    case LUABC_LOADFALSE: ra->type = JSONPROG_FALSE; break;
-    case LUABC_LFALSESKIP: ra->type = JSONPROG_FALSE; pc++; break;
-    case LUABC_LOADTRUE: ra->type = JSONPROG_TRUE; break;
+    case LUABC_LOADK: set(&R, a, &K[LUABC_BX(i)]); break;
+    case LUABC_LOADFALSE: set_type(&R, a, PURE_FALSE); break;
+    case LUABC_LFALSESKIP: set_type(&R, a, PURE_FALSE); pc++; break;
+    case LUABC_LOADTRUE: set_type(&R, a, PURE_TRUE); break;
     case LUABC_LOADNIL:
-      for (int k = 0; k <= LUABC_B(i); k++) R[a + k].type = JSONPROG_NIL;
+      for (int k = 0; k <= LUABC_B(i); k++) set_type(&R, a + k, PURE_NIL);
       break;
-    case LUABC_GETFIELD:
-      set_const(&kv, &K[LUABC_C(i)]);
-      BAIL_IF(index_place(r, &R[LUABC_B(i)], &kv, ra));
+    case LUABC_GETFIELD: case LUABC_GETI: case LUABC_GETTABLE:
+      get(&R, LUABC_B(i), &x);
+      if (op == LUABC_GETFIELD) {
+        y = K[LUABC_C(i)];
+      } else if (op == LUABC_GETI) {
+        y.type = PURE_INT;
+        y.i = LUABC_C(i);
+      } else {
+        get(&R, LUABC_C(i), &y);
+        BAIL_IF(pure_resolve(r, &y));
+      }
+      BAIL_IF(index_place(r, &x, &y, &z));
+      set(&R, a, &z);
       break;
-    case LUABC_GETI:
-      kv.type = JSONPROG_INT;
-      kv.i = LUABC_C(i);
-      BAIL_IF(index_place(r, &R[LUABC_B(i)], &kv, ra));
-      break;
-    case LUABC_GETTABLE:
-      kv = R[LUABC_C(i)];
-      BAIL_IF(jsonprog_resolve(r, &kv));
-      BAIL_IF(index_place(r, &R[LUABC_B(i)], &kv, ra));
-      break;
-    case LUABC_ADD: case LUABC_SUB: case LUABC_MUL: case LUABC_DIV: {
-      jsonprog_val x = R[LUABC_B(i)], y = R[LUABC_C(i)];
-      BAIL_IF(jsonprog_resolve(r, &x) || jsonprog_resolve(r, &y));
-      BAIL_IF(arith(op, &x, &y, ra));
+    case LUABC_ADD: case LUABC_SUB: case LUABC_MUL: case LUABC_DIV: case LUABC_MOD:
+    case LUABC_IDIV: case LUABC_POW:
+    case LUABC_ADDK: case LUABC_SUBK: case LUABC_MULK: case LUABC_DIVK: case LUABC_MODK:
+    case LUABC_IDIVK: case LUABC_POWK: case LUABC_ADDI:
+      get(&R, LUABC_B(i), &x);
+      if (op == LUABC_ADDI) {
+        y.type = PURE_INT;
+        y.i = LUABC_SC(i);
+      } else if (op >= LUABC_ADDK && op <= LUABC_IDIVK) { /* K operands */
+        y = K[LUABC_C(i)];
+      } else {
+        get(&R, LUABC_C(i), &y);
+      }
+      if (x.type > PURE_FLOAT) BAIL_IF(pure_resolve(r, &x));
+      if (y.type > PURE_FLOAT) BAIL_IF(pure_resolve(r, &y));
+      BAIL_IF(arith(base_op(op), &x, &y, &z));
+      set(&R, a, &z);
       pc++; /* the metamethod instruction */
       break;
-    }
-    case LUABC_ADDK: case LUABC_SUBK: case LUABC_MULK: case LUABC_DIVK: {
-      jsonprog_val x = R[LUABC_B(i)];
-      set_const(&kv, &K[LUABC_C(i)]);
-      BAIL_IF(jsonprog_resolve(r, &x));
-      BAIL_IF(arith(base_op(op), &x, &kv, ra));
-      pc++;
+    case LUABC_UNM:
+      get(&R, LUABC_B(i), &x);
+      BAIL_IF(pure_resolve(r, &x));
+      if (x.type == PURE_INT) x.i = (int64_t)(0u - (uint64_t)x.i);
+      else if (x.type == PURE_FLOAT) x.d = -x.d;
+      else return PURE_BAIL;
+      set(&R, a, &x);
       break;
-    }
-    case LUABC_ADDI: {
-      jsonprog_val x = R[LUABC_B(i)];
-      kv.type = JSONPROG_INT;
-      kv.i = LUABC_SC(i);
-      BAIL_IF(jsonprog_resolve(r, &x));
-      BAIL_IF(arith(LUABC_ADD, &x, &kv, ra));
-      pc++;
+    case LUABC_NOT:
+      get(&R, LUABC_B(i), &x);
+      cond = pure_truth(r, &x);
+      BAIL_IF(cond < 0);
+      set_type(&R, a, cond ? PURE_FALSE : PURE_TRUE);
       break;
-    }
-    case LUABC_UNM: {
-      jsonprog_val x = R[LUABC_B(i)];
-      BAIL_IF(jsonprog_resolve(r, &x));
-      if (x.type == JSONPROG_INT) x.i = (int64_t)(0u - (uint64_t)x.i);
-      else if (x.type == JSONPROG_FLOAT) x.d = -x.d;
-      else return JSONPROG_BAIL;
-      *ra = x;
+    case LUABC_LEN:
+      get(&R, LUABC_B(i), &x);
+      BAIL_IF(pure_resolve(r, &x));
+      BAIL_IF(length(&x, &z));
+      set(&R, a, &z);
       break;
-    }
-    case LUABC_NOT: {
-      jsonprog_val x = R[LUABC_B(i)];
-      int t = jsonprog_truth(r, &x);
-      BAIL_IF(t < 0);
-      ra->type = t ? JSONPROG_FALSE : JSONPROG_TRUE;
-      break;
-    }
-    case LUABC_LEN: {
-      jsonprog_val x = R[LUABC_B(i)];
-      BAIL_IF(jsonprog_resolve(r, &x));
-      BAIL_IF(length(&x, ra));
-      break;
-    }
     case LUABC_JMP: pc += (size_t)LUABC_SJ(i); break;
-    case LUABC_EQ: case LUABC_LT: case LUABC_LE: case LUABC_EQK: {
-      jsonprog_val x = *ra, y;
-      if (op == LUABC_EQK) set_const(&y, &K[LUABC_B(i)]);
-      else y = R[LUABC_B(i)];
-      BAIL_IF(jsonprog_resolve(r, &x) || jsonprog_resolve(r, &y));
+    case LUABC_EQ: case LUABC_LT: case LUABC_LE: case LUABC_EQK:
+      get(&R, a, &x);
+      if (op == LUABC_EQK) y = K[LUABC_B(i)];
+      else get(&R, LUABC_B(i), &y);
+      BAIL_IF(pure_resolve(r, &x) || pure_resolve(r, &y));
       cond = op == LUABC_LT ? less(&x, &y, 0) : op == LUABC_LE ? less(&x, &y, 1) : equal(&x, &y);
       BAIL_IF(cond < 0);
       goto condjump;
-    }
-    case LUABC_EQI: case LUABC_LTI: case LUABC_LEI: case LUABC_GTI: case LUABC_GEI: {
-      jsonprog_val x = *ra, y;
-      memset(&y, 0, sizeof y);
-      y.type = JSONPROG_INT;
+    case LUABC_EQI: case LUABC_LTI: case LUABC_LEI: case LUABC_GTI: case LUABC_GEI:
+      get(&R, a, &x);
+      y.type = PURE_INT;
       y.i = LUABC_SB(i);
       /* comparing with y needs the length counted to y + 1 at most */
-      if (x.type == JSONPROG_LENGTH) BAIL_IF(count(r, &x, y.i < 0 ? 0 : (size_t)y.i + 1));
-      BAIL_IF(jsonprog_resolve(r, &x));
+      if (x.type == PURE_LENGTH) BAIL_IF(count(r, &x, y.i < 0 ? 0 : (size_t)y.i + 1));
+      if (x.type == PURE_INT) { /* the common case, inline */
+        int64_t v = x.i, im = y.i;
+        cond = op == LUABC_EQI ? v == im : op == LUABC_LTI ? v < im : op == LUABC_LEI ? v <= im
+             : op == LUABC_GTI ? v > im : v >= im;
+        goto condjump;
+      }
+      if (x.type > PURE_FLOAT) BAIL_IF(pure_resolve(r, &x));
       if (op == LUABC_EQI) cond = is_number(&x) ? equal(&x, &y) : 0;
       else if (op == LUABC_LTI) cond = less(&x, &y, 0);
       else if (op == LUABC_LEI) cond = less(&x, &y, 1);
@@ -583,30 +671,29 @@ int jsonprog_run(const jsonprog *p, jsonprog_rec *r, const jsonprog_val *arg,
       else cond = less(&y, &x, 1);
       BAIL_IF(cond < 0);
       goto condjump;
-    }
     case LUABC_TEST:
-      cond = jsonprog_truth(r, ra);
+      get(&R, a, &x);
+      cond = pure_truth(r, &x);
       BAIL_IF(cond < 0);
       goto condjump;
-    case LUABC_TESTSET: {
-      jsonprog_val x = R[LUABC_B(i)];
-      int t = jsonprog_truth(r, &x);
-      BAIL_IF(t < 0);
-      if (t != LUABC_K(i)) {
+    case LUABC_TESTSET:
+      get(&R, LUABC_B(i), &x);
+      cond = pure_truth(r, &x);
+      BAIL_IF(cond < 0);
+      if (cond != LUABC_K(i)) {
         pc++;
       } else {
-        *ra = x;
+        set(&R, a, &x);
         pc += (size_t)LUABC_SJ(code[pc]) + 1; /* the jump after it */
       }
       break;
-    }
     case LUABC_RETURN:
-      if (LUABC_B(i) == 1) out->type = JSONPROG_NIL;
-      else *out = *ra;
-      return JSONPROG_OK;
-    case LUABC_RETURN0: out->type = JSONPROG_NIL; return JSONPROG_OK;
-    case LUABC_RETURN1: *out = *ra; return JSONPROG_OK;
-    default: return JSONPROG_BAIL; /* a metamethod instruction: arithmetic failed */
+      if (LUABC_B(i) == 1) out->type = PURE_NIL;
+      else get(&R, a, out);
+      return PURE_OK;
+    case LUABC_RETURN0: out->type = PURE_NIL; return PURE_OK;
+    case LUABC_RETURN1: get(&R, a, out); return PURE_OK;
+    default: return PURE_BAIL; /* a metamethod instruction: arithmetic failed */
     }
     continue;
   condjump: /* lvm.c's docondjump: skip the jump, or take it */
