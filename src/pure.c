@@ -28,9 +28,18 @@
 
 #define MAXNODES 4096 /* places one record may hold (a program makes few) */
 
+/* An instruction decoded once: Lua's fields, and in 'x' the immediate
+ * (sB, sC, sBx), the constant (Bx), or for a jump and for a test the
+ * instruction it goes to (a test and its jump run as one). */
+typedef struct ins {
+  uint8_t op, a, b, c, k;
+  int32_t x;
+} ins;
+
 struct pure {
   luabc_func *f;
   pure_val *k; /* its constants as values */
+  ins *code;
 };
 
 typedef struct node {
@@ -164,9 +173,34 @@ pure *pure_compile(luabc_func *f, char *why, size_t whylen) {
     free(f);
     return NULL;
   }
+  ins *code = malloc(f->ncode * sizeof *code);
+  if (code == NULL) {
+    snprintf(why, whylen, "out of memory");
+    free(p);
+    free(k);
+    free(f);
+    return NULL;
+  }
   for (size_t c = 0; c < f->nk; c++) set_const(&k[c], &f->k[c]);
+  for (size_t pc = 0; pc < f->ncode; pc++) {
+    uint32_t i = f->code[pc];
+    int op = LUABC_OP(i);
+    ins *d = &code[pc];
+    d->op = (uint8_t)op;
+    d->a = (uint8_t)LUABC_A(i);
+    d->b = (uint8_t)LUABC_B(i);
+    d->c = (uint8_t)LUABC_C(i);
+    d->k = (uint8_t)LUABC_K(i);
+    d->x = 0;
+    if (op == LUABC_LOADI || op == LUABC_LOADF) d->x = LUABC_SBX(i);
+    else if (op == LUABC_LOADK) d->x = LUABC_BX(i);
+    else if (op == LUABC_ADDI) d->x = LUABC_SC(i);
+    else if (op == LUABC_JMP) d->x = (int32_t)pc + 1 + LUABC_SJ(i);
+    else if (is_cond(op)) d->x = (int32_t)pc + 2 + LUABC_SJ(f->code[pc + 1]);
+  }
   p->f = f;
   p->k = k;
+  p->code = code;
   return p;
 }
 
@@ -174,6 +208,7 @@ void pure_free(pure *p) {
   if (p == NULL) return;
   free(p->f);
   free(p->k);
+  free(p->code);
   free(p);
 }
 
@@ -558,111 +593,153 @@ static inline void set_type(regs *R, int k, int type) {
 }
 
 int pure_run(const pure *p, pure_rec *r, const pure_val *arg, pure_val *out) {
-  const luabc_func *f = p->f;
-  const uint32_t *code = f->code;
+  const ins *code = p->code;
   const pure_val *K = p->k;
   regs R;
-  for (int k = 0; k < f->maxstack; k++) R.type[k] = PURE_NIL;
-  if (f->numparams > 0) set(&R, 0, arg);
+  for (int k = 0; k < p->f->maxstack; k++) R.type[k] = PURE_NIL;
+  if (p->f->numparams > 0) set(&R, 0, arg);
+  /* Threaded dispatch through labels as values (GCC and Clang), as Lua's
+   * ljumptab.h does: each instruction jumps to the next on its own, which
+   * the branch predictor tells apart.  Only the instructions check()
+   * admits can be reached. */
+  static const void *const labels[LUABC_EXTRAARG + 1] = {
+    [LUABC_MOVE] = &&L_MOVE, [LUABC_LOADI] = &&L_LOADI, [LUABC_LOADF] = &&L_LOADF,
+    [LUABC_LOADK] = &&L_LOADK, [LUABC_LOADFALSE] = &&L_LOADFALSE,
+    [LUABC_LFALSESKIP] = &&L_LFALSESKIP, [LUABC_LOADTRUE] = &&L_LOADTRUE,
+    [LUABC_LOADNIL] = &&L_LOADNIL, [LUABC_GETFIELD] = &&L_GETFIELD, [LUABC_GETI] = &&L_GETI,
+    [LUABC_GETTABLE] = &&L_GETTABLE, [LUABC_ADD] = &&L_ADD, [LUABC_SUB] = &&L_SUB,
+    [LUABC_MUL] = &&L_MUL, [LUABC_DIV] = &&L_DIV, [LUABC_MOD] = &&L_MOD,
+    [LUABC_IDIV] = &&L_IDIV, [LUABC_POW] = &&L_POW, [LUABC_ADDK] = &&L_ADDK,
+    [LUABC_SUBK] = &&L_SUBK, [LUABC_MULK] = &&L_MULK, [LUABC_DIVK] = &&L_DIVK,
+    [LUABC_MODK] = &&L_MODK, [LUABC_IDIVK] = &&L_IDIVK, [LUABC_POWK] = &&L_POWK,
+    [LUABC_ADDI] = &&L_ADDI, [LUABC_MMBIN] = &&L_BAIL, [LUABC_MMBINI] = &&L_BAIL,
+    [LUABC_MMBINK] = &&L_BAIL, [LUABC_UNM] = &&L_UNM, [LUABC_NOT] = &&L_NOT,
+    [LUABC_LEN] = &&L_LEN, [LUABC_JMP] = &&L_JMP, [LUABC_EQ] = &&L_EQ, [LUABC_LT] = &&L_LT,
+    [LUABC_LE] = &&L_LE, [LUABC_EQK] = &&L_EQK, [LUABC_EQI] = &&L_EQI, [LUABC_LTI] = &&L_LTI,
+    [LUABC_LEI] = &&L_LEI, [LUABC_GTI] = &&L_GTI, [LUABC_GEI] = &&L_GEI,
+    [LUABC_TEST] = &&L_TEST, [LUABC_TESTSET] = &&L_TESTSET, [LUABC_RETURN] = &&L_RETURN,
+    [LUABC_RETURN0] = &&L_RETURN0, [LUABC_RETURN1] = &&L_RETURN1,
+  };
+#define DISPATCH() do { i = &code[pc++]; op = i->op; a = i->a; goto *labels[op]; } while (0)
   size_t pc = 0;
-  for (;;) {
-    uint32_t i = code[pc++];
-    int op = LUABC_OP(i), a = LUABC_A(i);
-    pure_val x, y, z;
-    int cond;
-    switch (op) {
-    case LUABC_MOVE:
-      get(&R, LUABC_B(i), &x);
+  const ins *i;
+  int op, a, cond;
+  pure_val x, y, z;
+  DISPATCH();
+  {
+    L_MOVE:
+      get(&R, i->b, &x);
       set(&R, a, &x);
-      break;
-    case LUABC_LOADI: set_int(&R, a, LUABC_SBX(i)); break;
-    case LUABC_LOADF:
+      DISPATCH();
+    L_LOADI: set_int(&R, a, i->x); DISPATCH();
+    L_LOADF:
       x.type = PURE_FLOAT;
       x.n = 0;
-      x.d = (double)LUABC_SBX(i);
+      x.d = (double)i->x;
       set(&R, a, &x);
-      break;
-    case LUABC_LOADK: set(&R, a, &K[LUABC_BX(i)]); break;
-    case LUABC_LOADFALSE: set_type(&R, a, PURE_FALSE); break;
-    case LUABC_LFALSESKIP: set_type(&R, a, PURE_FALSE); pc++; break;
-    case LUABC_LOADTRUE: set_type(&R, a, PURE_TRUE); break;
-    case LUABC_LOADNIL:
-      for (int k = 0; k <= LUABC_B(i); k++) set_type(&R, a + k, PURE_NIL);
-      break;
-    case LUABC_GETFIELD: case LUABC_GETI: case LUABC_GETTABLE:
-      get(&R, LUABC_B(i), &x);
+      DISPATCH();
+    L_LOADK: set(&R, a, &K[i->x]); DISPATCH();
+    L_LOADFALSE: set_type(&R, a, PURE_FALSE); DISPATCH();
+    L_LFALSESKIP: set_type(&R, a, PURE_FALSE); pc++; DISPATCH();
+    L_LOADTRUE: set_type(&R, a, PURE_TRUE); DISPATCH();
+    L_LOADNIL:
+      for (int k = 0; k <= i->b; k++) set_type(&R, a + k, PURE_NIL);
+      DISPATCH();
+    L_GETFIELD:
+    L_GETI:
+    L_GETTABLE:
+      get(&R, i->b, &x);
       if (op == LUABC_GETFIELD) {
-        y = K[LUABC_C(i)];
+        y = K[i->c];
       } else if (op == LUABC_GETI) {
         y.type = PURE_INT;
-        y.i = LUABC_C(i);
+        y.i = i->c;
       } else {
-        get(&R, LUABC_C(i), &y);
+        get(&R, i->c, &y);
         BAIL_IF(pure_resolve(r, &y));
       }
       BAIL_IF(index_place(r, &x, &y, &z));
       set(&R, a, &z);
-      break;
-    case LUABC_ADD: case LUABC_SUB: case LUABC_MUL: case LUABC_DIV: case LUABC_MOD:
-    case LUABC_IDIV: case LUABC_POW:
-    case LUABC_ADDK: case LUABC_SUBK: case LUABC_MULK: case LUABC_DIVK: case LUABC_MODK:
-    case LUABC_IDIVK: case LUABC_POWK: case LUABC_ADDI:
-      get(&R, LUABC_B(i), &x);
+      DISPATCH();
+    L_ADD:
+    L_SUB:
+    L_MUL:
+    L_DIV:
+    L_MOD:
+    L_IDIV:
+    L_POW:
+    L_ADDK:
+    L_SUBK:
+    L_MULK:
+    L_DIVK:
+    L_MODK:
+    L_IDIVK:
+    L_POWK:
+    L_ADDI:
+      get(&R, i->b, &x);
       if (op == LUABC_ADDI) {
         y.type = PURE_INT;
-        y.i = LUABC_SC(i);
+        y.i = i->x;
       } else if (op >= LUABC_ADDK && op <= LUABC_IDIVK) { /* K operands */
-        y = K[LUABC_C(i)];
+        y = K[i->c];
       } else {
-        get(&R, LUABC_C(i), &y);
+        get(&R, i->c, &y);
       }
       if (x.type > PURE_FLOAT) BAIL_IF(pure_resolve(r, &x));
       if (y.type > PURE_FLOAT) BAIL_IF(pure_resolve(r, &y));
       BAIL_IF(arith(base_op(op), &x, &y, &z));
       set(&R, a, &z);
       pc++; /* the metamethod instruction */
-      break;
-    case LUABC_UNM:
-      get(&R, LUABC_B(i), &x);
+      DISPATCH();
+    L_UNM:
+      get(&R, i->b, &x);
       BAIL_IF(pure_resolve(r, &x));
       if (x.type == PURE_INT) x.i = (int64_t)(0u - (uint64_t)x.i);
       else if (x.type == PURE_FLOAT) x.d = -x.d;
       else return PURE_BAIL;
       set(&R, a, &x);
-      break;
-    case LUABC_NOT:
-      get(&R, LUABC_B(i), &x);
+      DISPATCH();
+    L_NOT:
+      get(&R, i->b, &x);
       cond = pure_truth(r, &x);
       BAIL_IF(cond < 0);
       set_type(&R, a, cond ? PURE_FALSE : PURE_TRUE);
-      break;
-    case LUABC_LEN:
-      get(&R, LUABC_B(i), &x);
+      DISPATCH();
+    L_LEN:
+      get(&R, i->b, &x);
       BAIL_IF(pure_resolve(r, &x));
       BAIL_IF(length(&x, &z));
       set(&R, a, &z);
-      break;
-    case LUABC_JMP: pc += (size_t)LUABC_SJ(i); break;
-    case LUABC_EQ: case LUABC_LT: case LUABC_LE: case LUABC_EQK:
+      DISPATCH();
+    L_JMP: pc = (size_t)i->x; DISPATCH();
+    L_EQ:
+    L_LT:
+    L_LE:
+    L_EQK:
       get(&R, a, &x);
-      if (op == LUABC_EQK) y = K[LUABC_B(i)];
-      else get(&R, LUABC_B(i), &y);
+      if (op == LUABC_EQK) y = K[i->b];
+      else get(&R, i->b, &y);
       BAIL_IF(pure_resolve(r, &x) || pure_resolve(r, &y));
       cond = op == LUABC_LT ? less(&x, &y, 0) : op == LUABC_LE ? less(&x, &y, 1) : equal(&x, &y);
       BAIL_IF(cond < 0);
       goto condjump;
-    case LUABC_EQI: case LUABC_LTI: case LUABC_LEI: case LUABC_GTI: case LUABC_GEI:
+    L_EQI:
+    L_LTI:
+    L_LEI:
+    L_GTI:
+    L_GEI: {
+      int64_t im = i->b - 127; /* sB */
       get(&R, a, &x);
-      y.type = PURE_INT;
-      y.i = LUABC_SB(i);
-      /* comparing with y needs the length counted to y + 1 at most */
-      if (x.type == PURE_LENGTH) BAIL_IF(count(r, &x, y.i < 0 ? 0 : (size_t)y.i + 1));
       if (x.type == PURE_INT) { /* the common case, inline */
-        int64_t v = x.i, im = y.i;
+        int64_t v = x.i;
         cond = op == LUABC_EQI ? v == im : op == LUABC_LTI ? v < im : op == LUABC_LEI ? v <= im
              : op == LUABC_GTI ? v > im : v >= im;
         goto condjump;
       }
+      y.type = PURE_INT;
+      y.i = im;
+      /* comparing with y needs the length counted to y + 1 at most */
+      if (x.type == PURE_LENGTH) BAIL_IF(count(r, &x, im < 0 ? 0 : (size_t)im + 1));
       if (x.type > PURE_FLOAT) BAIL_IF(pure_resolve(r, &x));
       if (op == LUABC_EQI) cond = is_number(&x) ? equal(&x, &y) : 0;
       else if (op == LUABC_LTI) cond = less(&x, &y, 0);
@@ -671,33 +748,34 @@ int pure_run(const pure *p, pure_rec *r, const pure_val *arg, pure_val *out) {
       else cond = less(&y, &x, 1);
       BAIL_IF(cond < 0);
       goto condjump;
-    case LUABC_TEST:
+    }
+    L_TEST:
       get(&R, a, &x);
       cond = pure_truth(r, &x);
       BAIL_IF(cond < 0);
       goto condjump;
-    case LUABC_TESTSET:
-      get(&R, LUABC_B(i), &x);
+    L_TESTSET:
+      get(&R, i->b, &x);
       cond = pure_truth(r, &x);
       BAIL_IF(cond < 0);
-      if (cond != LUABC_K(i)) {
+      if (cond != i->k) {
         pc++;
       } else {
         set(&R, a, &x);
-        pc += (size_t)LUABC_SJ(code[pc]) + 1; /* the jump after it */
+        pc = (size_t)i->x; /* where its jump goes */
       }
-      break;
-    case LUABC_RETURN:
-      if (LUABC_B(i) == 1) out->type = PURE_NIL;
+      DISPATCH();
+    L_RETURN:
+      if (i->b == 1) out->type = PURE_NIL;
       else get(&R, a, out);
       return PURE_OK;
-    case LUABC_RETURN0: out->type = PURE_NIL; return PURE_OK;
-    case LUABC_RETURN1: get(&R, a, out); return PURE_OK;
-    default: return PURE_BAIL; /* a metamethod instruction: arithmetic failed */
-    }
-    continue;
-  condjump: /* lvm.c's docondjump: skip the jump, or take it */
-    if (cond != LUABC_K(i)) pc++;
-    else pc += (size_t)LUABC_SJ(code[pc]) + 1;
+    L_RETURN0: out->type = PURE_NIL; return PURE_OK;
+    L_RETURN1: get(&R, a, out); return PURE_OK;
+    L_BAIL: return PURE_BAIL; /* not translated: a metamethod instruction (arithmetic failed) */
   }
+condjump: /* lvm.c's docondjump: skip the jump, or take it */
+  if (cond != i->k) pc++;
+  else pc = (size_t)i->x;
+  DISPATCH();
+#undef DISPATCH
 }

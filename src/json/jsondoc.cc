@@ -604,17 +604,18 @@ int jsondoc_count(jsondoc *j, const jsondoc_src *src, size_t max, size_t *n) {
     *n = 0;
     error_code e = open_view(j, src, src->ticket, &s, &resumed);
     if (e == SUCCESS) e = reach(j, s, src, resumed, c);
-    if (e == SUCCESS && c.is_obj) {
+    /* stop as soon as 'max' is reached: going on to the next member
+     * would skip this one, and a parse error there abandons the document
+     * (simdjson then cannot rewind it) though the count is known */
+    if (e == SUCCESS && max > 0 && c.is_obj) {
       for (auto r : c.obj) {
         od::field f;
-        if (*n == max || (e = std::move(r).get(f)) != SUCCESS) break;
-        (*n)++;
+        if ((e = std::move(r).get(f)) != SUCCESS || ++*n == max) break;
       }
-    } else if (e == SUCCESS) {
+    } else if (e == SUCCESS && max > 0) {
       for (auto r : c.arr) { /* iterating skips each element unread */
         od::value v;
-        if (*n == max || (e = r.get(v)) != SUCCESS) break;
-        (*n)++;
+        if ((e = r.get(v)) != SUCCESS || ++*n == max) break;
       }
     }
     return finish(j, s, src, e);
