@@ -304,7 +304,7 @@ static int r_len(lua_State *L) {
   jstate *st = lua_touserdata(L, U_STATE);
   jsondoc_src src = source(r);
   size_t n;
-  int err = jsondoc_count(st->doc, &src, SIZE_MAX, &n);
+  int err = jsondoc_count(st->doc, &src, &n);
   if (err) return read_error(L, st, err, "the array");
   lua_pushinteger(L, (lua_Integer)n);
   return 1;

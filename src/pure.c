@@ -36,6 +36,8 @@ typedef struct ins {
   int32_t x;
 } ins;
 
+#define BAIL_IF(x) do { if (x) return PURE_BAIL; } while (0)
+
 struct pure {
   luabc_func *f;
   pure_val *k; /* its constants as values */
@@ -308,14 +310,11 @@ static jsondoc_src place(const pure_rec *r, int n) {
   return src;
 }
 
-/* Counts the LENGTH 'v' up to 'max' into an INT: exact below 'max'. */
-static int count(pure_rec *r, pure_val *v, size_t max) {
+/* The number of elements of the ARRAY 'v' into '*n'.  All are counted:
+ * Lua's # reads the whole array, and raises for a parse error in it. */
+static int count(pure_rec *r, const pure_val *v, size_t *n) {
   jsondoc_src src = place(r, v->node);
-  size_t n;
-  if (jsondoc_count(r->doc, &src, max, &n) != 0) return PURE_BAIL;
-  v->type = PURE_INT;
-  v->i = (int64_t)n;
-  return PURE_OK;
+  return jsondoc_count(r->doc, &src, n) != 0 ? PURE_BAIL : PURE_OK;
 }
 
 /* Copies a string read into the record's arena (the parser's copy lasts
@@ -331,6 +330,7 @@ static const char *keep_string(pure_rec *r, const char *s, size_t n) {
     r->arena = a;
     r->cap = cap;
   }
+  if (n == 0) return "";
   char *at = r->arena + r->used;
   memcpy(at, s, n);
   r->used += n;
@@ -338,7 +338,6 @@ static const char *keep_string(pure_rec *r, const char *s, size_t n) {
 }
 
 int pure_resolve(pure_rec *r, pure_val *v) {
-  if (v->type == PURE_LENGTH) return count(r, v, SIZE_MAX);
   if (v->type != PURE_NODE) return PURE_OK;
   node *nd = &r->nodes[v->node];
   if (nd->read) {
@@ -383,7 +382,6 @@ int pure_resolve(pure_rec *r, pure_val *v) {
 }
 
 int pure_truth(pure_rec *r, pure_val *v) {
-  if (v->type == PURE_LENGTH) return 1; /* a number */
   if (pure_resolve(r, v) != PURE_OK) return -1;
   return v->type != PURE_NIL && v->type != PURE_FALSE;
 }
@@ -544,24 +542,17 @@ static int index_place(pure_rec *r, const pure_val *t, const pure_val *key,
   return PURE_OK;
 }
 
-/* #v for a resolved value.  An array's length is counted when it is
- * used: compared with a small constant (#t > 0), only that far. */
-static int length(const pure_val *v, pure_val *out) {
+/* #v for a resolved value. */
+static int length(pure_rec *r, const pure_val *v, pure_val *out) {
+  size_t n = 0;
   out->type = PURE_INT;
   out->n = 0;
-  out->i = 0;
-  if (v->type == PURE_STRING) {
-    out->i = (int64_t)v->n;
-    return PURE_OK;
-  }
-  if (v->type == PURE_OBJECT) return PURE_OK; /* records: # of an object is 0 */
-  if (v->type != PURE_ARRAY) return PURE_BAIL;
-  out->type = PURE_LENGTH;
-  out->node = v->node;
+  if (v->type == PURE_STRING) n = v->n;
+  else if (v->type == PURE_ARRAY) BAIL_IF(count(r, v, &n));
+  else if (v->type != PURE_OBJECT) return PURE_BAIL; /* records: # of an object is 0 */
+  out->i = (int64_t)n;
   return PURE_OK;
 }
-
-#define BAIL_IF(x) do { if (x) return PURE_BAIL; } while (0)
 
 /* The registers, a field per array: values are written and read field
  * by field, so no load waits on a store of another width. */
@@ -708,7 +699,7 @@ int pure_run(const pure *p, pure_rec *r, const pure_val *arg, pure_val *out) {
     L_LEN:
       get(&R, i->b, &x);
       BAIL_IF(pure_resolve(r, &x));
-      BAIL_IF(length(&x, &z));
+      BAIL_IF(length(r, &x, &z));
       set(&R, a, &z);
       DISPATCH();
     L_JMP: pc = (size_t)i->x; DISPATCH();
@@ -738,8 +729,6 @@ int pure_run(const pure *p, pure_rec *r, const pure_val *arg, pure_val *out) {
       }
       y.type = PURE_INT;
       y.i = im;
-      /* comparing with y needs the length counted to y + 1 at most */
-      if (x.type == PURE_LENGTH) BAIL_IF(count(r, &x, im < 0 ? 0 : (size_t)im + 1));
       if (x.type > PURE_FLOAT) BAIL_IF(pure_resolve(r, &x));
       if (op == LUABC_EQI) cond = is_number(&x) ? equal(&x, &y) : 0;
       else if (op == LUABC_LTI) cond = less(&x, &y, 0);

@@ -31,8 +31,7 @@
  * ARRAY are places read (as Lua sees them: records). */
 enum {
   PURE_NIL, PURE_FALSE, PURE_TRUE, PURE_INT, PURE_FLOAT,
-  PURE_STRING, PURE_NULL, PURE_NODE, PURE_OBJECT, PURE_ARRAY,
-  PURE_LENGTH /* # of the array at 'node', not counted yet */
+  PURE_STRING, PURE_NULL, PURE_NODE, PURE_OBJECT, PURE_ARRAY
 };
 
 #define PURE_OK 0
@@ -41,7 +40,7 @@ enum {
 typedef struct pure_val {
   int32_t type;
   union {
-    int32_t node;   /* NODE, OBJECT, ARRAY, LENGTH: the place, in the record */
+    int32_t node;   /* NODE, OBJECT, ARRAY: the place, in the record */
     uint32_t n;     /* STRING: its length (texts are under 4 GiB) */
   };
   union {
@@ -85,8 +84,7 @@ int pure_run(const pure *p, pure_rec *r, const pure_val *arg,
 /* Lua's a + b for two numbers (INT or FLOAT). */
 void pure_add(const pure_val *a, const pure_val *b, pure_val *out);
 
-/* Reads a NODE (or counts a LENGTH): '*v' becomes what is there.  Other
- * values are left. */
+/* Reads a NODE: '*v' becomes what is there.  Other values are left. */
 int pure_resolve(pure_rec *r, pure_val *v);
 
 /* Whether 'v' is true as Lua tests it (0 or 1), or -1 to bail. */

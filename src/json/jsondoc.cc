@@ -287,6 +287,17 @@ static error_code open_value(od::value &v, cursor &c) {
 }
 
 /* Whether the raw key at 'raw' (after its quote) holds an escape. */
+/* The bytes a JSON string cannot hold as they are: '"', '\\' and the
+ * control characters. */
+static const struct escape_table {
+  bool t[256];
+  constexpr escape_table() : t() {
+    for (int c = 0; c < 0x20; c++) t[c] = true;
+    t['"'] = t['\\'] = true;
+  }
+  bool operator[](unsigned char c) const { return t[c]; }
+} needs_escape;
+
 static bool has_escape(const char *raw) {
   while (*raw != '"' && *raw != '\\') raw++;
   return *raw == '\\';
@@ -298,8 +309,7 @@ static bool has_escape(const char *raw) {
 static error_code find_key(jsondoc *j, const jsondoc_src *src, od::object &obj, const char *key,
                            size_t klen, od::value &out, bool &found) {
   bool plain = true; /* then a raw key equal to it has no escape */
-  for (size_t i = 0; i < klen && plain; i++)
-    plain = key[i] != '"' && key[i] != '\\' && (unsigned char)key[i] >= 0x20;
+  for (size_t i = 0; i < klen && plain; i++) plain = !needs_escape[(unsigned char)key[i]];
   found = false;
   if (plain && !src->escapes) {
     error_code e = obj.find_field(std::string_view(key, klen)).get(out);
@@ -595,7 +605,7 @@ int jsondoc_list_members(jsondoc *j, const jsondoc_src *src, jsondoc_list **out)
   }
 }
 
-int jsondoc_count(jsondoc *j, const jsondoc_src *src, size_t max, size_t *n) {
+int jsondoc_count(jsondoc *j, const jsondoc_src *src, size_t *n) {
   begin(j);
   slot *s = nullptr;
   try {
@@ -604,18 +614,17 @@ int jsondoc_count(jsondoc *j, const jsondoc_src *src, size_t max, size_t *n) {
     *n = 0;
     error_code e = open_view(j, src, src->ticket, &s, &resumed);
     if (e == SUCCESS) e = reach(j, s, src, resumed, c);
-    /* stop as soon as 'max' is reached: going on to the next member
-     * would skip this one, and a parse error there abandons the document
-     * (simdjson then cannot rewind it) though the count is known */
-    if (e == SUCCESS && max > 0 && c.is_obj) {
+    if (e == SUCCESS && c.is_obj) {
       for (auto r : c.obj) {
         od::field f;
-        if ((e = std::move(r).get(f)) != SUCCESS || ++*n == max) break;
+        if ((e = std::move(r).get(f)) != SUCCESS) break;
+        (*n)++;
       }
-    } else if (e == SUCCESS && max > 0) {
+    } else if (e == SUCCESS) {
       for (auto r : c.arr) { /* iterating skips each element unread */
         od::value v;
-        if ((e = r.get(v)) != SUCCESS || ++*n == max) break;
+        if ((e = r.get(v)) != SUCCESS) break;
+        (*n)++;
       }
     }
     return finish(j, s, src, e);

@@ -106,9 +106,8 @@ int jsondoc_get(jsondoc *j, const jsondoc_src *src, const char *key,
 int jsondoc_list_members(jsondoc *j, const jsondoc_src *src, jsondoc_list **out);
 
 /* The number of members of the object or array at 'src' (an object's
- * repeated keys counted each time), none of them read, counting no
- * further than 'max' (SIZE_MAX: all). */
-int jsondoc_count(jsondoc *j, const jsondoc_src *src, size_t max, size_t *n);
+ * repeated keys counted each time), none of them read. */
+int jsondoc_count(jsondoc *j, const jsondoc_src *src, size_t *n);
 
 /* The text of the value at 'src': its offset and length in 'base'. */
 int jsondoc_extent(jsondoc *j, const jsondoc_src *src, size_t *off, size_t *len);
