@@ -46,6 +46,7 @@ struct pure {
 
 typedef struct node {
   int parent;              /* -1 for the root */
+  int elements_read;       /* elements read by index through this place */
   size_t poff, plen;       /* its path, encoded for jsondoc, in rec->paths */
   const char *key;         /* a key step, or NULL for an element */
   size_t klen;
@@ -264,6 +265,7 @@ static int new_node(pure_rec *r, int parent, const char *key, size_t klen, int64
   nd->index = index;
   nd->read = 0;
   nd->ticket = 0;
+  nd->elements_read = 0;
   nd->poff = r->pused;
   unsigned char *at = r->paths + r->pused;
   if (parent >= 0) {
@@ -517,6 +519,20 @@ static int base_op(int op) {
   }
 }
 
+/* A Lua record lists an array the second time one of its elements is
+ * read by index (ljson.c read_index), reading every element: a parse
+ * error anywhere in it is raised then.  So does this. */
+static int list_array(pure_rec *r, const pure_val *t) {
+  pure_val a = *t;
+  BAIL_IF(pure_resolve(r, &a));
+  if (a.type != PURE_ARRAY) return PURE_OK;
+  jsondoc_src src = place(r, a.node);
+  jsondoc_list *list = NULL;
+  int err = jsondoc_list_members(r->doc, &src, &list);
+  free(list);
+  return err != 0 ? PURE_BAIL : PURE_OK;
+}
+
 /* t[key] where 'key' is resolved: a new place, or bail.  A place not
  * read yet is not read here: the step is checked when the new place is
  * read (a record's key of the wrong kind is nil, anything else bails). */
@@ -534,6 +550,7 @@ static int index_place(pure_rec *r, const pure_val *t, const pure_val *key,
   } else if (key->type == PURE_FLOAT && int_eq_float((int64_t)key->d, key->d)) {
     index = (int64_t)key->d;
   }
+  if (index >= 1 && ++r->nodes[t->node].elements_read == 2) BAIL_IF(list_array(r, t));
   int n = new_node(r, t->node, k, klen, index);
   if (n < 0) return PURE_BAIL;
   out->type = PURE_NODE;

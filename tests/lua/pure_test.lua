@@ -300,3 +300,25 @@ t.test("ranges run in C: filter, map, sum and count as the Lua loop", function()
   local _, lua_err = pcall(function() return 1 // zero end)
   t.truthy(err:find(lua_err:match(": (.*)$"), 1, true), err)
 end)
+
+t.test("a second element read lists the array, as a Lua record does", function()
+  local json, pure = dusk.json, dusk.pure
+  -- Lua lists t on its second read by index, and raises for '5ull'
+  local line = '{"t": [1, 2, 5ull]}'
+  local f = function(r) local t = r.t return t[1] + t[2] end
+  local g = function(r) return r.t[1] + r.t[2] end -- two records: no listing
+  local path = os.tmpname()
+  local h = assert(io.open(path, "w"))
+  h:write(line, "\n")
+  h:close()
+  for _, fn in ipairs({ f, g }) do
+    local got
+    local ok, err = pcall(json.each_record, path, nil, json.decode, { { "map", pure.compile(fn) } },
+      function(l) got = fn(json.decode(l)) end, function(r) got = fn(r) end,
+      function(x) got = x end)
+    local lok, want = pcall(fn, json.decode(line))
+    t.eq(ok, lok, tostring(err))
+    if ok then t.eq(got, want) end
+  end
+  os.remove(path)
+end)
