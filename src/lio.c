@@ -163,32 +163,55 @@ static int l_read_lines(lua_State *L) {
   return 1;
 }
 
+/* The loop of lio_each_line, run under one lua_pcall for the whole file
+ * (not one per line).  Its arguments are the caller's stack, so the
+ * handler finds its values at the indexes it expects, and last a light
+ * userdata: the loop. */
+typedef struct line_loop {
+  textio_reader *r;
+  lio_line_fn fn;
+  void *ud;
+  int st;
+} line_loop;
+
+static int run_lines(lua_State *L) {
+  line_loop *lp = lua_touserdata(L, lua_gettop(L));
+  int top = lua_gettop(L);
+  const char *line;
+  size_t len;
+  while ((lp->st = textio_next(lp->r, &line, &len)) == 1) {
+    lp->fn(L, lp->ud, line, len);
+    lua_settop(L, top);
+  }
+  return 0;
+}
+
 int lio_each_line(lua_State *L, const char *path, lio_line_fn fn, void *ud) {
   luaL_requiref(L, "dusk.io", luaopen_dusk_io, 0); /* the reader's class */
   lua_pop(L, 1);
   checkopts(L, 2);
   lua_Integer offset = intopt(L, 2, "offset", 0);
+  int top = lua_gettop(L);
   rbox *b = open_reader(L, path);
   if (b == NULL) return 2;
-  const char *line;
-  size_t len;
-  int st;
-  while ((st = textio_next(b->r, &line, &len)) == 1) {
-    if (fn(L, ud, line, len) != LUA_OK) {
-      long long lineno = (long long)textio_lineno(b->r);
-      textio_reader_free(b->r); /* free first, raise last */
-      b->r = NULL;
-      if (lua_type(L, -1) == LUA_TSTRING) {
-        if (offset == 0)
-          lua_pushfstring(L, "%s:%I: %s", path, (lua_Integer)lineno, lua_tostring(L, -1));
-        else
-          lua_pushfstring(L, "%s (line %I of the block at byte %I): %s", path,
-                          (lua_Integer)lineno, offset, lua_tostring(L, -1));
-      }
-      return lua_error(L);
+  line_loop lp = {b->r, fn, ud, 0};
+  lua_pushcfunction(L, run_lines);
+  for (int k = 1; k <= top; k++) lua_pushvalue(L, k);
+  lua_pushlightuserdata(L, &lp);
+  if (lua_pcall(L, top + 1, 0, 0) != LUA_OK) {
+    long long lineno = (long long)textio_lineno(b->r);
+    textio_reader_free(b->r); /* free first, raise last */
+    b->r = NULL;
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      if (offset == 0)
+        lua_pushfstring(L, "%s:%I: %s", path, (lua_Integer)lineno, lua_tostring(L, -1));
+      else
+        lua_pushfstring(L, "%s (line %I of the block at byte %I): %s", path,
+                        (lua_Integer)lineno, offset, lua_tostring(L, -1));
     }
+    return lua_error(L);
   }
-  if (st < 0) return reader_fail(L, b);
+  if (lp.st < 0) return reader_fail(L, b);
   lua_pushinteger(L, (lua_Integer)textio_lineno(b->r));
   textio_reader_free(b->r);
   b->r = NULL;
@@ -196,11 +219,11 @@ int lio_each_line(lua_State *L, const char *path, lio_line_fn fn, void *ud) {
 }
 
 /* each_line's handler: the function at index 3 called with the line. */
-static int call_with_line(lua_State *L, void *ud, const char *line, size_t len) {
+static void call_with_line(lua_State *L, void *ud, const char *line, size_t len) {
   (void)ud;
   lua_pushvalue(L, 3);
   lua_pushlstring(L, line, len);
-  return lua_pcall(L, 1, 0, 0);
+  lua_call(L, 1, 0);
 }
 
 static int l_each_line(lua_State *L) {

@@ -11,9 +11,10 @@
 
 int luaopen_dusk_io(lua_State *L);
 
-/* A handler of one line (valid only during the call): returns a status of
- * lua_pcall, with the error on the stack when not LUA_OK. */
-typedef int (*lio_line_fn)(lua_State *L, void *ud, const char *line, size_t len);
+/* A handler of one line (valid only during the call).  It may raise, and
+ * may leave values on the stack.  It runs in a frame whose stack holds at
+ * indexes 1..n the values of lio_each_line's caller. */
+typedef void (*lio_line_fn)(lua_State *L, void *ud, const char *line, size_t len);
 
 /* io.each_line with a C handler: reads the lines of 'path' with the
  * options table at index 2 ({offset=, length=, compression=}, or nil)

@@ -80,38 +80,42 @@ static int push_value(lua_State *L, scan *s, pure_val *v, const char *line, size
 
 /* Gives the line to Lua: 'decoded' with its record, or 'all' with the
  * text itself. */
-static int to_lua(lua_State *L, const char *line, size_t len, int decoded) {
+static void to_lua(lua_State *L, const char *line, size_t len, int decoded) {
   lua_pushvalue(L, decoded ? A_DECODED : A_ALL);
   if (decoded) lua_pushvalue(L, A_DECODE);
   lua_pushlstring(L, line, len);
   if (decoded) lua_call(L, 1, 1);
-  return lua_pcall(L, 1, 0, 0);
+  lua_call(L, 1, 0);
 }
 
-static int scan_line(lua_State *L, void *ud, const char *line, size_t len) {
+static void scan_line(lua_State *L, void *ud, const char *line, size_t len) {
   scan *s = ud;
   pure_val v, out;
-  if (pure_rec_open(s->rec, line, len, ++s->ids, &v) != PURE_OK)
-    return to_lua(L, line, len, 0);
+  if (pure_rec_open(s->rec, line, len, ++s->ids, &v) != PURE_OK) {
+    to_lua(L, line, len, 0);
+    return;
+  }
   for (int j = 0; j < s->nstages; j++) {
     const lpure_stage *st = &s->stages[j];
-    if (pure_run(st->prog, s->rec, &v, &out) != PURE_OK) return to_lua(L, line, len, 1);
+    if (pure_run(st->prog, s->rec, &v, &out) != PURE_OK) goto bail;
     if (st->kind == LPURE_MAP) {
-      if (pure_resolve(s->rec, &out) != PURE_OK || out.type == PURE_NIL)
-        return to_lua(L, line, len, 1); /* Lua reads it, or raises for nil */
+      /* Lua reads a record, or raises for nil */
+      if (pure_resolve(s->rec, &out) != PURE_OK || out.type == PURE_NIL) goto bail;
       v = out;
       continue;
     }
     int t = pure_truth(s->rec, &out);
-    if (t < 0) return to_lua(L, line, len, 1);
-    if (t == (st->kind == LPURE_REMOVE)) return LUA_OK;
+    if (t < 0) goto bail;
+    if (t == (st->kind == LPURE_REMOVE)) return;
   }
   lua_pushvalue(L, A_REST);
-  if (!push_value(L, s, &v, line, len)) {
-    lua_pop(L, 1);
-    return to_lua(L, line, len, 1);
+  if (push_value(L, s, &v, line, len)) {
+    lua_call(L, 1, 0);
+    return;
   }
-  return lua_pcall(L, 1, 0, 0);
+  lua_pop(L, 1);
+bail:
+  to_lua(L, line, len, 1);
 }
 
 static int l_each_record(lua_State *L) {
