@@ -5,8 +5,10 @@
  * DESIGN.  Programs are Lua's own instructions, checked once by
  * pure_compile (every register, constant and jump in range, jumps
  * forward, each test followed by its jump, each arithmetic instruction by
- * its metamethod instruction) and then interpreted by pure_run with
- * the semantics of Lua 5.4's lvm.c for the values a record yields.
+ * its metamethod instruction), decoded once (a test and its jump become
+ * one instruction), and interpreted by pure_run with threaded dispatch
+ * and the semantics of Lua 5.4's lvm.c for numbers, strings, booleans
+ * and the values a record yields.
  * Reading a field only records a place (a node: parent and step); the
  * text is read when a value is needed (a test, a comparison, #, the
  * result), by jsondoc_get along the node's path, and the value is kept
