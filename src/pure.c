@@ -40,6 +40,9 @@ typedef struct ins {
 
 #define BAIL_IF(x) do { if (x) return PURE_BAIL; } while (0)
 
+/* An instruction of our own, after Lua's: return the boolean 'k'. */
+#define OP_RETBOOL (LUABC_EXTRAARG + 1)
+
 struct pure {
   luabc_func *f;
   pure_val *k; /* its constants as values */
@@ -202,6 +205,20 @@ pure *pure_compile(luabc_func *f, char *why, size_t whylen) {
     else if (op == LUABC_ADDI) d->x = LUABC_SC(i);
     else if (op == LUABC_JMP) d->x = (int32_t)pc + 1 + LUABC_SJ(i);
     else if (is_cond(op)) d->x = (int32_t)pc + 2 + LUABC_SJ(f->code[pc + 1]);
+  }
+  /* A predicate ends in LFALSESKIP a; LOADTRUE a; RETURN1 a: each of the
+   * first two becomes a return of its boolean (the register is not read
+   * after the return; a jump to LOADTRUE still finds it). */
+  for (size_t pc = 0; pc + 1 < f->ncode; pc++) {
+    ins *d = &code[pc];
+    if (d->op == LUABC_LOADTRUE && code[pc + 1].op == LUABC_RETURN1 && code[pc + 1].a == d->a) {
+      d->op = OP_RETBOOL;
+      d->k = 1;
+    } else if (d->op == LUABC_LFALSESKIP && pc + 2 < f->ncode && code[pc + 1].op == LUABC_LOADTRUE &&
+               code[pc + 1].a == d->a && code[pc + 2].op == LUABC_RETURN1 && code[pc + 2].a == d->a) {
+      d->op = OP_RETBOOL;
+      d->k = 0;
+    }
   }
   p->f = f;
   p->k = k;
@@ -606,13 +623,18 @@ int pure_run(const pure *p, pure_rec *r, const pure_val *arg, pure_val *out) {
   const ins *code = p->code;
   const pure_val *K = p->k;
   regs R;
-  for (int k = 0; k < p->f->maxstack; k++) R.type[k] = PURE_NIL;
+  /* registers start nil (a small frame without a call to memset) */
+  if (p->f->maxstack <= 8) {
+    for (int k = 0; k < 8; k++) R.type[k] = PURE_NIL;
+  } else {
+    for (int k = 0; k < p->f->maxstack; k++) R.type[k] = PURE_NIL;
+  }
   if (p->f->numparams > 0) set(&R, 0, arg);
   /* Threaded dispatch through labels as values (GCC and Clang), as Lua's
    * ljumptab.h does: each instruction jumps to the next on its own, which
    * the branch predictor tells apart.  Only the instructions check()
    * admits can be reached. */
-  static const void *const labels[LUABC_EXTRAARG + 1] = {
+  static const void *const labels[OP_RETBOOL + 1] = {
     [LUABC_MOVE] = &&L_MOVE, [LUABC_LOADI] = &&L_LOADI, [LUABC_LOADF] = &&L_LOADF,
     [LUABC_LOADK] = &&L_LOADK, [LUABC_LOADFALSE] = &&L_LOADFALSE,
     [LUABC_LFALSESKIP] = &&L_LFALSESKIP, [LUABC_LOADTRUE] = &&L_LOADTRUE,
@@ -629,6 +651,7 @@ int pure_run(const pure *p, pure_rec *r, const pure_val *arg, pure_val *out) {
     [LUABC_LEI] = &&L_LEI, [LUABC_GTI] = &&L_GTI, [LUABC_GEI] = &&L_GEI,
     [LUABC_TEST] = &&L_TEST, [LUABC_TESTSET] = &&L_TESTSET, [LUABC_RETURN] = &&L_RETURN,
     [LUABC_RETURN0] = &&L_RETURN0, [LUABC_RETURN1] = &&L_RETURN1,
+    [OP_RETBOOL] = &&L_RETBOOL,
   };
 #define DISPATCH() do { i = &code[pc++]; op = i->op; a = i->a; goto *labels[op]; } while (0)
   size_t pc = 0;
@@ -779,6 +802,7 @@ int pure_run(const pure *p, pure_rec *r, const pure_val *arg, pure_val *out) {
       return PURE_OK;
     L_RETURN0: out->type = PURE_NIL; return PURE_OK;
     L_RETURN1: get(&R, a, out); return PURE_OK;
+    L_RETBOOL: out->type = i->k ? PURE_TRUE : PURE_FALSE; return PURE_OK;
     L_BAIL: return PURE_BAIL; /* not translated: a metamethod instruction (arithmetic failed) */
   }
 condjump: /* lvm.c's docondjump: skip the jump, or take it */
