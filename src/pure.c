@@ -367,10 +367,12 @@ int pure_resolve(pure_rec *r, pure_val *v) {
   }
   pure_val out = {0};
   int parent = nd->parent;
+  /* the parent first: a record then, read in from where the parser can
+   * seek to it (its ticket), not walked to from the root */
+  pure_val p = {.type = PURE_NODE, .node = parent};
+  if (pure_resolve(r, &p) != PURE_OK) return PURE_BAIL;
+  if (p.type != PURE_OBJECT && p.type != PURE_ARRAY) return PURE_BAIL; /* Lua raises */
   if (nd->key == NULL && nd->index < 1) {
-    pure_val p = {.type = PURE_NODE, .node = parent};
-    if (pure_resolve(r, &p) != PURE_OK) return PURE_BAIL;
-    if (p.type != PURE_OBJECT && p.type != PURE_ARRAY) return PURE_BAIL;
     out.type = PURE_NIL;
   } else {
     jsondoc_src src = place(r, parent);

@@ -41,6 +41,14 @@ struct cursor {
   od::array arr;
 };
 
+/* A container returned, kept to read in it again (see open_view). */
+struct mark {
+  uint64_t ticket = 0;
+  cursor c;
+};
+
+#define NMARKS 8
+
 struct slot {
   od::parser parser;
   od::document doc;
@@ -48,6 +56,9 @@ struct slot {
   size_t cap = 0;
   cursor resume;   /* the container last returned, opened: where 'doc' stands */
   uint64_t ticket = 0; /* names 'resume' until the slot is used again */
+  mark marks[NMARKS]; /* the last containers returned in this view */
+  unsigned nmarks = 0;
+  size_t strbytes = 0; /* string bytes unescaped since the last rewind */
   uint64_t id = 0, used = 0;
   size_t off = 0, len = 0;
   bool live = false;
@@ -72,6 +83,7 @@ struct gathered {
 
 struct jsondoc {
   slot slots[2];
+  slot *cur = nullptr; /* the slot of the call under way */
   gathered g;
   uint64_t clock = 0;
   const char *at = nullptr; /* the value being read, for error positions */
@@ -144,8 +156,21 @@ static size_t stage1_error_at(const char *s, size_t n, error_code e) {
   return in ? open : 0;
 }
 
+/* Adds the container 'c' under 'ticket' to the slot's marks. */
+static void add_mark(slot *s, uint64_t ticket, const cursor &c) {
+  mark &m = s->marks[s->nmarks++ % NMARKS];
+  m.ticket = ticket;
+  m.c = c;
+}
+
 /* The slot holding the view's index, or a slot that indexed it now; its
- * document rewound unless 'ticket' is the slot's ('*resumed'). */
+ * document rewound unless 'ticket' names a container to read in
+ * ('*resumed', the container in s->resume).  The container last returned
+ * is where the parser stands; an earlier one (a mark) is sought with
+ * reset(), which does not walk from the root but unescapes strings anew
+ * into the parser's buffer, which only a rewind empties: so marks are
+ * used while the strings unescaped since the rewind stay under half the
+ * view (the buffer holds 5/3 of it and padding). */
 static error_code open_view(jsondoc *j, const jsondoc_src *src, uint64_t ticket, slot **out,
                             bool *resumed) {
   slot *hit = nullptr, *old = &j->slots[0];
@@ -156,16 +181,39 @@ static error_code open_view(jsondoc *j, const jsondoc_src *src, uint64_t ticket,
   j->clock++;
   *resumed = false;
   if (hit) {
+    j->cur = hit;
     hit->used = j->clock;
     *resumed = ticket != 0 && ticket == hit->ticket;
-    if (!*resumed) hit->doc.rewind();
     hit->ticket = 0;
+    if (*resumed) {
+      *out = hit;
+      return SUCCESS;
+    }
     *out = hit;
+    if (ticket != 0 && hit->strbytes <= hit->len / 2) {
+      unsigned n = hit->nmarks < NMARKS ? hit->nmarks : NMARKS;
+      for (unsigned k = 0; k < n; k++) {
+        mark &m = hit->marks[k];
+        if (m.ticket != ticket) continue;
+        hit->resume = m.c;
+        bool nonempty;
+        error_code e = m.c.is_obj ? hit->resume.obj.reset().get(nonempty)
+                                  : hit->resume.arr.reset().get(nonempty);
+        if (e) return e;
+        *resumed = true;
+        return SUCCESS;
+      }
+    }
+    hit->doc.rewind();
+    hit->strbytes = 0;
     return SUCCESS;
   }
   *out = old;
+  j->cur = old;
   old->live = false;
   old->ticket = 0;
+  old->nmarks = 0;
+  old->strbytes = 0;
   old->used = j->clock;
   const char *view = src->base + src->off;
   size_t need = src->len + simdjson::SIMDJSON_PADDING;
@@ -206,6 +254,7 @@ static int finish(jsondoc *j, slot *s, const jsondoc_src *src, error_code e) {
 }
 
 static void begin(jsondoc *j) {
+  j->cur = nullptr;
   j->at = nullptr;
   j->pos_set = false;
 }
@@ -219,6 +268,7 @@ static error_code read_scalar(jsondoc *j, V &v, od::json_type t, const char *tok
   case od::json_type::string: {
     std::string_view s;
     SIMDJSON_TRY(v.get_string().get(s));
+    if (j->cur != nullptr) j->cur->strbytes += s.size() + 1;
     out->type = JSONDOC_STRING;
     out->s = s.data();
     out->n = s.size();
@@ -286,7 +336,6 @@ static error_code open_value(od::value &v, cursor &c) {
   return simdjson::INCORRECT_TYPE;
 }
 
-/* Whether the raw key at 'raw' (after its quote) holds an escape. */
 /* The bytes a JSON string cannot hold as they are: '"', '\\' and the
  * control characters. */
 static const struct escape_table {
@@ -298,6 +347,7 @@ static const struct escape_table {
   bool operator[](unsigned char c) const { return t[c]; }
 } needs_escape;
 
+/* Whether the raw key at 'raw' (after its quote) holds an escape. */
 static bool has_escape(const char *raw) {
   while (*raw != '"' && *raw != '\\') raw++;
   return *raw == '\\';
@@ -331,6 +381,7 @@ static error_code find_key(jsondoc *j, const jsondoc_src *src, od::object &obj, 
       std::string_view k;
       j->at = raw - 1;
       SIMDJSON_TRY(f.unescaped_key().get(k));
+      if (j->cur != nullptr) j->cur->strbytes += k.size() + 1;
       j->at = nullptr;
       eq = k == std::string_view(key, klen);
     }
@@ -412,6 +463,7 @@ static error_code reach(jsondoc *j, slot *s, const jsondoc_src *src, bool resume
 static error_code keep(jsondoc *j, slot *s, od::value &v, jsondoc_val *out) {
   SIMDJSON_TRY(open_value(v, s->resume));
   s->ticket = out->ticket = j->clock;
+  add_mark(s, s->ticket, s->resume);
   return SUCCESS;
 }
 
@@ -456,7 +508,10 @@ int jsondoc_open(jsondoc *j, const jsondoc_src *src, jsondoc_val *out) {
       if (view[0] == '{' || view[0] == '[') {
         e = open_root(s, view, s->resume);
         out->type = s->resume.is_obj ? JSONDOC_OBJECT : JSONDOC_ARRAY;
-        if (e == SUCCESS) s->ticket = out->ticket = j->clock;
+        if (e == SUCCESS) {
+          s->ticket = out->ticket = j->clock;
+          add_mark(s, s->ticket, s->resume);
+        }
       } else {
         od::json_type t;
         e = s->doc.type().get(t);
