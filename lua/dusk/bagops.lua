@@ -52,6 +52,10 @@ local function canon(v)
   return "\0table{" .. table.concat(parts, ",") .. "}"
 end
 
+-- A keyed partial (frequencies, distinct, foldby, groupby): keys in
+-- first-occurrence order, canonical key -> value, and -> first element.
+local function keyed_new() return { keys = {}, vals = {}, orig = {} } end
+
 -- A key function from a function, or an index or field.
 local function key_fn(key)
   if type(key) == "function" then return key end
@@ -89,7 +93,7 @@ local function starcall(f, x, args, nargs)
 end
 
 local helpers = { nil_result = nil_result, not_a_list = not_a_list, pluck_many = pluck_many,
-                  starcall = starcall, unpack = unpack, type = type, error = error }
+                  starcall = starcall, unpack = unpack, type = type, error = error, canon = canon }
 
 -- The code of step i applied to 'x', wrapping 'inner' (the rest).
 local function step_code(op, i, inner)
@@ -117,12 +121,16 @@ local function step_code(op, i, inner)
   error("unknown bag operation " .. tostring(kind))
 end
 
--- sinks: collect a list, or feed a reduction (sum and count inline);
+-- sinks: collect a list, or feed a reduction (sum, count and
+-- frequencies inline: 'step' is then the partial, see keyed_new);
 -- 'through' gives the value back to C (a range folded in C)
 local sink_code = {
   list = "n = n + 1; out[n] = x\n",
   sum = "acc = acc + x\n",
   count = "acc = acc + 1\n",
+  frequencies = "local k = x; if type(k) == 'table' then k = canon(k) end\n" ..
+                "local c = fvals[k]; if c then fvals[k] = c + 1 else\n" ..
+                "fn = fn + 1; fkeys[fn] = k; fvals[k] = 1; forig[k] = x end\n",
   step = "step(x)\n",
   through = "do return true, x end\n",
 }
@@ -182,12 +190,14 @@ local function compile(source, ops, sink, fused)
   local binds = {}
   for i = 1, #ops do binds[#binds + 1] = string.format("local F%d, A%d = F[%d], A[%d]", i, i, i, i) end
   local code = "local helpers = ...\n" ..
-    "local nil_result, not_a_list, pluck_many, starcall, unpack, type, error = " ..
+    "local nil_result, not_a_list, pluck_many, starcall, unpack, type, error, canon = " ..
     "helpers.nil_result, helpers.not_a_list, helpers.pluck_many, helpers.starcall, " ..
-    "helpers.unpack, helpers.type, helpers.error\n" ..
+    "helpers.unpack, helpers.type, helpers.error, helpers.canon\n" ..
     "return function(src, F, A, step, feed, sink)\n" ..
     table.concat(binds, "\n") .. "\n" ..
     "local n, out, acc, op, e = 0, {}, 0, nil, nil\n" ..
+    (sink == "frequencies" and
+     "local fkeys, fvals, forig = step.keys, step.vals, step.orig; local fn = #fkeys\n" or "") ..
     loop ..
     "return n, out, acc\nend\n"
   fn = assert(load(code, "=bag pipeline", "t"))(helpers)
@@ -312,13 +322,16 @@ function M.pipe(spec, index, inputs)
   local sink_kind, step, finish = "list", nil, nil
   if sink then
     local r = reductions[sink[1]]
-    sink_kind = (sink[1] == "sum" or sink[1] == "count") and sink[1] or "step"
+    sink_kind = (sink[1] == "sum" or sink[1] == "count" or sink[1] == "frequencies") and sink[1]
+                or "step"
     if sink_kind == "step" then step, finish = r.part(sink[2], index) end
+    if sink_kind == "frequencies" then step = keyed_new() end
   end
   local fn = compile(kind, ops, sink_kind, fused)
   local _, out, acc = guarded(fn, ops, src, F, A, step, feed, sink and sink[1])
   if sink_kind == "list" then return out end
   if sink_kind == "step" then return finish(sink[2]) end
+  if sink_kind == "frequencies" then return step end
   return acc
 end
 
@@ -443,8 +456,6 @@ end)
 
 -- keyed: an ordered table {keys = {...}, vals = {[canon] = ...}, orig =
 -- {[canon] = key}} keeps first-occurrence order through the tree
-local function keyed_new() return { keys = {}, vals = {}, orig = {} } end
-
 local function keyed_combine(merge)
   return function(args, partials)
     local out = keyed_new()
@@ -471,20 +482,8 @@ local function keyed_list(_, p, pair)
   return out
 end
 
+-- (its partial is counted by the pipeline itself: sink_code.frequencies)
 reductions.frequencies = {
-  part = function()
-    local p = keyed_new()
-    local keys, vals, orig = p.keys, p.vals, p.orig
-    return function(x)
-      local k = canon(x)
-      local n = vals[k]
-      if n then vals[k] = n + 1 else
-        keys[#keys + 1] = k
-        vals[k] = 1
-        orig[k] = x
-      end
-    end, function() return p end
-  end,
   combine = keyed_combine(function(_, a, b, first) return first and b or a + b end),
   finish = function(args, p) return keyed_list(args, p, true) end,
 }
