@@ -140,6 +140,11 @@ static void push_scalar(lua_State *L, const pure_val *v) {
   }
 }
 
+/* How many integers first..last holds, counted without overflow. */
+static lua_Unsigned span(lua_Integer first, lua_Integer last) {
+  return first <= last ? (lua_Unsigned)last - (lua_Unsigned)first + 1 : 0;
+}
+
 /* The arguments of each_range and fold_range. */
 enum { A_FIRST = 1, A_LAST, A_STAGES, A_ALL, A_REST };
 
@@ -149,8 +154,7 @@ static int l_each_range(lua_State *L) {
   luaL_checktype(L, A_REST, LUA_TFUNCTION);
   lpure_stage st[MAXSTAGES];
   int n = lpure_stages(L, A_STAGES, st, MAXSTAGES);
-  lua_Unsigned span = first <= last ? (lua_Unsigned)last - (lua_Unsigned)first + 1 : 0;
-  for (lua_Unsigned k = 0; k < span; k++) {
+  for (lua_Unsigned k = 0, m = span(first, last); k < m; k++) {
     lua_Integer x = (lua_Integer)((lua_Unsigned)first + k);
     pure_val v = {.type = PURE_INT, .i = x};
     int r = run_stages(st, n, &v);
@@ -191,8 +195,7 @@ static int l_fold_range(lua_State *L) {
   pure_val acc = number_at(L, 6);
   lpure_stage st[MAXSTAGES];
   int n = lpure_stages(L, A_STAGES, st, MAXSTAGES);
-  lua_Unsigned span = first <= last ? (lua_Unsigned)last - (lua_Unsigned)first + 1 : 0;
-  for (lua_Unsigned k = 0; k < span; k++) {
+  for (lua_Unsigned k = 0, m = span(first, last); k < m; k++) {
     lua_Integer x = (lua_Integer)((lua_Unsigned)first + k);
     pure_val v = {.type = PURE_INT, .i = x};
     int r = run_stages(st, n, &v);
