@@ -38,9 +38,10 @@ static box *newbox(lua_State *L) {
   return x;
 }
 
+/* The flag set by field 'name' of the options table at 'opts' (0: none). */
 static int getflag(lua_State *L, int opts, const char *name, int flag, int dflt) {
   int on = dflt;
-  if (lua_istable(L, opts)) {
+  if (opts) {
     if (lua_getfield(L, opts, name) != LUA_TNIL) on = lua_toboolean(L, -1);
     lua_pop(L, 1);
   }
@@ -49,9 +50,10 @@ static int getflag(lua_State *L, int opts, const char *name, int flag, int dflt)
 
 static int l_encode(lua_State *L) {
   luaL_checkany(L, 1);
-  int flags = getflag(L, 2, "functions", SERIAL_FUNCTIONS, 1)
-            | getflag(L, 2, "compress", SERIAL_COMPRESS, 0)
-            | getflag(L, 2, "local", SERIAL_LOCAL, 0);
+  int opts = lua_istable(L, 2) ? 2 : 0;
+  int flags = getflag(L, opts, "functions", SERIAL_FUNCTIONS, 1)
+            | getflag(L, opts, "compress", SERIAL_COMPRESS, 0)
+            | getflag(L, opts, "local", SERIAL_LOCAL, 0);
   box *x = lua_touserdata(L, lua_upvalueindex(1));
   if (x->busy) x = newbox(L);
   x->busy = 1;
@@ -68,9 +70,10 @@ static int l_decode(lua_State *L) {
   size_t n;
   const char *s = luaL_checklstring(L, 1, &n);
   if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
-  int flags = getflag(L, 3, "functions", SERIAL_FUNCTIONS, 1)
-            | getflag(L, 3, "cached", SERIAL_CACHED, 0)
-            | getflag(L, 3, "local", SERIAL_LOCAL, 0);
+  int opts = lua_istable(L, 3) ? 3 : 0;
+  int flags = getflag(L, opts, "functions", SERIAL_FUNCTIONS, 1)
+            | getflag(L, opts, "cached", SERIAL_CACHED, 0)
+            | getflag(L, opts, "local", SERIAL_LOCAL, 0);
   if (serial_decode(L, s, n, lua_istable(L, 2) ? 2 : 0, flags) != LUA_OK)
     return lua_error(L);
   return 1;

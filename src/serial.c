@@ -16,9 +16,11 @@
  * references and cycles survive and repeated keys cost two bytes (short
  * string values are written inline: they rarely repeat).  A table is its
  * leading run of keys 1, 2, 3... as an array, then key/value pairs.  A
- * long list is read with lua_rawgeti, then lua_next resumes after it; that
- * is only sound when the list lies in the table's array part, which a
- * probe checks (array_holds); otherwise one lua_next pass does it all.
+ * long list is read by index, then lua_next resumes after it; that is only
+ * sound when the list lies in the table's array part, which a probe checks
+ * (array_holds); otherwise one lua_next pass does it all.  In a long list,
+ * runs of integers go as T_INTS: no tag each, and differences, which are
+ * small for ids and counters (1..1e6 takes a byte each).
  *
  * A Lua function is its prototype (a factory chunk, see serial_fn.c, sent
  * once per frame and loaded once per receiving state) and its upvalues,
@@ -48,12 +50,13 @@
  * Errors name the value and the path to it, built only when failing from
  * the stack of path segments kept while descending.
  *
- * Speed: a frame uses one scratch table (values numbered, upvalue cells by
- * lua_upvalueid, protos by hash: three kinds of keys that cannot collide),
- * reused cleared from one small frame to the next, so a small closure
- * makes little garbage.  Per function, the dump analysis is cached per
- * closure in a weak table; the receiver caches the loaded factory by the
- * chunk's hash and checks the bytes on a hit.
+ * Speed: a frame numbers its first few values in stack slots and the rest
+ * in a scratch table, reused cleared from one frame to the next, so a
+ * small closure makes little garbage; upvalue cells and protos are
+ * numbered in C (idmap here, ivec in the decoder), which needs no
+ * clearing.  Per function, the dump analysis is cached per closure in a
+ * weak table; the receiver caches the loaded factory by the chunk's hash
+ * and checks the bytes on a hit.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -304,21 +307,88 @@ typedef struct seg {
   const char *name; /* upvalue, global or field name */
 } seg;
 
+/* Upvalue cells (by lua_upvalueid) and prototypes (by hash) are numbered
+ * in maps of 64-bit ids kept in C: such keys hold nothing the collector
+ * must see, and in the scratch table each would cost an insertion and a
+ * clearing.  Open addressing, in the enc struct until a frame has many. */
+#define IDMAP_INLINE 16
+
+typedef struct idslot {
+  uint64_t id;
+  lua_Integer num1; /* the number + 1; 0: an empty slot */
+} idslot;
+
+typedef struct idmap {
+  idslot *slot;
+  size_t cap, n; /* cap is 0 until the first id, then a power of 2, at
+                    least twice n */
+  idslot inline_slots[IDMAP_INLINE];
+} idmap;
+
+/* The first values a frame numbers are kept in stack slots and found with
+ * lua_rawequal: a small frame needs no scratch table, so no insertion,
+ * lookup or clearing.  Numbering one more moves them into the table. */
+#define ENC_FIRST 4
+
+/* enc_main's stack slots after the enc and the value; the scratch tables
+ * are made when first needed */
+enum { S_ST = 3, S_G, S_FIRST, S_SEEN = S_FIRST + ENC_FIRST, S_WORK, S_SENT, S_NAMES };
+
 typedef struct enc {
   lua_State *L;
   serial_buf *b;
   int flags, depth;
-  int st, g, seen, cells, protos, work, sent, names;
-  lua_Integer nrefs, ncells, nprotos, nwork;
+  int st, g, seen, work, sent, names;
+  lua_Integer nrefs, nwork;
+  idmap cells, protos;
   int npath;
   int anyfn;         /* a Lua function was written */
   size_t body;       /* where the payload starts in 'b' */
   seg path[2 * SERIAL_MAXDEPTH + 8];
 } enc;
 
+static void idmap_free(idmap *m, serial_buf *b) {
+  if (m->cap > IDMAP_INLINE) b->alloc(b->ud, m->slot, 0);
+}
+
+/* The slot holding 'id', or the empty one where it would go. */
+static idslot *idmap_slot(const idmap *m, uint64_t id) {
+  size_t mask = m->cap - 1, i = (size_t)((id * 0x9e3779b97f4a7c15u) >> 32) & mask;
+  while (m->slot[i].num1 != 0 && m->slot[i].id != id) i = (i + 1) & mask;
+  return &m->slot[i];
+}
+
+/* The number of 'id', or -1 when it has none. */
+static lua_Integer idmap_get(const idmap *m, uint64_t id) {
+  return m->n == 0 ? -1 : idmap_slot(m, id)->num1 - 1;
+}
+
 static void need(enc *e, size_t n) {
   if (e->b->cap - e->b->len < n && serial_buf_reserve(e->b, n) != 0)
     luaL_error(e->L, "not enough memory");
+}
+
+/* Gives 'id', which has none, the next number. */
+static void idmap_add(enc *e, idmap *m, uint64_t id) {
+  if (m->cap == 0) {
+    m->slot = m->inline_slots;
+    m->cap = IDMAP_INLINE;
+    memset(m->slot, 0, sizeof m->inline_slots);
+  } else if (2 * (m->n + 1) > m->cap) {
+    size_t cap = 2 * m->cap;
+    idslot *old = m->slot, *p = NULL;
+    if (cap <= SIZE_MAX / sizeof *p) p = e->b->alloc(e->b->ud, NULL, cap * sizeof *p);
+    if (p == NULL) luaL_error(e->L, "not enough memory");
+    memset(p, 0, cap * sizeof *p);
+    m->slot = p;
+    m->cap = cap;
+    for (size_t i = 0; i < cap / 2; i++)
+      if (old[i].num1 != 0) *idmap_slot(m, old[i].id) = old[i];
+    if (old != m->inline_slots) e->b->alloc(e->b->ud, old, 0);
+  }
+  idslot *s = idmap_slot(m, id);
+  s->id = id;
+  s->num1 = (lua_Integer)++m->n;
 }
 
 static void put1(enc *e, int c) {
@@ -444,26 +514,43 @@ static int scratch(lua_State *L, int slot) {
 /* Writes a reference when the value at 'idx' was seen before. */
 static int ref_of(enc *e, int idx) {
   lua_State *L = e->L;
-  if (e->nrefs == 0) return 0;
-  lua_pushvalue(L, idx);
-  if (lua_rawget(L, e->seen) == LUA_TNUMBER) {
-    put_tagvar(e, T_REF, (uint64_t)lua_tointeger(L, -1));
+  lua_Integer n = -1;
+  if (e->nrefs <= ENC_FIRST) {
+    for (int k = 0; k < (int)e->nrefs && n < 0; k++)
+      if (lua_rawequal(L, idx, S_FIRST + k)) n = k;
+  } else {
+    lua_pushvalue(L, idx);
+    if (lua_rawget(L, e->seen) == LUA_TNUMBER) n = lua_tointeger(L, -1);
     lua_pop(L, 1);
-    return 1;
   }
-  lua_pop(L, 1);
-  return 0;
+  if (n < 0) return 0;
+  put_tagvar(e, T_REF, (uint64_t)n);
+  return 1;
 }
 
 /* Gives the value at 'idx' the next reference number. */
 static void number(enc *e, int idx) {
-  if (e->nrefs == 0 && lua_type(e->L, e->seen) != LUA_TTABLE) {
-    lua_createtable(e->L, 0, 8);
-    lua_replace(e->L, e->seen);
+  lua_State *L = e->L;
+  if (e->nrefs < ENC_FIRST) {
+    lua_pushvalue(L, idx);
+    lua_replace(L, S_FIRST + (int)e->nrefs++);
+    return;
   }
-  lua_pushvalue(e->L, idx);
-  lua_pushinteger(e->L, e->nrefs++);
-  lua_rawset(e->L, e->seen);
+  if (e->nrefs == ENC_FIRST) { /* the slots move into the scratch table */
+    serial_take(L, e->st, R_ENCTAB, e->seen);
+    if (lua_type(L, e->seen) != LUA_TTABLE) {
+      lua_createtable(L, 0, 8);
+      lua_replace(L, e->seen);
+    }
+    for (int k = 0; k < ENC_FIRST; k++) {
+      lua_pushvalue(L, S_FIRST + k);
+      lua_pushinteger(L, k);
+      lua_rawset(L, e->seen);
+    }
+  }
+  lua_pushvalue(L, idx);
+  lua_pushinteger(L, e->nrefs++);
+  lua_rawset(L, e->seen);
 }
 
 static void enc_string(enc *e, int idx) {
@@ -480,22 +567,21 @@ static void enc_string(enc *e, int idx) {
 static int is_env(enc *e, int idx) {
   lua_State *L = e->L;
   if (lua_rawequal(L, idx, e->g)) return 1;
+  if (!lua_getmetatable(L, idx)) return 0; /* most tables, at little cost */
   luaL_checkstack(L, 20, NULL);
-  int top = lua_gettop(L), found = 0;
-  lua_pushvalue(L, idx);
-  for (int i = 0; i < 8 && lua_getmetatable(L, -1); i++) {
+  int top = lua_gettop(L) - 1, found = 0;
+  for (int i = 1;; i++) { /* the top is the i-th metatable of the chain */
     lua_pushliteral(L, "__index");
     if (lua_rawget(L, -2) != LUA_TTABLE) break;
     if (lua_rawequal(L, -1, e->g)) {
       found = 1;
       break;
     }
+    if (i == 8 || !lua_getmetatable(L, -1)) break;
   }
   lua_settop(L, top);
   return found;
 }
-
-#define NAMES_SLOT 10 /* enc_main's stack slot for R_NAMES */
 
 /* Pushes the "module\0field" name of the value at 'idx', or nil; returns
  * whether there is one. */
@@ -517,8 +603,8 @@ static int lookup_name(enc *e, int idx) {
       if (fresh) lua_pop(L, 1);
       build_names(L, e->st, n);
     }
-    lua_replace(L, NAMES_SLOT);
-    e->names = NAMES_SLOT;
+    lua_replace(L, S_NAMES);
+    e->names = S_NAMES;
   }
   lua_pushvalue(L, idx);
   return lua_rawget(L, e->names) != LUA_TNIL;
@@ -575,26 +661,56 @@ static int next_probe(lua_State *L) {
   return 0;
 }
 
-/* Writes t[1..n] (no nil among them), reading them with lua_rawgeti, a
- * batch at a time: cheaper than lua_next for long lists. */
+/* Writes the integers at stack slots 'from'[0..k), k >= 2, as a T_INTS
+ * run: one tag and count, then each as a zigzag varint of its difference
+ * from the one before (the first from 0).  Lists of integers are often
+ * ids, counters or indices, whose differences are small. */
+static void put_ints(enc *e, int from, int k) {
+  lua_State *L = e->L;
+  need(e, 1 + 10 + 10 * (size_t)k);
+  unsigned char *p = e->b->p + e->b->len;
+  *p++ = T_INTS;
+  p += varint_at(p, (uint64_t)k);
+  uint64_t prev = 0;
+  for (int j = 0; j < k; j++) {
+    uint64_t x = (uint64_t)lua_tointeger(L, from + j), u = x - prev;
+    p += varint_at(p, (u << 1) ^ (0 - (u >> 63)));
+    prev = x;
+  }
+  e->b->len = (size_t)(p - e->b->p);
+}
+
+/* Writes t[1..n], read by index a batch at a time (cheaper than lua_next
+ * for long lists), its runs of integers as T_INTS. */
 static void put_list(enc *e, int t, lua_Integer n) {
   lua_State *L = e->L;
-  enum { BATCH = 64 };
+  enum { BATCH = 256 };
   luaL_checkstack(L, BATCH + 4, NULL);
   int base = lua_gettop(L) + 1;
   seg *s = &e->path[e->npath - 1];
   for (lua_Integer i = 1; i <= n; i += BATCH) {
     int k = n - i + 1 < BATCH ? (int)(n - i + 1) : BATCH;
-    for (int j = 0; j < k; j++) lua_rawgeti(L, t, i + j);
-    for (int j = 0; j < k; j++) {
-      if (lua_isinteger(L, base + j)) {
-        uint64_t u = (uint64_t)lua_tointeger(L, base + j);
-        put_tagvar(e, T_INT, (u << 1) ^ (0 - (u >> 63)));
-      } else {
-        s->kind = P_INDEX;
-        s->n = i + j;
-        enc_value(e, base + j);
+    /* lua_geti inlines the array part, where lua_rawgeti makes a call,
+     * but it is raw only for a table without a metatable: checked per
+     * batch, as a hook run by an earlier one may have set one */
+    if (lua_getmetatable(L, t)) {
+      lua_pop(L, 1);
+      for (int j = 0; j < k; j++) lua_rawgeti(L, t, i + j);
+    } else {
+      for (int j = 0; j < k; j++) lua_geti(L, t, i + j);
+    }
+    for (int j = 0; j < k;) {
+      int r = j;
+      while (r < k && lua_isinteger(L, base + r)) r++;
+      if (r - j >= 2) {
+        put_ints(e, base + j, r - j);
+        j = r;
+        continue;
       }
+      s->kind = P_INDEX;
+      s->n = i + j;
+      enc_value(e, base + j);
+      j++;
     }
     lua_settop(L, base - 1);
   }
@@ -631,6 +747,7 @@ static void patch_counts(enc *e, size_t at, uint64_t narr, uint64_t nhash) {
 
 static void enc_table(enc *e, int t) {
   lua_State *L = e->L;
+  luaL_checkstack(L, 20, NULL); /* enough for build_names too */
   if (is_env(e, t)) {
     put1(e, T_ENV);
     return;
@@ -645,7 +762,6 @@ static void enc_table(enc *e, int t) {
   number(e, t);
   if (++e->depth > SERIAL_MAXDEPTH)
     luaL_error(L, "cannot send a value nested more than %d levels deep", SERIAL_MAXDEPTH);
-  luaL_checkstack(L, 8, NULL);
   put1(e, T_TABLE);
   size_t at = e->b->len;
   put1(e, 0);
@@ -732,15 +848,10 @@ static void env_get(lua_State *L, int env) {
  * among its field names. */
 static void queue_globals(enc *e, int fn, int info, int env) {
   lua_State *L = e->L;
-  lua_rawgeti(L, info, F_GLOBALS);
-  lua_rawgeti(L, info, F_FIELDS);
-  int none = lua_rawlen(L, -1) == 0 && lua_rawlen(L, -2) == 0;
-  lua_pop(L, 2);
-  if (none) return;
   luaL_checkstack(L, 24, NULL);
   scratch(L, e->work);
   scratch(L, e->sent);
-  lua_rawgeti(L, info, F_GLOBALS);
+  lua_getiuservalue(L, info, F_GLOBALS);
   int list = lua_gettop(L);
   if (env == 0) lua_newtable(L); /* no names to look up */
   else lua_rawgeti(L, e->st, R_BASEG);
@@ -762,7 +873,7 @@ static void queue_globals(enc *e, int fn, int info, int env) {
     lua_settop(L, name - 1);
   }
   lua_settop(L, list);
-  lua_rawgeti(L, info, F_FIELDS);
+  lua_getiuservalue(L, info, F_FIELDS);
   lua_rawgeti(L, e->st, R_BASEKEYS);
   lua_rawgeti(L, e->st, R_STDTABS);
   int keys = list + 2, tabs = list + 3;
@@ -811,48 +922,37 @@ static void enc_function(enc *e, int fn) {
     if (lua_istable(L, -1) && is_env(e, lua_gettop(L))) envup = u;
     lua_pop(L, 1);
   }
-  serial_fn_info(L, fn, envup);
-  int info = lua_gettop(L);
-  lua_rawgeti(L, info, F_NUPS);
-  int nups = (int)lua_tointeger(L, -1);
-  lua_pop(L, 1);
+  const serial_fninfo *fi = serial_fn_info(L, e->st, fn, envup);
+  int info = lua_gettop(L), nups = fi->nups;
   put_tagvar(e, T_LFUNC, (uint64_t)nups);
-  lua_rawgeti(L, info, F_HASH);
-  lua_Integer hash = lua_tointeger(L, -1);
-  lua_pop(L, 1);
-  scratch(L, e->protos);
-  scratch(L, e->cells);
-  if (lua_rawgeti(L, e->protos, hash) == LUA_TNUMBER) {
-    put_varint(e, (uint64_t)lua_tointeger(L, -1) + 1);
+  lua_Integer k = idmap_get(&e->protos, fi->hash);
+  if (k >= 0) {
+    put_varint(e, (uint64_t)k + 1);
   } else {
     size_t n;
-    lua_rawgeti(L, info, F_CHUNK);
+    lua_getiuservalue(L, info, F_CHUNK);
     const char *chunk = lua_tolstring(L, -1, &n);
     put_varint(e, 0);
-    uint64_t h = (uint64_t)hash;
-    put_bytes(e, &h, 8);
+    put_bytes(e, &fi->hash, 8);
     put_varint(e, n);
     put_bytes(e, chunk, n);
     lua_pop(L, 1);
-    lua_pushinteger(L, e->nprotos++);
-    lua_rawseti(L, e->protos, hash);
+    idmap_add(e, &e->protos, fi->hash);
   }
-  lua_pop(L, 1);
-  if (envup) lua_getupvalue(L, fn, envup);
-  else lua_pushnil(L);
-  queue_globals(e, fn, info, envup ? lua_gettop(L) : 0);
-  lua_pop(L, 1);
+  if (fi->names) {
+    if (envup) lua_getupvalue(L, fn, envup);
+    else lua_pushnil(L);
+    queue_globals(e, fn, info, envup ? lua_gettop(L) : 0);
+    lua_pop(L, 1);
+  }
   for (int u = 1; u <= nups; u++) {
-    lua_pushlightuserdata(L, lua_upvalueid(L, fn, u));
-    if (lua_rawget(L, e->cells) == LUA_TNUMBER) {
-      put_varint(e, (uint64_t)lua_tointeger(L, -1) + 1);
-      lua_pop(L, 1);
+    uint64_t id = (uint64_t)(uintptr_t)lua_upvalueid(L, fn, u);
+    lua_Integer cell = idmap_get(&e->cells, id);
+    if (cell >= 0) {
+      put_varint(e, (uint64_t)cell + 1);
       continue;
     }
-    lua_pop(L, 1);
-    lua_pushlightuserdata(L, lua_upvalueid(L, fn, u));
-    lua_pushinteger(L, e->ncells++);
-    lua_rawset(L, e->cells);
+    idmap_add(e, &e->cells, id);
     put_varint(e, 0);
     const char *name = lua_getupvalue(L, fn, u);
     if (u == envup) put1(e, T_ENV);
@@ -982,44 +1082,41 @@ static int enc_main(lua_State *L) {
   enc *e = lua_touserdata(L, 1);
   serial_state(L);
   lua_pushglobaltable(L);
-  lua_settop(L, NAMES_SLOT); /* seen, work, sent, names: made when first
-                                needed */
-  e->st = 3;
-  e->g = 4;
-  /* upvalue cells (light userdata keys) and protos (integer keys) share
-   * the table of numbered values, which has neither kind of key */
-  e->seen = e->cells = e->protos = 5;
-  e->work = 8;
-  e->sent = 9;
+  lua_settop(L, S_NAMES);
+  e->st = S_ST;
+  e->g = S_G;
+  e->seen = S_SEEN;
+  e->work = S_WORK;
+  e->sent = S_SENT;
   e->names = 0;
-  serial_take(L, e->st, R_ENCTAB, e->seen);
   e->body = e->b->len;
   put1(e, 0); /* package fields, see put_paths */
   enc_value(e, 2);
   /* the globals and additions queued, each may queue more */
+  const int w = S_NAMES; /* an entry goes in w + 1 .. w + 4 */
   for (lua_Integer i = 1; i <= e->nwork; i += 4) {
-    lua_settop(L, 10);
+    lua_settop(L, w);
     lua_rawgeti(L, e->work, i);
     lua_rawgeti(L, e->work, i + 1);
     lua_rawgeti(L, e->work, i + 2);
     lua_rawgeti(L, e->work, i + 3);
-    int kind = (int)lua_tointeger(L, 11);
+    int kind = (int)lua_tointeger(L, w + 1);
     put1(e, kind);
     if (kind == 1) {
-      enc_string(e, 12);
-      push_seg(e, P_GLOBAL, 14, lua_tostring(L, 12));
-      enc_value(e, 13);
-    } else { /* 12: the table's name, 13: the key, 14: the value */
-      enc_string(e, 12);
-      enc_string(e, 13);
-      push_seg(e, P_ADDED, 12, lua_tostring(L, 13));
-      enc_value(e, 14);
+      enc_string(e, w + 2);
+      push_seg(e, P_GLOBAL, w + 4, lua_tostring(L, w + 2));
+      enc_value(e, w + 3);
+    } else { /* w + 2: the table's name, w + 3: the key, w + 4: the value */
+      enc_string(e, w + 2);
+      enc_string(e, w + 3);
+      push_seg(e, P_ADDED, w + 2, lua_tostring(L, w + 3));
+      enc_value(e, w + 4);
     }
     e->npath--;
   }
   put1(e, 0);
   if (e->anyfn) put_paths(e);
-  if (lua_istable(L, e->seen) && e->nrefs + e->ncells + e->nprotos <= SERIAL_REUSE) {
+  if (lua_istable(L, e->seen) && e->nrefs <= SERIAL_REUSE) {
     lua_pushnil(L);
     while (lua_next(L, e->seen)) { /* clearing fields while traversing is allowed */
       lua_pop(L, 1);
@@ -1079,11 +1176,14 @@ int serial_encode(lua_State *L, int idx, int flags, serial_buf *out) {
   e.b = out;
   e.flags = flags;
   e.depth = e.npath = e.anyfn = 0;
-  e.nrefs = e.ncells = e.nprotos = e.nwork = 0;
+  e.nrefs = e.nwork = 0;
+  e.cells.cap = e.cells.n = e.protos.cap = e.protos.n = 0;
   lua_pushcfunction(L, enc_main);
   lua_pushlightuserdata(L, &e);
   lua_pushvalue(L, idx);
   int status = lua_pcall(L, 2, 0, 0);
+  idmap_free(&e.cells, out);
+  idmap_free(&e.protos, out);
   if (status != LUA_OK) {
     out->len = start;
     return status;

@@ -26,21 +26,33 @@
 
 #define SERIAL_MAXRAW ((uint64_t)1 << 31) /* largest payload accepted */
 
+/* Upvalue cells and protos are numbered in arrays of integers in C, which
+ * need no clearing: in 'inl' until a frame has more, then in a userdata
+ * held at the stack slot 'slot' of dec_main. */
+typedef struct ivec {
+  lua_Integer *v, inl[16];
+  size_t n, cap;
+  int slot;
+} ivec;
+
+/* The first objects of a frame are held in stack slots, the rest in the
+ * scratch table: a small frame needs none (see serial.c). */
+#define DEC_FIRST 4
+
 typedef struct dec {
   lua_State *L;
   const unsigned char *p, *end;
   int flags, depth;
-  int st, env, fenv, refs, cells, protos, cache;
-  lua_Integer nrefs, ncells, nprotos;
+  int st, env, fenv, refs, cache;
+  lua_Integer nrefs;
+  ivec cells;  /* upvalue cell k is v[k - 1]: its closure's reference
+                  number << 8 | the upvalue */
+  ivec protos; /* proto k is v[k - 1]: its hash, its key in the cache */
 } dec;
 
-/* Stack slots of dec_main. */
-enum { S_DEC = 1, S_ENV, S_ST, S_FENV, S_REFS, S_CACHE };
-
-/* One scratch table holds the objects by reference number (1, 2, ...),
- * the upvalue cells (CELL(k)) and the frame's protos (PROTO(k)). */
-#define CELL(k) (-(lua_Integer)(k))
-#define PROTO(k) (-((lua_Integer)1 << 40) - (lua_Integer)(k))
+/* Stack slots of dec_main: objects 1 .. DEC_FIRST from S_FIRST on; the
+ * other objects in the table at S_REFS. */
+enum { S_DEC = 1, S_ENV, S_ST, S_CACHE, S_FENV, S_REFS, S_CELLS, S_PROTOS, S_FIRST };
 
 static void corrupt(dec *d, const char *why) {
   luaL_error(d->L, "cannot decode: %s", why);
@@ -79,19 +91,48 @@ static const unsigned char *rd_bytes(dec *d, size_t n) {
   return p;
 }
 
-/* Makes sure the stack slot 'slot' holds a table (see serial.c). */
-static void scratch(lua_State *L, int slot) {
-  if (lua_type(L, slot) != LUA_TTABLE) {
-    lua_createtable(L, 8, 4);
-    lua_replace(L, slot);
+static void ivec_add(dec *d, ivec *a, lua_Integer x) {
+  if (a->n == a->cap) {
+    lua_Integer *p = lua_newuserdatauv(d->L, 2 * a->cap * sizeof *p, 0);
+    memcpy(p, a->v, a->n * sizeof *p);
+    lua_replace(d->L, a->slot);
+    a->v = p;
+    a->cap *= 2;
   }
+  a->v[a->n++] = x;
+}
+
+/* Numbers the next object: its reference number.  The table for objects
+ * after the first DEC_FIRST is made with the first of them, so that any
+ * number up to nrefs can be looked up, even before its object is set. */
+static lua_Integer next_ref(dec *d) {
+  lua_State *L = d->L;
+  if (++d->nrefs > DEC_FIRST && lua_type(L, d->refs) != LUA_TTABLE) {
+    serial_take(L, d->st, R_DECTAB, d->refs);
+    if (lua_type(L, d->refs) != LUA_TTABLE) {
+      lua_createtable(L, 8, 0);
+      lua_replace(L, d->refs);
+    }
+  }
+  return d->nrefs;
+}
+
+/* Makes object 'k' the value at 'idx'. */
+static void set_ref(dec *d, lua_Integer k, int idx) {
+  lua_pushvalue(d->L, idx);
+  if (k <= DEC_FIRST) lua_replace(d->L, S_FIRST + (int)k - 1);
+  else lua_rawseti(d->L, d->refs, k);
+}
+
+/* Pushes object 'k', 1 <= k <= nrefs. */
+static void push_ref(dec *d, lua_Integer k) {
+  if (k <= DEC_FIRST) lua_pushvalue(d->L, S_FIRST + (int)k - 1);
+  else lua_rawgeti(d->L, d->refs, k);
 }
 
 static void reg(dec *d, int idx) {
   idx = lua_absindex(d->L, idx);
-  scratch(d->L, d->refs);
-  lua_pushvalue(d->L, idx);
-  lua_rawseti(d->L, d->refs, ++d->nrefs);
+  set_ref(d, next_ref(d), idx);
 }
 
 static void dec_value(dec *d);
@@ -107,6 +148,28 @@ static void enter(dec *d) {
   if (!lua_checkstack(d->L, 16)) corrupt(d, "stack overflow");
 }
 
+/* Sets t[i .. i + k) from a T_INTS run, which the caller checked fits in
+ * the table's narr. */
+static void dec_ints(dec *d, int t, size_t i, size_t k) {
+  lua_State *L = d->L;
+  const unsigned char *p = d->p, *end = d->end; /* in registers, not 'd' */
+  uint64_t x = 0;
+  for (size_t j = i; j < i + k; j++) {
+    uint64_t u;
+    if (p < end && *p < 0x80) {
+      u = *p++;
+    } else {
+      d->p = p;
+      u = rd_varint(d);
+      p = d->p;
+    }
+    x += (u >> 1) ^ (0 - (u & 1));
+    lua_pushinteger(L, (lua_Integer)x);
+    lua_rawseti(L, t, (lua_Integer)j);
+  }
+  d->p = p;
+}
+
 static void dec_table(dec *d) {
   lua_State *L = d->L;
   size_t narr = rd_count(d, 1);
@@ -116,7 +179,15 @@ static void dec_table(dec *d) {
   lua_createtable(L, (int)narr, (int)nhash);
   int t = lua_gettop(L);
   reg(d, t);
-  for (size_t i = 1; i <= narr; i++) {
+  for (size_t i = 1; i <= narr;) {
+    if (d->p < d->end && *d->p == T_INTS) {
+      d->p++;
+      size_t k = rd_count(d, 1);
+      if (k == 0 || k > narr - i + 1) corrupt(d, "bad run of integers");
+      dec_ints(d, t, i, k);
+      i += k;
+      continue;
+    }
     if (d->p < d->end && *d->p == T_INT) { /* lists of integers, quickly */
       d->p++;
       uint64_t u = rd_varint(d);
@@ -124,7 +195,7 @@ static void dec_table(dec *d) {
     } else {
       dec_value(d);
     }
-    lua_rawseti(L, t, (lua_Integer)i);
+    lua_rawseti(L, t, (lua_Integer)i++);
   }
   for (size_t i = 0; i < nhash; i++) {
     dec_value(d);
@@ -166,27 +237,17 @@ static void resolve(dec *d, const char *m, const char *f) {
     luaL_error(L, "cannot decode: '%s%s%s' is not a table", m, *f ? "." : "", f);
 }
 
-/* Reserves the next reference number for an object whose value is known
- * only after its parts are read. */
-static lua_Integer reserve(dec *d) {
-  scratch(d->L, d->refs);
-  return ++d->nrefs;
-}
-
-static void fill(dec *d, lua_Integer n) {
-  lua_pushvalue(d->L, -1);
-  lua_rawseti(d->L, d->refs, n);
-}
-
+/* Named and T_EXT objects are numbered before their parts are read, and
+ * set after. */
 static void dec_named(dec *d) {
   lua_State *L = d->L;
-  lua_Integer n = reserve(d);
+  lua_Integer n = next_ref(d);
   const char *m = dec_string(d, "module name is not a string");
   const char *f = dec_string(d, "field name is not a string");
   resolve(d, m, f);
   lua_replace(L, -3);
   lua_pop(L, 1);
-  fill(d, n);
+  set_ref(d, n, -1);
 }
 
 /* Whether the type 'tname' is named after a module compiled into dusk
@@ -204,7 +265,7 @@ static int type_module(lua_State *L, const char *tname) {
 
 static void dec_ext(dec *d) {
   lua_State *L = d->L;
-  lua_Integer n = reserve(d);
+  lua_Integer n = next_ref(d);
   const char *tname = dec_string(d, "type name is not a string");
   lua_rawgeti(L, d->st, R_TYPES);
   if (lua_getfield(L, -1, tname) != LUA_TFUNCTION && type_module(L, tname)) {
@@ -222,7 +283,7 @@ static void dec_ext(dec *d) {
   dec_value(d);
   d->depth--;
   lua_call(L, 1, 1);
-  fill(d, n);
+  set_ref(d, n, -1);
 }
 
 /* Pushes the fresh environment, made at first use: a table reading
@@ -244,10 +305,9 @@ static void push_env(dec *d) {
 static void dec_proto(dec *d) {
   lua_State *L = d->L;
   uint64_t k = rd_varint(d);
-  scratch(L, d->protos);
   if (k > 0) {
-    if (k > (uint64_t)d->nprotos) corrupt(d, "bad prototype number");
-    lua_rawgeti(L, d->protos, PROTO(k));
+    if (k > d->protos.n) corrupt(d, "bad prototype number");
+    lua_rawgeti(L, d->cache, d->protos.v[k - 1]);
     return;
   }
   uint64_t h;
@@ -280,8 +340,7 @@ static void dec_proto(dec *d) {
     lua_pushvalue(L, -1);
     lua_rawseti(L, d->cache, (lua_Integer)h);
   }
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, d->protos, PROTO(++d->nprotos));
+  ivec_add(d, &d->protos, (lua_Integer)h);
 }
 
 static void dec_function(dec *d) {
@@ -299,20 +358,16 @@ static void dec_function(dec *d) {
   int f = lua_gettop(L);
   reg(d, f);
   lua_Integer self = d->nrefs;
-  scratch(L, d->cells);
   for (int u = 1; u <= (int)nups; u++) {
     uint64_t c = rd_varint(d);
     if (c == 0) {
-      lua_pushinteger(L, self << 8 | u);
-      lua_rawseti(L, d->cells, CELL(++d->ncells));
+      ivec_add(d, &d->cells, self << 8 | u);
       dec_value(d);
       lua_setupvalue(L, f, u);
     } else {
-      if (c > (uint64_t)d->ncells) corrupt(d, "bad upvalue cell");
-      lua_rawgeti(L, d->cells, CELL(c));
-      lua_Integer cell = lua_tointeger(L, -1);
-      lua_pop(L, 1);
-      lua_rawgeti(L, d->refs, cell >> 8);
+      if (c > d->cells.n) corrupt(d, "bad upvalue cell");
+      lua_Integer cell = d->cells.v[c - 1];
+      push_ref(d, cell >> 8);
       lua_upvaluejoin(L, f, u, -1, (int)(cell & 0xff));
       lua_pop(L, 1);
     }
@@ -353,7 +408,7 @@ static void dec_value(dec *d) {
   case T_REF: {
     uint64_t n = rd_varint(d);
     if (n >= (uint64_t)d->nrefs) corrupt(d, "bad reference");
-    lua_rawgeti(L, d->refs, (lua_Integer)n + 1);
+    push_ref(d, (lua_Integer)n + 1);
     break;
   }
   case T_TABLE: dec_table(d); break;
@@ -453,30 +508,21 @@ static int dec_main(lua_State *L) {
   lua_settop(L, S_ENV);
   luaL_checkstack(L, 24, NULL);
   serial_state(L);
-  lua_settop(L, S_REFS); /* fenv, refs: made when needed */
   lua_rawgeti(L, S_ST, R_PROTOS);
+  lua_settop(L, S_FIRST + DEC_FIRST - 1); /* the rest: made when needed */
   d->st = S_ST;
   d->env = S_ENV;
   d->fenv = S_FENV;
-  d->refs = d->cells = d->protos = S_REFS;
+  d->refs = S_REFS;
   d->cache = S_CACHE;
-  serial_take(L, S_ST, R_DECTAB, S_REFS);
   dec_paths(d);
   dec_value(d);
   dec_extras(d);
   if (d->p != d->end) corrupt(d, "bytes after the value");
-  if (lua_istable(L, S_REFS) && d->nrefs + d->ncells + d->nprotos <= SERIAL_REUSE) {
-    for (lua_Integer i = 1; i <= d->nrefs; i++) {
+  if (lua_istable(L, S_REFS) && d->nrefs <= SERIAL_REUSE) {
+    for (lua_Integer i = DEC_FIRST + 1; i <= d->nrefs; i++) {
       lua_pushnil(L);
       lua_rawseti(L, S_REFS, i);
-    }
-    for (lua_Integer i = 1; i <= d->ncells; i++) {
-      lua_pushnil(L);
-      lua_rawseti(L, S_REFS, CELL(i));
-    }
-    for (lua_Integer i = 1; i <= d->nprotos; i++) {
-      lua_pushnil(L);
-      lua_rawseti(L, S_REFS, PROTO(i));
     }
     lua_pushvalue(L, S_REFS);
     lua_rawseti(L, S_ST, R_DECTAB);
@@ -493,6 +539,11 @@ int serial_decode(lua_State *L, const void *p, size_t n, int env_idx, int flags)
   d.p = p;
   d.end = d.p + n;
   d.flags = flags;
+  d.cells.v = d.cells.inl;
+  d.protos.v = d.protos.inl;
+  d.cells.cap = d.protos.cap = sizeof d.cells.inl / sizeof d.cells.inl[0];
+  d.cells.slot = S_CELLS;
+  d.protos.slot = S_PROTOS;
   lua_pushcfunction(L, dec_main);
   lua_pushlightuserdata(L, &d);
   if (env_idx != 0) lua_pushvalue(L, env_idx);

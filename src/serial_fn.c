@@ -232,19 +232,16 @@ static void push_factory(lua_State *L, const unsigned char *d, size_t n,
   luaL_pushresult(&b);
 }
 
-void serial_fn_info(lua_State *L, int idx, int envup) {
+const serial_fninfo *serial_fn_info(lua_State *L, int st, int idx, int envup) {
   idx = lua_absindex(L, idx);
-  serial_state(L);
-  lua_rawgeti(L, -1, R_FNINFO);
-  lua_replace(L, -2);
+  lua_rawgeti(L, st, R_FNINFO);
   lua_pushvalue(L, idx);
-  if (lua_rawget(L, -2) == LUA_TTABLE) {
-    if (lua_rawgeti(L, -1, F_ENVUP) == LUA_TNUMBER && lua_tointeger(L, -1) == envup) {
-      lua_pop(L, 1);
+  if (lua_rawget(L, -2) == LUA_TUSERDATA) {
+    const serial_fninfo *c = lua_touserdata(L, -1);
+    if (c->envup == envup) {
       lua_remove(L, -2);
-      return;
+      return c;
     }
-    lua_pop(L, 1);
   }
   lua_pop(L, 1);
   int cache = lua_gettop(L);
@@ -259,7 +256,7 @@ void serial_fn_info(lua_State *L, int idx, int envup) {
   size_t n;
   const unsigned char *d = (const unsigned char *)lua_tolstring(L, -1, &n);
 
-  lua_createtable(L, F_NINFO, 0);
+  serial_fninfo *c = lua_newuserdatauv(L, sizeof *c, F_NINFO);
   int info = lua_gettop(L);
   reader r;
   r.L = L;
@@ -275,21 +272,20 @@ void serial_fn_info(lua_State *L, int idx, int envup) {
   if (r.p != r.end) bad(&r);
   if (nups > 254) luaL_error(L, "cannot send a function with %d upvalues", nups);
   lua_pop(L, 1); /* seen */
-  lua_rawseti(L, info, F_FIELDS);
-  lua_rawseti(L, info, F_GLOBALS);
-  lua_pushinteger(L, envup);
-  lua_rawseti(L, info, F_ENVUP);
-  lua_pushinteger(L, nups);
-  lua_rawseti(L, info, F_NUPS);
+  c->names = lua_rawlen(L, r.globals) + lua_rawlen(L, r.fields) > 0;
+  lua_setiuservalue(L, info, F_FIELDS);
+  lua_setiuservalue(L, info, F_GLOBALS);
+  c->envup = envup;
+  c->nups = (int)nups;
   push_factory(L, d, n, r.upvals, nups);
   size_t len;
   const unsigned char *chunk = (const unsigned char *)lua_tolstring(L, -1, &len);
-  lua_pushinteger(L, (lua_Integer)serial_hash(chunk, len));
-  lua_rawseti(L, info, F_HASH);
-  lua_rawseti(L, info, F_CHUNK);
+  c->hash = serial_hash(chunk, len);
+  lua_setiuservalue(L, info, F_CHUNK);
   lua_pushvalue(L, idx);
   lua_pushvalue(L, info);
   lua_rawset(L, cache);
   lua_replace(L, cache);
   lua_settop(L, cache);
+  return c;
 }

@@ -10,7 +10,7 @@
 #include "serial.h"
 
 #define SERIAL_MAGIC "\x1b" "Dsk"
-#define SERIAL_VERSION 1
+#define SERIAL_VERSION 2
 #define SERIAL_FZSTD 0x10 /* header flag: payload is one zstd frame */
 #define SERIAL_SHORTSTR 32 /* longest T_SSTR */
 
@@ -32,6 +32,9 @@ enum {
   T_EXT,    /* * string type name, payload value */
   T_SSTR,   /* a short string not numbered: varint length, bytes (values
                that rarely repeat, unlike keys, are not worth a lookup) */
+  T_INTS,   /* only among a table's narr values: varint k, then k
+               integers, each a zigzag varint of its difference from the
+               one before (the first from 0), wrapping around */
   T_NTAGS
 };
 /* A proto is varint k + 1 for the frame's k-th proto, or varint 0 then
@@ -69,22 +72,28 @@ void serial_state(lua_State *L);
  * stack slot 'slot' (left as is when there is none). */
 void serial_take(lua_State *L, int st, int field, int slot);
 
-/* Analysis of a Lua function, cached per closure: fields of the table
- * serial_fn_info pushes. */
+/* Analysis of a Lua function, cached per closure: serial_fn_info pushes a
+ * userdata holding this struct, with the user values below. */
+typedef struct serial_fninfo {
+  uint64_t hash; /* 64-bit FNV-1a of the chunk */
+  int nups;      /* number of upvalues */
+  int envup;     /* which upvalue is _ENV (0: none) for the names below */
+  int names;     /* whether F_GLOBALS or F_FIELDS has any */
+} serial_fninfo;
+
 enum {
   F_CHUNK = 1, /* the factory chunk: loading and calling it makes a fresh
                   closure of the function's prototype, fresh upvalues */
-  F_HASH,      /* 64-bit FNV-1a of the chunk */
-  F_NUPS,      /* number of upvalues */
-  F_ENVUP,     /* which upvalue is _ENV (0: none) for the names below */
   F_GLOBALS,   /* array of global names read through _ENV */
   F_FIELDS,    /* array of string constants (fields, methods) */
   F_NINFO = F_FIELDS
 };
 
 /* Pushes the analysis of the Lua function at 'idx', whose upvalue 'envup'
- * (0: none) is its environment.  Raises an error if it cannot be dumped. */
-void serial_fn_info(lua_State *L, int idx, int envup);
+ * (0: none) is its environment, cached in the per-state table at the
+ * absolute index 'st', and returns its struct, valid while the userdata
+ * is on the stack.  Raises an error if the function cannot be dumped. */
+const serial_fninfo *serial_fn_info(lua_State *L, int st, int idx, int envup);
 
 uint64_t serial_hash(const unsigned char *p, size_t n);
 
