@@ -39,8 +39,12 @@ WORKLOADS = [
      [DASK_PYTHON, "{bench}/bag_pure.py"], "processes"),
     # needs the data of bench/gen_accounts.lua (made on first use)
     ("bag json", "reported", 3,
-     ["{dusk}", "{bench}/bag_json.lua", "{bench}/data/accounts.*.json.gz"],
+     ["{dusk}", "{bench}/bag_json.lua", "{bench}/data/accounts.*.json.gz", "dusk.json"],
      [DASK_PYTHON, "{bench}/bag_json.py", "{bench}/data/accounts.*.json.gz"], "processes"),
+    # the same with lua-cjson's decode (whole Lua tables), dusk only
+    ("bag json cjson", "reported", 3,
+     ["{dusk}", "{bench}/bag_json.lua", "{bench}/data/accounts.*.json.gz", "cjson"],
+     None),
     # ~10 ms tasks on each side: Python needs fewer iterations for that
     ("delayed cpu", "reported", 3,
      ["{dusk}", "{bench}/delayed_cpu.lua", "200", "1000000"],
@@ -54,6 +58,8 @@ WORKLOADS = [
 
 # Commands that make a workload's data before its first run.
 SETUP = {
+    "bag json cjson": ["env", "LUA_PATH_5_4={bench}/../stdlib/?.lua;;", "{dusk}",
+                       "{bench}/gen_accounts.lua", "{bench}/data"],
     "bag json": ["env", "LUA_PATH_5_4={bench}/../stdlib/?.lua;;", "{dusk}",
                  "{bench}/gen_accounts.lua", "{bench}/data"],
 }
