@@ -404,8 +404,13 @@ int pure_resolve(pure_rec *r, pure_val *v) {
   return PURE_OK;
 }
 
+/* pure_resolve, called only for a NODE (most values are not). */
+static inline int resolve(pure_rec *r, pure_val *v) {
+  return v->type == PURE_NODE ? pure_resolve(r, v) : PURE_OK;
+}
+
 int pure_truth(pure_rec *r, pure_val *v) {
-  if (pure_resolve(r, v) != PURE_OK) return -1;
+  if (resolve(r, v) != PURE_OK) return -1;
   return v->type != PURE_NIL && v->type != PURE_FALSE;
 }
 
@@ -545,7 +550,7 @@ static int base_op(int op) {
  * error anywhere in it is raised then.  So does this. */
 static int list_array(pure_rec *r, const pure_val *t) {
   pure_val a = *t;
-  BAIL_IF(pure_resolve(r, &a));
+  BAIL_IF(resolve(r, &a));
   if (a.type != PURE_ARRAY) return PURE_OK;
   jsondoc_src src = place(r, a.node);
   jsondoc_list *list = NULL;
@@ -691,7 +696,7 @@ int pure_run(const pure *p, pure_rec *r, const pure_val *arg, pure_val *out) {
         y.i = i->c;
       } else {
         get(&R, i->c, &y);
-        BAIL_IF(pure_resolve(r, &y));
+        BAIL_IF(resolve(r, &y));
       }
       BAIL_IF(index_place(r, &x, &y, &z));
       set(&R, a, &z);
@@ -720,15 +725,15 @@ int pure_run(const pure *p, pure_rec *r, const pure_val *arg, pure_val *out) {
       } else {
         get(&R, i->c, &y);
       }
-      if (x.type > PURE_FLOAT) BAIL_IF(pure_resolve(r, &x));
-      if (y.type > PURE_FLOAT) BAIL_IF(pure_resolve(r, &y));
+      if (x.type > PURE_FLOAT) BAIL_IF(resolve(r, &x));
+      if (y.type > PURE_FLOAT) BAIL_IF(resolve(r, &y));
       BAIL_IF(arith(base_op(op), &x, &y, &z));
       set(&R, a, &z);
       pc++; /* the metamethod instruction */
       DISPATCH();
     L_UNM:
       get(&R, i->b, &x);
-      BAIL_IF(pure_resolve(r, &x));
+      BAIL_IF(resolve(r, &x));
       if (x.type == PURE_INT) x.i = (int64_t)(0u - (uint64_t)x.i);
       else if (x.type == PURE_FLOAT) x.d = -x.d;
       else return PURE_BAIL;
@@ -742,7 +747,7 @@ int pure_run(const pure *p, pure_rec *r, const pure_val *arg, pure_val *out) {
       DISPATCH();
     L_LEN:
       get(&R, i->b, &x);
-      BAIL_IF(pure_resolve(r, &x));
+      BAIL_IF(resolve(r, &x));
       BAIL_IF(length(r, &x, &z));
       set(&R, a, &z);
       DISPATCH();
@@ -754,7 +759,7 @@ int pure_run(const pure *p, pure_rec *r, const pure_val *arg, pure_val *out) {
       get(&R, a, &x);
       if (op == LUABC_EQK) y = K[i->b];
       else get(&R, i->b, &y);
-      BAIL_IF(pure_resolve(r, &x) || pure_resolve(r, &y));
+      BAIL_IF(resolve(r, &x) || resolve(r, &y));
       cond = op == LUABC_LT ? less(&x, &y, 0) : op == LUABC_LE ? less(&x, &y, 1) : equal(&x, &y);
       BAIL_IF(cond < 0);
       goto condjump;
@@ -773,7 +778,7 @@ int pure_run(const pure *p, pure_rec *r, const pure_val *arg, pure_val *out) {
       }
       y.type = PURE_INT;
       y.i = im;
-      if (x.type > PURE_FLOAT) BAIL_IF(pure_resolve(r, &x));
+      if (x.type > PURE_FLOAT) BAIL_IF(resolve(r, &x));
       if (op == LUABC_EQI) cond = is_number(&x) ? equal(&x, &y) : 0;
       else if (op == LUABC_LTI) cond = less(&x, &y, 0);
       else if (op == LUABC_LEI) cond = less(&x, &y, 1);
