@@ -60,24 +60,6 @@ int lpure_stages(lua_State *L, int idx, lpure_stage *st, int max) {
   return (int)n;
 }
 
-/* lua_dump's writer: the buffer starts at the first write, as
- * lstrlib.c's string.dump does, since lua_dump needs the function on top
- * when it is called. */
-typedef struct dumpbuf {
-  int init;
-  luaL_Buffer b;
-} dumpbuf;
-
-static int dump_writer(lua_State *L, const void *p, size_t sz, void *ud) {
-  dumpbuf *d = ud;
-  if (!d->init) {
-    d->init = 1;
-    luaL_buffinit(L, &d->b);
-  }
-  luaL_addlstring(&d->b, p, sz);
-  return 0;
-}
-
 static int l_compile(lua_State *L) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
   lua_settop(L, 1);
@@ -89,11 +71,7 @@ static int l_compile(lua_State *L) {
   pbox *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->p = NULL;
   luaL_setmetatable(L, PROGRAM);
-  dumpbuf d = {0};
-  lua_pushvalue(L, 1);
-  lua_dump(L, dump_writer, &d, 1);
-  if (!d.init) return luaL_error(L, "pure.compile: the function gave no bytecode");
-  luaL_pushresult(&d.b);
+  if (luabc_dump(L, 1, 1) != 0) return luaL_error(L, "pure.compile: the function gave no bytecode");
   size_t n;
   const char *dump = lua_tolstring(L, -1, &n);
   luabc_func *f;

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lauxlib.h>
+
 /* The check values of ldump.c's header. */
 #define LUAC_DATA "\x19\x93\r\n\x1a\n"
 #define LUAC_INT 0x5678
@@ -81,6 +83,37 @@ static int header(reader *r) {
   memcpy(&i, pi, sizeof i);
   memcpy(&d, pd, sizeof d);
   return i == LUAC_INT && d == LUAC_NUM;
+}
+
+/* lua_dump's writer: the buffer starts at the first write, as lstrlib.c's
+ * string.dump does, since lua_dump reads the function off the top of the
+ * stack first. */
+typedef struct dumpbuf {
+  int init;
+  luaL_Buffer b;
+} dumpbuf;
+
+static int dump_writer(lua_State *L, const void *p, size_t sz, void *ud) {
+  dumpbuf *d = ud;
+  if (!d->init) {
+    d->init = 1;
+    luaL_buffinit(L, &d->b);
+  }
+  luaL_addlstring(&d->b, p, sz);
+  return 0;
+}
+
+int luabc_dump(lua_State *L, int idx, int strip) {
+  if (lua_type(L, idx) != LUA_TFUNCTION || lua_iscfunction(L, idx)) return -1;
+  dumpbuf d = {0};
+  lua_pushvalue(L, idx);
+  if (lua_dump(L, dump_writer, &d, strip) != 0 || !d.init) {
+    lua_settop(L, lua_gettop(L) - (d.init ? 2 : 1)); /* the buffer's box, the function */
+    return -1;
+  }
+  luaL_pushresult(&d.b);
+  lua_remove(L, -2);
+  return 0;
 }
 
 const char *luabc_read(const char *b, size_t n, luabc_func **out) {

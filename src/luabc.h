@@ -70,6 +70,11 @@ typedef struct luabc_func {
   const luabc_const *k;
 } luabc_func;
 
+/* Pushes the bytecode of the Lua function at 'idx' (lua_dump, debug
+ * information dropped when 'strip'): 0, or -1 with nothing pushed when it
+ * cannot be dumped (a C function). */
+int luabc_dump(lua_State *L, int idx, int strip);
+
 /* Reads the function of the dump 'b'['n'] into '*out': one allocation,
  * free() it.  Returns 0, or an error ("not Lua 5.4 bytecode of this
  * build", "truncated bytecode", "out of memory"). */

@@ -25,6 +25,7 @@
 
 #include <lauxlib.h>
 
+#include "luabc.h"
 #include "serial_int.h"
 
 #if LUA_VERSION_NUM != 504
@@ -169,24 +170,6 @@ static void read_function(reader *r, int env, int top, int depth) {
   for (size_t i = 0; i < n; i++) skip_string(r);
 }
 
-/* lua_dump's writer for the stack's string buffer: the buffer is opened
- * at the first write, once lua_dump has read the function off the top
- * (lstrlib.c str_dump does the same). */
-typedef struct dumpstate {
-  luaL_Buffer b;
-  int init;
-} dumpstate;
-
-static int dump_writer(lua_State *L, const void *p, size_t n, void *ud) {
-  dumpstate *d = ud;
-  if (!d->init) {
-    d->init = 1;
-    luaL_buffinit(L, &d->b);
-  }
-  luaL_addlstring(&d->b, p, n);
-  return 0;
-}
-
 static void add_size(luaL_Buffer *b, size_t x) { /* ldump.c dumpSize */
   unsigned char buf[sizeof(size_t) * 8 / 7 + 1];
   int n = 0;
@@ -246,13 +229,7 @@ const serial_fninfo *serial_fn_info(lua_State *L, int st, int idx, int envup) {
   lua_pop(L, 1);
   int cache = lua_gettop(L);
 
-  dumpstate ds;
-  ds.init = 0;
-  lua_pushvalue(L, idx);
-  if (lua_dump(L, dump_writer, &ds, 0) != 0 || !ds.init)
-    luaL_error(L, "cannot dump a function");
-  luaL_pushresult(&ds.b);
-  lua_remove(L, -2);
+  if (luabc_dump(L, idx, 0) != 0) luaL_error(L, "cannot dump a function");
   size_t n;
   const unsigned char *d = (const unsigned char *)lua_tolstring(L, -1, &n);
 
