@@ -19,15 +19,6 @@
 #define LUAC_INT 0x5678
 #define LUAC_NUM ((lua_Number)370.5)
 
-/* Type tags of constants (lobject.h): the type, and its variant << 4. */
-#define TAG_NIL 0x00
-#define TAG_FALSE 0x01
-#define TAG_TRUE 0x11
-#define TAG_INT 0x03
-#define TAG_FLT 0x13
-#define TAG_SHRSTR 0x04
-#define TAG_LNGSTR 0x14
-
 typedef struct reader {
   const unsigned char *p, *end;
   int bad;
@@ -144,18 +135,18 @@ const char *luabc_read(const char *b, size_t n, luabc_func **out) {
     int tag = byte(&r);
     const unsigned char *v;
     switch (tag) {
-    case TAG_NIL: c->type = LUA_TNIL; break;
-    case TAG_FALSE: case TAG_TRUE: c->type = LUA_TBOOLEAN; c->b = tag == TAG_TRUE; break;
-    case TAG_INT:
+    case LUABC_TNIL: c->type = LUA_TNIL; break;
+    case LUABC_TFALSE: case LUABC_TTRUE: c->type = LUA_TBOOLEAN; c->b = tag == LUABC_TTRUE; break;
+    case LUABC_TINT:
       c->type = LUA_TNUMBER;
       c->isint = 1;
       if ((v = take(&r, sizeof c->i)) != NULL) memcpy(&c->i, v, sizeof c->i);
       break;
-    case TAG_FLT:
+    case LUABC_TFLT:
       c->type = LUA_TNUMBER;
       if ((v = take(&r, sizeof c->d)) != NULL) memcpy(&c->d, v, sizeof c->d);
       break;
-    case TAG_SHRSTR: case TAG_LNGSTR: {
+    case LUABC_TSHRSTR: case LUABC_TLNGSTR: {
       const char *s = string(&r, &c->n);
       c->type = LUA_TSTRING;
       if (s != NULL) memcpy(strs, s, c->n);

@@ -37,6 +37,12 @@ enum {
   LUABC_VARARGPREP, LUABC_EXTRAARG
 };
 
+/* Tags of constants in a dump (lobject.h: the type, its variant << 4). */
+enum {
+  LUABC_TNIL = 0x00, LUABC_TFALSE = 0x01, LUABC_TTRUE = 0x11, LUABC_TINT = 0x03,
+  LUABC_TFLT = 0x13, LUABC_TSHRSTR = 0x04, LUABC_TLNGSTR = 0x14
+};
+
 /* Instruction fields: op 7 bits, A 8, k 1, B 8, C 8; Bx and sJ span the
  * rest.  Signed fields are stored with an offset. */
 #define LUABC_OP(i) ((int)((i) & 0x7F))

@@ -32,17 +32,6 @@
 #error "serial_fn.c reads the Lua 5.4 bytecode format"
 #endif
 
-/* Opcodes and constant tags of Lua 5.4 (lopcodes.h, lobject.h). */
-#define OP_GETTABUP 11
-#define OP_RETURN 70
-#define OP_CLOSURE 79
-#define K_NIL 0
-#define K_FALSE 1
-#define K_TRUE 17
-#define K_INT 3
-#define K_FLT 19
-#define K_SHRSTR 4
-#define K_LNGSTR 20
 
 #define DUMP_HEADER 31 /* signature .. LUAC_NUM */
 #define FACTORY_SOURCE "=?"
@@ -125,16 +114,16 @@ static void read_function(reader *r, int env, int top, int depth) {
   for (size_t i = 0; i < nk; i++) {
     int tag = *r->p++;
     ks[2 * i] = ks[2 * i + 1] = NULL;
-    if (tag == K_INT) rd_skip(r, sizeof(lua_Integer));
-    else if (tag == K_FLT) rd_skip(r, sizeof(lua_Number));
-    else if (tag == K_SHRSTR || tag == K_LNGSTR) {
+    if (tag == LUABC_TINT) rd_skip(r, sizeof(lua_Integer));
+    else if (tag == LUABC_TFLT) rd_skip(r, sizeof(lua_Number));
+    else if (tag == LUABC_TSHRSTR || tag == LUABC_TLNGSTR) {
       size_t n = rd_size(r);
       if (n == 0) bad(r);
       ks[2 * i] = r->p;
       rd_skip(r, n - 1);
       ks[2 * i + 1] = r->p;
-      if (tag == K_SHRSTR) add_name(r, r->fields, ks[2 * i], n - 1);
-    } else if (tag != K_NIL && tag != K_FALSE && tag != K_TRUE) bad(r);
+      if (tag == LUABC_TSHRSTR) add_name(r, r->fields, ks[2 * i], n - 1);
+    } else if (tag != LUABC_TNIL && tag != LUABC_TFALSE && tag != LUABC_TTRUE) bad(r);
     if (r->p >= r->end) bad(r);
   }
   size_t nup = rd_size(r);
@@ -152,8 +141,8 @@ static void read_function(reader *r, int env, int top, int depth) {
     for (size_t i = 0; i < ncode; i++) {
       uint32_t ins;
       memcpy(&ins, code + 4 * i, 4);
-      unsigned b = (ins >> 16) & 0xff, c = ins >> 24;
-      if ((ins & 0x7f) == OP_GETTABUP && b == (unsigned)env && c < nk && ks[2 * c])
+      unsigned b = (unsigned)LUABC_B(ins), c = (unsigned)LUABC_C(ins);
+      if (LUABC_OP(ins) == LUABC_GETTABUP && b == (unsigned)env && c < nk && ks[2 * c])
         add_name(r, r->globals, ks[2 * c], (size_t)(ks[2 * c + 1] - ks[2 * c]));
     }
   }
@@ -199,8 +188,8 @@ static void push_factory(lua_State *L, const unsigned char *d, size_t n,
   luaL_addchar(&b, 0);                /* is_vararg */
   luaL_addchar(&b, (char)(nups + 1 < 2 ? 2 : nups + 1));
   add_size(&b, 2);
-  add_ins(&b, OP_CLOSURE | nups << 7);                      /* Bx = 0 */
-  add_ins(&b, OP_RETURN | nups << 7 | 1u << 15 | 2u << 16); /* k: close */
+  add_ins(&b, LUABC_CLOSURE | nups << 7);                      /* Bx = 0 */
+  add_ins(&b, LUABC_RETURN | nups << 7 | 1u << 15 | 2u << 16); /* k: close */
   add_size(&b, 0);                    /* constants */
   add_size(&b, 0);                    /* upvalues */
   add_size(&b, 1);                    /* protos: the user's function */
