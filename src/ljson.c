@@ -146,25 +146,14 @@ static record *new_inner(lua_State *L, int pidx, const record *p, size_t pathlen
   return r;
 }
 
-static size_t put_varint(unsigned char *p, size_t v) {
-  size_t n = 0;
-  for (; v >= 0x80; v >>= 7) p[n++] = (unsigned char)(v | 0x80);
-  p[n++] = (unsigned char)v;
-  return n;
-}
-
 /* Pushes the object or array found at step ('key' or 'index') of the
  * record 'p' at 'pidx': the parent's path and that step. */
 static void push_child(lua_State *L, int pidx, const record *p, const char *key, size_t klen,
                        size_t index, const jsondoc_val *v) {
-  unsigned char step[1 + 10];
-  step[0] = key ? JSONDOC_KEY : JSONDOC_INDEX;
-  size_t n = 1 + put_varint(step + 1, key ? klen : index);
-  record *r = new_inner(L, pidx, p, p->pathlen + n + (key ? klen : 0), v->type);
+  record *r = new_inner(L, pidx, p, p->pathlen + JSONDOC_STEPMAX + klen, v->type);
   r->ticket = v->ticket;
   memcpy(r->path, p->path, p->pathlen);
-  memcpy(r->path + p->pathlen, step, n);
-  if (key) memcpy(r->path + p->pathlen + n, key, klen);
+  r->pathlen = p->pathlen + jsondoc_step(r->path + p->pathlen, key, klen, index);
 }
 
 /* Pushes the object or array at 'v' (a byte range of the text) as a

@@ -28,15 +28,13 @@
 /* Argument positions of each_record. */
 enum { A_PATH = 1, A_OPTS, A_DECODE, A_STAGES, A_ALL, A_DECODED, A_REST, A_NULL };
 
-#define MAXSTAGES 64
-
 /* What each_record holds while it runs (a to-be-closed userdata). */
 typedef struct scan {
   jsondoc *doc;
   pure_rec *rec;
   uint64_t ids;
   int nstages;
-  lpure_stage stages[MAXSTAGES];
+  lpure_stage stages[LPURE_MAXSTAGES];
 } scan;
 
 static int scan_close(lua_State *L) {
@@ -90,31 +88,21 @@ static void to_lua(lua_State *L, const char *line, size_t len, int decoded) {
 
 static void scan_line(lua_State *L, void *ud, const char *line, size_t len) {
   scan *s = ud;
-  pure_val v, out;
+  pure_val v;
   if (pure_rec_open(s->rec, line, len, ++s->ids, &v) != PURE_OK) {
     to_lua(L, line, len, 0);
     return;
   }
-  for (int j = 0; j < s->nstages; j++) {
-    const lpure_stage *st = &s->stages[j];
-    if (pure_run(st->prog, s->rec, &v, &out) != PURE_OK) goto bail;
-    if (st->kind == LPURE_MAP) {
-      /* Lua reads a record, or raises for nil */
-      if (pure_resolve(s->rec, &out) != PURE_OK || out.type == PURE_NIL) goto bail;
-      v = out;
-      continue;
+  int kept = lpure_run_stages(s->stages, s->nstages, s->rec, &v);
+  if (kept == 0) return;
+  if (kept > 0) {
+    lua_pushvalue(L, A_REST);
+    if (push_value(L, s, &v, line, len)) {
+      lua_call(L, 1, 0);
+      return;
     }
-    int t = pure_truth(s->rec, &out);
-    if (t < 0) goto bail;
-    if (t == (st->kind == LPURE_REMOVE)) return;
+    lua_pop(L, 1);
   }
-  lua_pushvalue(L, A_REST);
-  if (push_value(L, s, &v, line, len)) {
-    lua_call(L, 1, 0);
-    return;
-  }
-  lua_pop(L, 1);
-bail:
   to_lua(L, line, len, 1);
 }
 
@@ -131,7 +119,7 @@ static int l_each_record(lua_State *L) {
   lua_toclose(L, -1);
   lua_pushvalue(L, A_STAGES); /* keeps the programs */
   lua_setiuservalue(L, -2, 1);
-  s->nstages = lpure_stages(L, A_STAGES, s->stages, MAXSTAGES);
+  s->nstages = lpure_stages(L, A_STAGES, s->stages, LPURE_MAXSTAGES);
   s->doc = jsondoc_new();
   s->rec = s->doc ? pure_rec_new(s->doc) : NULL;
   if (s->rec == NULL) return luaL_error(L, "dusk.json: not enough memory");

@@ -25,7 +25,6 @@
 #include "luabc.h"
 
 #define PROGRAM "dusk.pure.program"
-#define MAXSTAGES 64
 
 typedef struct pbox { pure *p; } pbox;
 
@@ -88,19 +87,18 @@ static int l_compile(lua_State *L) {
   return 1;
 }
 
-/* Runs the stages on 'v': 1 with the value in '*v', 0 when dropped, -1
- * when a program bailed. */
-static int run_stages(const lpure_stage *st, int n, pure_val *v) {
+int lpure_run_stages(const lpure_stage *st, int n, pure_rec *r, pure_val *v) {
   pure_val out;
   for (int j = 0; j < n; j++) {
-    if (pure_run(st[j].prog, NULL, v, &out) != PURE_OK) return -1;
+    if (pure_run(st[j].prog, r, v, &out) != PURE_OK) return -1;
     if (st[j].kind == LPURE_MAP) {
-      if (out.type == PURE_NIL) return -1; /* Lua raises */
+      /* a place is read here; nil makes Lua raise */
+      if (pure_resolve(r, &out) != PURE_OK || out.type == PURE_NIL) return -1;
       *v = out;
       continue;
     }
     int t = out.type == PURE_TRUE ? 1 : out.type == PURE_FALSE || out.type == PURE_NIL ? 0
-                                                            : pure_truth(NULL, &out);
+                                                            : pure_truth(r, &out);
     if (t < 0) return -1;
     if (t == (st[j].kind == LPURE_REMOVE)) return 0;
   }
@@ -130,12 +128,12 @@ static int l_each_range(lua_State *L) {
   lua_Integer first = luaL_checkinteger(L, A_FIRST), last = luaL_checkinteger(L, A_LAST);
   luaL_checktype(L, A_ALL, LUA_TFUNCTION);
   luaL_checktype(L, A_REST, LUA_TFUNCTION);
-  lpure_stage st[MAXSTAGES];
-  int n = lpure_stages(L, A_STAGES, st, MAXSTAGES);
+  lpure_stage st[LPURE_MAXSTAGES];
+  int n = lpure_stages(L, A_STAGES, st, LPURE_MAXSTAGES);
   for (lua_Unsigned k = 0, m = span(first, last); k < m; k++) {
     lua_Integer x = (lua_Integer)((lua_Unsigned)first + k);
     pure_val v = {.type = PURE_INT, .i = x};
-    int r = run_stages(st, n, &v);
+    int r = lpure_run_stages(st, n, NULL, &v);
     if (r == 0) continue;
     lua_pushvalue(L, r < 0 ? A_ALL : A_REST);
     if (r < 0) lua_pushinteger(L, x);
@@ -171,12 +169,12 @@ static int l_fold_range(lua_State *L) {
   luaL_checknumber(L, 6);
   lua_settop(L, 6);
   pure_val acc = number_at(L, 6);
-  lpure_stage st[MAXSTAGES];
-  int n = lpure_stages(L, A_STAGES, st, MAXSTAGES);
+  lpure_stage st[LPURE_MAXSTAGES];
+  int n = lpure_stages(L, A_STAGES, st, LPURE_MAXSTAGES);
   for (lua_Unsigned k = 0, m = span(first, last); k < m; k++) {
     lua_Integer x = (lua_Integer)((lua_Unsigned)first + k);
     pure_val v = {.type = PURE_INT, .i = x};
-    int r = run_stages(st, n, &v);
+    int r = lpure_run_stages(st, n, NULL, &v);
     if (r < 0) { /* Lua runs the element through the pipeline */
       lua_pushvalue(L, A_ALL);
       lua_pushinteger(L, x);

@@ -22,8 +22,15 @@ typedef struct lpure_stage {
   const pure *prog;
 } lpure_stage;
 
+#define LPURE_MAXSTAGES 64
+
 /* Reads the stages list at 'idx' ({{"filter" | "remove" | "map",
  * program}, ...}, at most 'max') into 'st': their number, or raises. */
 int lpure_stages(lua_State *L, int idx, lpure_stage *st, int max);
+
+/* Runs the 'n' stages on '*v' ('r': the record it is a place in, or NULL
+ * for a number): 1 with what comes out in '*v', 0 when a filter dropped
+ * it, -1 when a program bailed (Lua must run the stages). */
+int lpure_run_stages(const lpure_stage *st, int n, pure_rec *r, pure_val *v);
 
 #endif

@@ -250,13 +250,6 @@ void pure_rec_free(pure_rec *r) {
   free(r);
 }
 
-static size_t put_varint(unsigned char *p, size_t v) {
-  size_t n = 0;
-  for (; v >= 0x80; v >>= 7) p[n++] = (unsigned char)(v | 0x80);
-  p[n++] = (unsigned char)v;
-  return n;
-}
-
 /* A new place: the step 'key' (or element 'index') of 'parent', its path
  * the parent's and that step.  -1 when out of room. */
 static int new_node(pure_rec *r, int parent, const char *key, size_t klen, int64_t index) {
@@ -269,7 +262,7 @@ static int new_node(pure_rec *r, int parent, const char *key, size_t klen, int64
     r->capnodes = cap;
   }
   size_t plen = parent >= 0 ? r->nodes[parent].plen : 0;
-  size_t need = plen + 11 + klen;
+  size_t need = plen + JSONDOC_STEPMAX + klen;
   if (r->pcap - r->pused < need) {
     size_t cap = 2 * (r->pcap + need);
     unsigned char *p = realloc(r->paths, cap);
@@ -289,11 +282,8 @@ static int new_node(pure_rec *r, int parent, const char *key, size_t klen, int64
   unsigned char *at = r->paths + r->pused;
   if (parent >= 0) {
     memcpy(at, r->paths + r->nodes[parent].poff, plen);
-    at[plen] = key ? JSONDOC_KEY : JSONDOC_INDEX;
     /* an index below 1 is never read (see pure_resolve) */
-    plen += 1 + put_varint(at + plen + 1, key ? klen : index > 0 ? (size_t)(index - 1) : 0);
-    if (key) memcpy(at + plen, key, klen);
-    plen += klen;
+    plen += jsondoc_step(at + plen, key, klen, index > 0 ? (size_t)(index - 1) : 0);
   }
   nd->plen = plen;
   r->pused += plen;
@@ -342,9 +332,9 @@ static int count(pure_rec *r, const pure_val *v, size_t *n) {
  * only until its next call). */
 static const char *keep_string(pure_rec *r, const char *s, size_t n) {
   if (r->cap - r->used < n) {
-    /* strings already handed out point into the arena: grow by a new
-     * block only when empty, else bail (records rarely need much) */
-    if (r->used > 0 && r->cap > 0) return NULL;
+    /* strings already handed out point into the arena: it grows only
+     * while empty, else bail (records rarely need much) */
+    if (r->used > 0) return NULL;
     size_t cap = n > 4096 ? n : 4096;
     char *a = realloc(r->arena, cap);
     if (a == NULL) return NULL;

@@ -150,7 +150,7 @@ local source_code = {
   range_fold = "local function through(x)\n%sreturn false\nend\n" ..
                "acc = feed(src[1], src[2], src[3], through, sink, acc)\n",
   -- lines decoded by dusk.json with the first steps run in C (see
-  -- fusable below): Lua takes a line over where C leaves it
+  -- json_stages below): Lua takes a line over where C leaves it
   json = "local function consume(x)\n%send\n" ..
          "local function decoded(x)\n%send\n" ..
          "local function rest(x)\n%send\n" ..
@@ -210,12 +210,23 @@ end
 -- pluck of one key, from step 'first' on while they translate.  Returns
 -- their stages ({kind, program}), or nil for none.
 local programs = setmetatable({}, { __mode = "k" }) -- function -> program or false
+local pluck_programs = {} -- key -> program of x[key]
 
 local function program_of(f)
   local p = programs[f]
   if p == nil then
     p = require("dusk.pure").compile(f) or false
     programs[f] = p
+  end
+  return p
+end
+
+local function pluck_program(key)
+  local p = pluck_programs[key]
+  if p == nil then
+    local getter = load(string.format("return function(x) return x[%q] end", key), "=pluck", "t")()
+    p = require("dusk.pure").compile(getter)
+    pluck_programs[key] = p
   end
   return p
 end
@@ -228,9 +239,7 @@ local function stages_of(ops, first)
     if nargs == 0 and (kind == "filter" or kind == "remove" or kind == "map") then
       p = program_of(f)
     elseif kind == "pluck" and (math.type(f) == "integer" or type(f) == "string") then
-      local getter = load(string.format("return function(x) return x[%q] end", f), "=pluck", "t")()
-      p, kind = program_of(getter), "map"
-      programs[getter] = nil
+      p, kind = pluck_program(f), "map"
     end
     if not p then break end
     stages[#stages + 1] = { kind, p }

@@ -183,13 +183,10 @@ static error_code open_view(jsondoc *j, const jsondoc_src *src, uint64_t ticket,
   if (hit) {
     j->cur = hit;
     hit->used = j->clock;
+    *out = hit;
     *resumed = ticket != 0 && ticket == hit->ticket;
     hit->ticket = 0;
-    if (*resumed) {
-      *out = hit;
-      return SUCCESS;
-    }
-    *out = hit;
+    if (*resumed) return SUCCESS;
     if (ticket != 0 && hit->strbytes <= hit->len / 2) {
       unsigned n = hit->nmarks < NMARKS ? hit->nmarks : NMARKS;
       for (unsigned k = 0; k < n; k++) {
@@ -485,6 +482,15 @@ static const char *after_close(slot *s, const jsondoc_src *src) {
 }
 
 extern "C" {
+
+size_t jsondoc_step(unsigned char *out, const char *key, size_t klen, size_t index) {
+  size_t n = 0, v = key ? klen : index;
+  out[n++] = key ? JSONDOC_KEY : JSONDOC_INDEX;
+  for (; v >= 0x80; v >>= 7) out[n++] = (unsigned char)(v | 0x80);
+  out[n++] = (unsigned char)v;
+  if (key) memcpy(out + n, key, klen);
+  return n + (key ? klen : 0);
+}
 
 jsondoc *jsondoc_new(void) {
   return new (std::nothrow) jsondoc();

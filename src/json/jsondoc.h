@@ -82,6 +82,12 @@ typedef struct jsondoc_list {
   jsondoc_member *m;
 } jsondoc_list;
 
+/* Writes the path step to the member 'key'['klen'] (or, 'key' NULL, to
+ * the element 'index', 0-based) at 'out': JSONDOC_STEPMAX + 'klen' bytes
+ * at most.  Returns the bytes written. */
+#define JSONDOC_STEPMAX 11
+size_t jsondoc_step(unsigned char *out, const char *key, size_t klen, size_t index);
+
 typedef struct jsondoc jsondoc;
 
 /* A parser, or NULL when out of memory.  One per thread at a time. */
