@@ -30,9 +30,7 @@ enum { A_PATH = 1, A_OPTS, A_DECODE, A_STAGES, A_ALL, A_DECODED, A_REST, A_NULL 
 
 /* What each_record holds while it runs (a to-be-closed userdata). */
 typedef struct scan {
-  jsondoc *doc;
   pure_rec *rec;
-  uint64_t ids;
   int nstages;
   lpure_stage stages[LPURE_MAXSTAGES];
 } scan;
@@ -41,8 +39,6 @@ static int scan_close(lua_State *L) {
   scan *s = luaL_checkudata(L, 1, SCAN);
   pure_rec_free(s->rec);
   s->rec = NULL;
-  jsondoc_free(s->doc);
-  s->doc = NULL;
   return 0;
 }
 
@@ -89,7 +85,7 @@ static void to_lua(lua_State *L, const char *line, size_t len, int decoded) {
 static void scan_line(lua_State *L, void *ud, const char *line, size_t len) {
   scan *s = ud;
   pure_val v;
-  if (pure_rec_open(s->rec, line, len, ++s->ids, &v) != PURE_OK) {
+  if (pure_rec_open(s->rec, line, len, &v) != PURE_OK) {
     to_lua(L, line, len, 0);
     return;
   }
@@ -120,8 +116,7 @@ static int l_each_record(lua_State *L) {
   lua_pushvalue(L, A_STAGES); /* keeps the programs */
   lua_setiuservalue(L, -2, 1);
   s->nstages = lpure_stages(L, A_STAGES, s->stages, LPURE_MAXSTAGES);
-  s->doc = jsondoc_new();
-  s->rec = s->doc ? pure_rec_new(s->doc) : NULL;
+  s->rec = pure_rec_new();
   if (s->rec == NULL) return luaL_error(L, "dusk.json: not enough memory");
   int nres = lio_each_line(L, path, scan_line, s);
   /* results above the scan box, which closes when this returns */

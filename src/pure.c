@@ -11,9 +11,10 @@
  * and the values a record yields.
  * Reading a field only records a place (a node: parent and step); the
  * text is read when a value is needed (a test, a comparison, #, the
- * result), by jsondoc_get along the node's path, and the value is kept
- * with the node.  So `local t = r.transactions; return #t > 0 and
- * t[1].amount > 0` reads the text twice and builds nothing.
+ * result), by jsonrec_get in the parent's object or array, and the value
+ * is kept with the node.  So `local t = r.transactions; return #t > 0
+ * and t[1].amount > 0` builds nothing, and never walks from the record's
+ * root to t.
  *
  * Lua's semantics that a record value cannot meet here bail out: Lua
  * decides them (see pure.h).  Records read as Lua's dusk.json records
@@ -52,27 +53,18 @@ struct pure {
 typedef struct node {
   int parent;              /* -1 for the root */
   int elements_read;       /* elements read by index through this place */
-  size_t poff, plen;       /* its path, encoded for jsondoc, in rec->paths */
   const char *key;         /* a key step, or NULL for an element */
   size_t klen;
   int64_t index;           /* 1-based */
   int read;                /* 'val' holds what is there */
   pure_val val;
-  uint64_t ticket;         /* an object or array: resumes the parser in it */
+  int handle;              /* an object or array read: jsonrec's handle */
 } node;
 
 struct pure_rec {
-  jsondoc *doc;
-  const char *text;
-  size_t len;
-  uint64_t id;
-  int escapes;             /* the text holds a backslash */
+  jsonrec *json;
   node *nodes;
   int nnodes, capnodes;
-  char *arena;             /* strings read, until the next record */
-  size_t used, cap;
-  unsigned char *paths;    /* the nodes' paths */
-  size_t pused, pcap;
 };
 
 /* ------------------------------------------------------------ compile */
@@ -236,22 +228,24 @@ void pure_free(pure *p) {
 
 /* ------------------------------------------------------------ records */
 
-pure_rec *pure_rec_new(jsondoc *doc) {
+pure_rec *pure_rec_new(void) {
   pure_rec *r = calloc(1, sizeof *r);
-  if (r != NULL) r->doc = doc;
+  if (r != NULL && (r->json = jsonrec_new()) == NULL) {
+    free(r);
+    r = NULL;
+  }
   return r;
 }
 
 void pure_rec_free(pure_rec *r) {
   if (r == NULL) return;
+  jsonrec_free(r->json);
   free(r->nodes);
-  free(r->arena);
-  free(r->paths);
   free(r);
 }
 
-/* A new place: the step 'key' (or element 'index') of 'parent', its path
- * the parent's and that step.  -1 when out of room. */
+/* A new place: the step 'key' (or element 'index') of 'parent'.  -1 when
+ * out of room. */
 static int new_node(pure_rec *r, int parent, const char *key, size_t klen, int64_t index) {
   if (r->nnodes == r->capnodes) {
     if (r->capnodes >= MAXNODES) return -1;
@@ -261,91 +255,36 @@ static int new_node(pure_rec *r, int parent, const char *key, size_t klen, int64
     r->nodes = nodes;
     r->capnodes = cap;
   }
-  size_t plen = parent >= 0 ? r->nodes[parent].plen : 0;
-  size_t need = plen + JSONDOC_STEPMAX + klen;
-  if (r->pcap - r->pused < need) {
-    size_t cap = 2 * (r->pcap + need);
-    unsigned char *p = realloc(r->paths, cap);
-    if (p == NULL) return -1;
-    r->paths = p;
-    r->pcap = cap;
-  }
   node *nd = &r->nodes[r->nnodes];
   nd->parent = parent;
   nd->key = key;
   nd->klen = klen;
   nd->index = index;
   nd->read = 0;
-  nd->ticket = 0;
   nd->elements_read = 0;
-  nd->poff = r->pused;
-  unsigned char *at = r->paths + r->pused;
-  if (parent >= 0) {
-    memcpy(at, r->paths + r->nodes[parent].poff, plen);
-    /* an index below 1 is never read (see pure_resolve) */
-    plen += jsondoc_step(at + plen, key, klen, index > 0 ? (size_t)(index - 1) : 0);
-  }
-  nd->plen = plen;
-  r->pused += plen;
+  nd->handle = -1;
   return r->nnodes++;
 }
 
-int pure_rec_open(pure_rec *r, const char *text, size_t len, uint64_t id,
-                      pure_val *root) {
-  r->text = text;
-  r->len = len;
-  r->id = id;
+int pure_rec_open(pure_rec *r, const char *text, size_t len, pure_val *root) {
   r->nnodes = 0;
-  r->used = 0;
-  r->pused = 0;
   if (len == 0 || (text[0] != '{' && text[0] != '[')) return PURE_BAIL;
-  r->escapes = memchr(text, '\\', len) != NULL;
-  jsondoc_src src = {text, id, 0, len, NULL, 0, r->escapes, 0};
   jsondoc_val v;
-  if (jsondoc_open(r->doc, &src, &v) != 0) return PURE_BAIL;
+  if (jsonrec_open(r->json, text, len, &v) != 0) return PURE_BAIL;
   int n = new_node(r, -1, NULL, 0, 0);
   if (n < 0) return PURE_BAIL;
   root->type = v.type == JSONDOC_OBJECT ? PURE_OBJECT : PURE_ARRAY;
   root->node = n;
   r->nodes[n].read = 1;
   r->nodes[n].val = *root;
-  r->nodes[n].ticket = v.ticket;
+  r->nodes[n].handle = (int)v.ticket;
   return PURE_OK;
-}
-
-/* The source for reading in the place 'n'. */
-static jsondoc_src place(const pure_rec *r, int n) {
-  const node *nd = &r->nodes[n];
-  jsondoc_src src = {r->text, r->id, 0, r->len, r->paths + nd->poff, nd->plen, r->escapes,
-                     nd->ticket};
-  return src;
 }
 
 /* The number of elements of the ARRAY 'v' into '*n'.  All are counted:
  * Lua's # reads the whole array, and raises for a parse error in it. */
 static int count(pure_rec *r, const pure_val *v, size_t *n) {
-  jsondoc_src src = place(r, v->node);
-  return jsondoc_count(r->doc, &src, n) != 0 ? PURE_BAIL : PURE_OK;
-}
-
-/* Copies a string read into the record's arena (the parser's copy lasts
- * only until its next call). */
-static const char *keep_string(pure_rec *r, const char *s, size_t n) {
-  if (r->cap - r->used < n) {
-    /* strings already handed out point into the arena: it grows only
-     * while empty, else bail (records rarely need much) */
-    if (r->used > 0) return NULL;
-    size_t cap = n > 4096 ? n : 4096;
-    char *a = realloc(r->arena, cap);
-    if (a == NULL) return NULL;
-    r->arena = a;
-    r->cap = cap;
-  }
-  if (n == 0) return "";
-  char *at = r->arena + r->used;
-  memcpy(at, s, n);
-  r->used += n;
-  return at;
+  return jsonrec_count(r->json, r->nodes[v->node].handle, n) != 0 ? PURE_BAIL : PURE_OK;
 }
 
 int pure_resolve(pure_rec *r, pure_val *v) {
@@ -356,21 +295,19 @@ int pure_resolve(pure_rec *r, pure_val *v) {
     return PURE_OK;
   }
   pure_val out = {0};
-  int parent = nd->parent;
   /* the parent first: a record then, read in from where the parser can
-   * seek to it (its ticket), not walked to from the root */
-  pure_val p = {.type = PURE_NODE, .node = parent};
+   * seek back to it, not walked to from the root */
+  pure_val p = {.type = PURE_NODE, .node = nd->parent};
   if (pure_resolve(r, &p) != PURE_OK) return PURE_BAIL;
   if (p.type != PURE_OBJECT && p.type != PURE_ARRAY) return PURE_BAIL; /* Lua raises */
+  nd = &r->nodes[v->node];
   if (nd->key == NULL && nd->index < 1) {
     out.type = PURE_NIL;
   } else {
-    jsondoc_src src = place(r, parent);
     jsondoc_val jv;
-    nd = &r->nodes[v->node];
-    if (jsondoc_get(r->doc, &src, nd->key, nd->klen, (size_t)(nd->index - 1), &jv) != 0)
+    if (jsonrec_get(r->json, r->nodes[p.node].handle, nd->key, nd->klen,
+                    (size_t)(nd->index - 1), &jv) != 0)
       return PURE_BAIL;
-    nd->ticket = jv.ticket;
     switch (jv.type) {
     case JSONDOC_NONE: out.type = PURE_NIL; break;
     case JSONDOC_NULL: out.type = PURE_NULL; break;
@@ -378,16 +315,12 @@ int pure_resolve(pure_rec *r, pure_val *v) {
     case JSONDOC_TRUE: out.type = PURE_TRUE; break;
     case JSONDOC_INT: out.type = PURE_INT; out.i = jv.i; break;
     case JSONDOC_FLOAT: out.type = PURE_FLOAT; out.d = jv.d; break;
-    case JSONDOC_STRING:
-      out.type = PURE_STRING;
-      out.n = jv.n;
-      if ((out.s = keep_string(r, jv.s, jv.n)) == NULL) return PURE_BAIL;
-      break;
+    case JSONDOC_STRING: out.type = PURE_STRING; out.n = (uint32_t)jv.n; out.s = jv.s; break;
     case JSONDOC_OBJECT: out.type = PURE_OBJECT; out.node = v->node; break;
     default: out.type = PURE_ARRAY; out.node = v->node; break;
     }
+    if (out.type == PURE_OBJECT || out.type == PURE_ARRAY) nd->handle = (int)jv.ticket;
   }
-  nd = &r->nodes[v->node];
   nd->read = 1;
   nd->val = out;
   *v = out;
@@ -542,11 +475,7 @@ static int list_array(pure_rec *r, const pure_val *t) {
   pure_val a = *t;
   BAIL_IF(resolve(r, &a));
   if (a.type != PURE_ARRAY) return PURE_OK;
-  jsondoc_src src = place(r, a.node);
-  jsondoc_list *list = NULL;
-  int err = jsondoc_list_members(r->doc, &src, &list);
-  free(list);
-  return err != 0 ? PURE_BAIL : PURE_OK;
+  return jsonrec_read_elements(r->json, r->nodes[a.node].handle) != 0 ? PURE_BAIL : PURE_OK;
 }
 
 /* t[key] where 'key' is resolved: a new place, or bail.  A place not

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "json/jsondoc.h"
+#include "json/jsonrec.h"
 #include "luabc.h"
 
 /* Value types.  NODE is a place in the record not read yet; OBJECT and
@@ -65,16 +65,14 @@ typedef struct pure_rec pure_rec;
 pure *pure_compile(luabc_func *f, char *why, size_t whylen);
 void pure_free(pure *p);
 
-/* A record reader on the parser 'doc', or NULL when out of memory. */
-pure_rec *pure_rec_new(jsondoc *doc);
+/* A record reader, or NULL when out of memory. */
+pure_rec *pure_rec_new(void);
 void pure_rec_free(pure_rec *r);
 
-/* Starts reading the record 'text'['len'] ('id' names the text for the
- * parser's cache, see jsondoc_src): '*root' is its object or array.
- * Earlier values are no longer valid.  PURE_BAIL when the text is not
- * an object or array (or does not parse). */
-int pure_rec_open(pure_rec *r, const char *text, size_t len, uint64_t id,
-                      pure_val *root);
+/* Starts reading the record 'text'['len']: '*root' is its object or
+ * array.  Earlier values are no longer valid.  PURE_BAIL when the text
+ * is not an object or array (or does not parse). */
+int pure_rec_open(pure_rec *r, const char *text, size_t len, pure_val *root);
 
 /* Runs 'p' with the argument 'arg' into '*out' (its first result).  'r'
  * may be NULL when 'arg' is not a place in a record. */
