@@ -2,8 +2,7 @@
  * jsondoc: simdjson's On-Demand parser behind the C interface of
  * jsondoc.h.  It keeps C++ to itself: errors are simdjson's error codes
  * (exceptions only for std::bad_alloc, caught at every entry), and
- * nothing here calls Lua, so no longjmp crosses it.  Values are read as
- * odread.h reads them, for jsonrec.cc too.
+ * nothing here calls Lua, so no longjmp crosses it.
  *
  * Two slots each hold a parser and a padded copy of the view it indexed
  * last (stage 1), used least recently first: a record read alongside its
@@ -17,20 +16,33 @@
  */
 #include "jsondoc.h"
 
+#include <simdjson.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
-#include "odread.h"
+#include "jsonnum.h"
 
-using namespace odr;
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
+using simdjson::SUCCESS;
+
 
 namespace {
+
+/* An object or array being read. */
+struct cursor {
+  bool is_obj = false;
+  od::object obj;
+  od::array arr;
+};
 
 /* A container returned, kept to read in it again (see open_view). */
 struct mark {
@@ -77,10 +89,24 @@ struct jsondoc {
   slot *cur = nullptr; /* the slot of the call under way */
   gathered g;
   uint64_t clock = 0;
-  trace tr; /* of the call under way */
+  const char *at = nullptr; /* the value being read, for error positions */
   size_t errpos = 0;
   bool pos_set = false;
 };
+
+static bool is_space(char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+static bool is_structural(char c) {
+  return c == ',' || c == ':' || c == '[' || c == ']' || c == '{' || c == '}';
+}
+
+/* Back from 'p' over whitespace. */
+static const char *trim_back(const char *p) {
+  while (is_space(p[-1])) p--;
+  return p;
+}
 
 /* The end of a member's value, from the start of what follows it: the
  * next member ('p' after a comma) or the closing bracket. */
@@ -218,10 +244,9 @@ static error_code open_view(jsondoc *j, const jsondoc_src *src, uint64_t ticket,
 
 /* Ends a call: an error gets its position and drops the slot. */
 static int finish(jsondoc *j, slot *s, const jsondoc_src *src, error_code e) {
-  if (s != nullptr) s->strbytes += j->tr.strbytes;
   if (e == SUCCESS) return 0;
   if (!j->pos_set) {
-    const char *p = s != nullptr ? j->tr.at : nullptr;
+    const char *p = s != nullptr ? j->at : nullptr;
     if (p == nullptr && s != nullptr && s->live) {
       const char *loc;
       if (s->doc.current_location().get(loc) == SUCCESS) p = loc;
@@ -234,14 +259,152 @@ static int finish(jsondoc *j, slot *s, const jsondoc_src *src, error_code e) {
 
 static void begin(jsondoc *j) {
   j->cur = nullptr;
-  j->tr = trace();
+  j->at = nullptr;
   j->pos_set = false;
+}
+
+/* A scalar (an od::value, or the document when the view is a scalar). */
+template <class V>
+static error_code read_scalar(jsondoc *j, V &v, od::json_type t, const char *tok,
+                              jsondoc_val *out) {
+  j->at = tok;
+  switch (t) {
+  case od::json_type::string: {
+    std::string_view s;
+    SIMDJSON_TRY(v.get_string().get(s));
+    if (j->cur != nullptr) j->cur->strbytes += s.size() + 1;
+    out->type = JSONDOC_STRING;
+    out->s = s.data();
+    out->n = s.size();
+    break;
+  }
+  case od::json_type::number: {
+    /* read by jsonnum (simdjson's own reading is wrong for long numbers) */
+    const char *end;
+    if (jsonnum_read(tok, &end, out) != 0) return simdjson::NUMBER_ERROR;
+    if constexpr (std::is_same_v<V, od::document>) {
+      double d; /* simdjson checks that nothing follows the root */
+      SIMDJSON_TRY(v.get_double().get(d));
+    } else if (!is_space(*end) && !is_structural(*end)) {
+      return simdjson::NUMBER_ERROR;
+    }
+    break;
+  }
+  case od::json_type::boolean: {
+    bool b;
+    if (v.get_bool().get(b)) return simdjson::T_ATOM_ERROR;
+    out->type = b ? JSONDOC_TRUE : JSONDOC_FALSE;
+    break;
+  }
+  case od::json_type::null: {
+    bool null;
+    if (v.is_null().get(null) || !null) return simdjson::N_ATOM_ERROR;
+    out->type = JSONDOC_NULL;
+    break;
+  }
+  default:
+    return simdjson::INCORRECT_TYPE;
+  }
+  j->at = nullptr;
+  return SUCCESS;
+}
+
+/* A member's value: scalars in full, objects and arrays by type (left
+ * unread: the next step of the iteration skips them). */
+static error_code read_value(jsondoc *j, od::value &v, jsondoc_val *out) {
+  od::json_type t;
+  SIMDJSON_TRY(v.type().get(t));
+  if (t == od::json_type::object) out->type = JSONDOC_OBJECT;
+  else if (t == od::json_type::array) out->type = JSONDOC_ARRAY;
+  else return read_scalar(j, v, t, v.raw_json_token().data(), out);
+  return SUCCESS;
 }
 
 static error_code open_root(slot *s, const char *view, cursor &c) {
   c.is_obj = view[0] == '{';
   if (c.is_obj) return s->doc.get_object().get(c.obj);
   return s->doc.get_array().get(c.arr);
+}
+
+static error_code open_value(od::value &v, cursor &c) {
+  od::json_type t;
+  SIMDJSON_TRY(v.type().get(t));
+  c.is_obj = t == od::json_type::object;
+  if (c.is_obj) return v.get_object().get(c.obj);
+  if (t == od::json_type::array) return v.get_array().get(c.arr);
+  return simdjson::INCORRECT_TYPE;
+}
+
+/* The bytes a JSON string cannot hold as they are: '"', '\\' and the
+ * control characters. */
+static const struct escape_table {
+  bool t[256];
+  constexpr escape_table() : t() {
+    for (int c = 0; c < 0x20; c++) t[c] = true;
+    t['"'] = t['\\'] = true;
+  }
+  bool operator[](unsigned char c) const { return t[c]; }
+} needs_escape;
+
+/* Whether the raw key at 'raw' (after its quote) holds an escape. */
+static bool has_escape(const char *raw) {
+  while (*raw != '"' && *raw != '\\') raw++;
+  return *raw == '\\';
+}
+
+/* Moves to the first member 'key' of the object.  Raw keys compare as
+ * bytes (simdjson's find_field) when neither they nor 'key' can hold an
+ * escape; otherwise escaped raw keys are unescaped to compare. */
+static error_code find_key(jsondoc *j, const jsondoc_src *src, od::object &obj, const char *key,
+                           size_t klen, od::value &out, bool &found) {
+  bool plain = true; /* then a raw key equal to it has no escape */
+  for (size_t i = 0; i < klen && plain; i++) plain = !needs_escape[(unsigned char)key[i]];
+  found = false;
+  if (plain && !src->escapes) {
+    error_code e = obj.find_field(std::string_view(key, klen)).get(out);
+    if (e == simdjson::NO_SUCH_FIELD) return SUCCESS;
+    found = e == SUCCESS;
+    return e;
+  }
+  for (auto r : obj) {
+    od::field f;
+    SIMDJSON_TRY(std::move(r).get(f));
+    const char *raw = f.key().raw();
+    bool eq = false;
+    if (plain) {
+      size_t i = 0;
+      while (i < klen && raw[i] == key[i]) i++; /* stops at raw's closing quote */
+      eq = i == klen && raw[i] == '"';
+    }
+    if (!eq && has_escape(raw)) {
+      std::string_view k;
+      j->at = raw - 1;
+      SIMDJSON_TRY(f.unescaped_key().get(k));
+      if (j->cur != nullptr) j->cur->strbytes += k.size() + 1;
+      j->at = nullptr;
+      eq = k == std::string_view(key, klen);
+    }
+    if (eq) {
+      out = f.value();
+      found = true;
+      return SUCCESS;
+    }
+  }
+  return SUCCESS;
+}
+
+static error_code find_index(od::array &arr, size_t index, od::value &out, bool &found) {
+  found = false;
+  size_t i = 0;
+  for (auto r : arr) {
+    SIMDJSON_TRY(r.error());
+    if (i++ == index) {
+      out = r.value_unsafe();
+      found = true;
+      break;
+    }
+  }
+  return SUCCESS;
 }
 
 static size_t get_varint(const unsigned char *&p, const unsigned char *end) {
@@ -264,7 +427,7 @@ static error_code take_step(jsondoc *j, const jsondoc_src *src, cursor &c,
     if (!c.is_obj || n > (size_t)(end - p)) return simdjson::INCORRECT_TYPE;
     const char *key = reinterpret_cast<const char *>(p);
     p += n;
-    return find_key(c.obj, key, n, src->escapes, j->tr, v, found);
+    return find_key(j, src, c.obj, key, n, v, found);
   }
   if (c.is_obj) return simdjson::INCORRECT_TYPE;
   return find_index(c.arr, n, v, found);
@@ -360,7 +523,7 @@ int jsondoc_open(jsondoc *j, const jsondoc_src *src, jsondoc_val *out) {
       } else {
         od::json_type t;
         e = s->doc.type().get(t);
-        if (e == SUCCESS) e = read_scalar(s->doc, t, view, j->tr, out);
+        if (e == SUCCESS) e = read_scalar(j, s->doc, t, view, out);
       }
     }
     return finish(j, s, src, e);
@@ -380,10 +543,10 @@ int jsondoc_get(jsondoc *j, const jsondoc_src *src, const char *key, size_t klen
     error_code e = open_view(j, src, src->ticket, &s, &resumed);
     if (e == SUCCESS) e = reach(j, s, src, resumed, c);
     if (e == SUCCESS && (key != nullptr) == c.is_obj)
-      e = key ? find_key(c.obj, key, klen, src->escapes, j->tr, v, found) : find_index(c.arr, index, v, found);
+      e = key ? find_key(j, src, c.obj, key, klen, v, found) : find_index(c.arr, index, v, found);
     out->type = JSONDOC_NONE;
     out->ticket = 0;
-    if (e == SUCCESS && found) e = read_value(v, j->tr, out);
+    if (e == SUCCESS && found) e = read_value(j, v, out);
     if (e == SUCCESS && (out->type == JSONDOC_OBJECT || out->type == JSONDOC_ARRAY))
       e = keep(j, s, v, out);
     return finish(j, s, src, e);
@@ -412,7 +575,7 @@ static error_code add_member(jsondoc *j, gathered &g, const slot *s, const jsond
   if (!g.m.empty()) g.m.back().v.len = where(s, src, value_end(next)) - g.m.back().v.off;
   jsondoc_member m{};
   m.v.off = where(s, src, v.raw_json_token().data());
-  if (!repeated) SIMDJSON_TRY(read_value(v, j->tr, &m.v));
+  if (!repeated) SIMDJSON_TRY(read_value(j, v, &m.v));
   g.m.push_back(m);
   g.strs.push_back(m.v.type == JSONDOC_STRING ? std::string_view(m.v.s, m.v.n)
                                               : std::string_view());
@@ -427,10 +590,9 @@ static error_code gather(jsondoc *j, slot *s, const jsondoc_src *src, cursor &c,
       const char *raw = f.key().raw();
       std::string_view key;
       if (has_escape(raw)) {
-        j->tr.at = raw - 1;
+        j->at = raw - 1;
         SIMDJSON_TRY(f.unescaped_key().get(key));
-        j->tr.strbytes += key.size() + 1;
-        j->tr.at = nullptr;
+        j->at = nullptr;
       } else {
         key = std::string_view(raw, (size_t)(strchr(raw, '"') - raw));
       }
@@ -574,10 +736,10 @@ static error_code check_container(jsondoc *j, cursor &c, int depth);
 
 static error_code check_value(jsondoc *j, od::value &v, int depth) {
   jsondoc_val val;
-  SIMDJSON_TRY(read_value(v, j->tr, &val));
+  SIMDJSON_TRY(read_value(j, v, &val));
   if (val.type != JSONDOC_OBJECT && val.type != JSONDOC_ARRAY) return SUCCESS;
   if (depth >= JSONDOC_MAXDEPTH) {
-    j->tr.at = v.raw_json_token().data();
+    j->at = v.raw_json_token().data();
     return simdjson::DEPTH_ERROR;
   }
   cursor c;
@@ -591,10 +753,9 @@ static error_code check_container(jsondoc *j, cursor &c, int depth) {
       od::field f;
       SIMDJSON_TRY(std::move(r).get(f));
       std::string_view key;
-      j->tr.at = f.key().raw() - 1;
+      j->at = f.key().raw() - 1;
       SIMDJSON_TRY(f.unescaped_key().get(key));
-      j->tr.strbytes += key.size() + 1;
-      j->tr.at = nullptr;
+      j->at = nullptr;
       SIMDJSON_TRY(check_value(j, f.value(), depth));
     }
   } else {
@@ -620,14 +781,14 @@ int jsondoc_validate(jsondoc *j, const jsondoc_src *src) {
       if (e == SUCCESS) e = check_container(j, c, 1);
       const char *loc;
       if (e == SUCCESS && s->doc.current_location().get(loc) == SUCCESS) {
-        j->tr.at = loc; /* a token after the root */
+        j->at = loc; /* a token after the root */
         e = simdjson::TRAILING_CONTENT;
       }
     } else if (e == SUCCESS) {
       jsondoc_val val;
       od::json_type t;
       e = s->doc.type().get(t);
-      if (e == SUCCESS) e = read_scalar(s->doc, t, view, j->tr, &val);
+      if (e == SUCCESS) e = read_scalar(j, s->doc, t, view, &val);
     }
     return finish(j, s, src, e);
   } catch (const std::bad_alloc &) {

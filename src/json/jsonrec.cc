@@ -1,114 +1,217 @@
 /*
- * jsonrec: one record read in place with simdjson's On-Demand API, behind
- * the C interface of jsonrec.h.
+ * jsonrec: a record read by walking simdjson's token index, behind the C
+ * interface of jsonrec.h.
  *
- * A handle is a cursor (odread.h): simdjson's position at the start of an
- * object or array, and its depth.  Reading in a handle resets the parser
- * to it, which On-Demand allows for any container it has opened, however
- * far the parser has gone since, and then goes forward as jsondoc would
- * from the root.  The parser's string buffer, which only a rewind
- * empties, is emptied before a call whenever the last one unescaped
- * into it; strings that must outlive the call are copied out first.
- * A string without escapes is handed out as it stands in the copy of the
- * text: unescaping would copy the same bytes.
+ * simdjson's stage 1 (the same kernel jsondoc's On-Demand parser runs,
+ * picked for the CPU at run time) checks UTF-8 and strings and lists
+ * where every token starts.  The walk over that list is written here,
+ * not taken from On-Demand, because a program's reads are few and each
+ * starts from a container it has already found: a handle is the token
+ * where it starts, and reading in it is a short loop over tokens, with no
+ * iterator to reset or string buffer to keep.  On-Demand's walk costs
+ * several times more per token for the same answers.
  *
- * Errors are simdjson's codes; nothing here throws (allocations are
- * nothrow) or calls Lua.
+ * What the walk passes over it checks strictly (brackets of the right
+ * kind, keys, colons and commas where JSON puts them), which On-Demand
+ * does only in part: so wherever Lua, reading the record through
+ * jsondoc, would raise an error, this refuses, and the caller lets Lua
+ * read the record.  Values it reads it checks in full, and reads as
+ * jsondoc does: numbers by jsonnum.h, strings and keys without escapes
+ * as they stand.  Escapes it leaves to jsondoc.
  */
 #include "jsonrec.h"
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 
-#include "odread.h"
+#include <simdjson.h>
 
-using namespace odr;
+#include "jsonnum.h"
 
-#define MAXHANDLES 65536 /* objects and arrays one record may open */
+#define MAXDEPTH 1024 /* nesting a walk follows; deeper is refused */
 
 struct jsonrec {
-  od::parser parser;
-  od::document doc;
-  char *buf = nullptr;    /* the record's copy, padded as simdjson needs */
+  std::unique_ptr<simdjson::internal::dom_parser_implementation> index;
+  char *buf = nullptr;            /* the record's copy, padded as stage 1 needs */
   size_t cap = 0, len = 0;
-  bool escapes = false;   /* the record holds a backslash */
-  bool live = false;      /* opened, and no error since */
-  cursor *h = nullptr;    /* the handles */
-  int nh = 0, caph = 0;
-  char *arena = nullptr;  /* unescaped strings handed out */
-  size_t used = 0, acap = 0;
-  trace tr;               /* since the last rewind */
+  const uint32_t *tok = nullptr;  /* where each token starts in 'buf' */
+  uint32_t ntok = 0;
+  bool escapes = false;           /* the record holds a backslash */
+  bool live = false;
 
-  ~jsonrec() {
-    free(buf);
-    delete[] h;
-    free(arena);
-  }
+  ~jsonrec() { free(buf); }
 };
 
-/* Grows 'p' to hold 'need' bytes, keeping none of it. */
-static bool reserve(char *&p, size_t &cap, size_t need) {
-  if (cap >= need) return true;
-  free(p);
-  p = static_cast<char *>(malloc(need));
-  cap = p ? need : 0;
-  return p != nullptr;
+/* The first byte of token 'i', or 0 past the last. */
+static inline unsigned char at(const jsonrec *r, uint32_t i) {
+  return i < r->ntok ? (unsigned char)r->buf[r->tok[i]] : 0;
 }
 
-/* A new handle for the container 'c', or -1 when out of room. */
-static int add_handle(jsonrec *r, const cursor &c) {
-  if (r->nh == r->caph) {
-    if (r->caph >= MAXHANDLES) return -1;
-    int cap = r->caph ? 2 * r->caph : 16;
-    cursor *h = new (std::nothrow) cursor[cap];
-    if (h == nullptr) return -1;
-    for (int k = 0; k < r->nh; k++) h[k] = r->h[k];
-    delete[] r->h;
-    r->h = h;
-    r->caph = cap;
+static inline bool is_space(unsigned char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* Whether a value may start with 'c' (objects and arrays aside). */
+static inline bool is_scalar_start(unsigned char c) {
+  return c == '"' || c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n';
+}
+
+/* Whether only whitespace lies from 'p' to the token after 'i'. */
+static bool space_to_next(const jsonrec *r, const char *p, uint32_t i) {
+  const char *end = r->buf + (i + 1 < r->ntok ? r->tok[i + 1] : r->len);
+  for (; p < end; p++)
+    if (!is_space((unsigned char)*p)) return false;
+  return true;
+}
+
+/* The token after the value that starts at token 'i', or 0 when the
+ * value is not well-formed (scalars are passed over unread, as On-Demand
+ * does). */
+static uint32_t skip_value(const jsonrec *r, uint32_t i) {
+  unsigned char c = at(r, i);
+  if (c != '{' && c != '[') return is_scalar_start(c) ? i + 1 : 0;
+  unsigned char obj[MAXDEPTH]; /* for each open level: an object? (set when opened) */
+  int depth = 0;
+  for (;;) {
+    c = at(r, i);
+    if (c == '{' || c == '[') {
+      if (depth == MAXDEPTH) return 0;
+      obj[depth++] = c == '{';
+      i++;
+      if (at(r, i) == (c == '{' ? '}' : ']')) { /* empty */
+        depth--;
+        i++;
+      } else if (c == '{') {
+        if (at(r, i) != '"' || at(r, i + 1) != ':') return 0;
+        i += 2;
+        continue;
+      } else {
+        continue;
+      }
+    } else if (is_scalar_start(c)) {
+      i++;
+    } else {
+      return 0;
+    }
+    /* after a value: a comma, or the closing brackets */
+    for (;;) {
+      if (depth == 0) return i;
+      bool in_obj = obj[depth - 1];
+      c = at(r, i);
+      if (c == ',') {
+        i++;
+        if (in_obj) {
+          if (at(r, i) != '"' || at(r, i + 1) != ':') return 0;
+          i += 2;
+        }
+        break;
+      }
+      if (c != (in_obj ? '}' : ']')) return 0;
+      depth--;
+      i++;
+    }
   }
-  r->h[r->nh] = c;
-  return r->nh++;
 }
 
-/* Stops reading the record after an error: On-Demand cannot go on. */
-static int fail(jsonrec *r, error_code e) {
-  r->live = false;
-  return (int)e;
+/* Whether the raw key at token 'i' is 'key'['klen'].  0 or 1, or -1 when
+ * only unescaping it could tell. */
+static int key_is(const jsonrec *r, uint32_t i, const char *key, size_t klen) {
+  const char *raw = r->buf + r->tok[i] + 1;
+  const char *end = r->buf + r->tok[i + 1]; /* the colon */
+  if (r->escapes && memchr(raw, '\\', (size_t)(end - raw)) != nullptr) return -1;
+  return (size_t)(end - raw) > klen && memcmp(raw, key, klen) == 0 && raw[klen] == '"' &&
+         space_to_next(r, raw + klen + 1, i);
 }
 
-/* Resets the parser to the start of the handle 'h'. */
-static error_code seek(jsonrec *r, int h, cursor *&c) {
-  if (!r->live || h < 0 || h >= r->nh) return simdjson::INCORRECT_TYPE;
-  if (r->tr.strbytes != 0) {
-    r->doc.rewind();
-    r->tr = trace();
+/* The token of the member 'key' of the object at 'h' into '*v' (0 when
+ * there is none). */
+static int find_key(const jsonrec *r, uint32_t h, const char *key, size_t klen, uint32_t *v) {
+  uint32_t i = h + 1;
+  *v = 0;
+  if (at(r, i) == '}') return 0;
+  for (;;) {
+    if (at(r, i) != '"' || at(r, i + 1) != ':') return -1;
+    int eq = key_is(r, i, key, klen);
+    if (eq < 0) return -1;
+    if (eq) {
+      *v = i + 2;
+      return 0;
+    }
+    if ((i = skip_value(r, i + 2)) == 0) return -1;
+    if (at(r, i) == '}') return 0;
+    if (at(r, i) != ',') return -1;
+    i++;
   }
-  c = &r->h[h];
-  bool nonempty;
-  return c->is_obj ? c->obj.reset().get(nonempty) : c->arr.reset().get(nonempty);
 }
 
-/* The string 'v', unescaped: from the text itself when it has no
- * backslash, else copied out of the parser's buffer into the arena. */
-static error_code read_string(jsonrec *r, od::value &v, jsondoc_val *out) {
-  const char *raw = v.raw_json_token().data();
-  if (!r->escapes) {
-    /* stage 1 checked the quotes: the next '"' closes the string */
-    const char *end = static_cast<const char *>(memchr(raw + 1, '"', (size_t)(r->buf + r->len - raw - 1)));
+/* The token of the element 'index' of the array at 'h' into '*v' (0
+ * when there is none), or with 'count' the number of elements. */
+static int walk_array(const jsonrec *r, uint32_t h, size_t index, uint32_t *v, size_t *count) {
+  uint32_t i = h + 1;
+  size_t k = 0;
+  *v = 0;
+  if (at(r, i) != ']') {
+    for (;; k++) {
+      if (!count && k == index) {
+        if (at(r, i) == ',' || at(r, i) == ']' || at(r, i) == '}' || at(r, i) == ':') return -1;
+        *v = i;
+        return 0;
+      }
+      if ((i = skip_value(r, i)) == 0) return -1;
+      if (at(r, i) == ']') {
+        k++;
+        break;
+      }
+      if (at(r, i) != ',') return -1;
+      i++;
+    }
+  }
+  if (count) *count = k;
+  return 0;
+}
+
+/* The number at token 'i'. */
+static int read_number(const jsonrec *r, uint32_t i, jsondoc_val *out) {
+  const char *end;
+  return jsonnum_read(r->buf + r->tok[i], &end, out) != 0 || !space_to_next(r, end, i) ? -1 : 0;
+}
+
+/* The scalar at token 'i' into '*out'. */
+static int read_scalar(const jsonrec *r, uint32_t i, jsondoc_val *out) {
+  const char *p = r->buf + r->tok[i];
+  switch (*p) {
+  case '"': {
+    const char *end = static_cast<const char *>(memchr(p + 1, '"', (size_t)(r->buf + r->len - p - 1)));
+    if (end == nullptr || (r->escapes && memchr(p + 1, '\\', (size_t)(end - p - 1)) != nullptr))
+      return -1;
+    if (!space_to_next(r, end + 1, i)) return -1;
     out->type = JSONDOC_STRING;
-    out->s = raw + 1;
-    out->n = (size_t)(end - raw - 1);
-    return SUCCESS;
+    out->s = p + 1;
+    out->n = (size_t)(end - p - 1);
+    return 0;
   }
-  SIMDJSON_TRY(read_scalar(v, od::json_type::string, raw, r->tr, out));
-  if (r->acap - r->used < out->n) return simdjson::MEMALLOC; /* the caller bails */
-  char *at = r->arena + r->used;
-  memcpy(at, out->s, out->n);
-  r->used += out->n;
-  out->s = at;
-  return SUCCESS;
+  case 't':
+  case 'f':
+  case 'n': {
+    static const char *const words[] = {"true", "false", "null"};
+    int w = *p == 't' ? 0 : *p == 'f' ? 1 : 2;
+    size_t n = strlen(words[w]);
+    if (strncmp(p, words[w], n) != 0 || !space_to_next(r, p + n, i)) return -1;
+    out->type = w == 0 ? JSONDOC_TRUE : w == 1 ? JSONDOC_FALSE : JSONDOC_NULL;
+    return 0;
+  }
+  default:
+    return read_number(r, i, out);
+  }
+}
+
+/* Whether 'h' is the token of an object or array of this record. */
+static bool is_container(const jsonrec *r, int h) {
+  if (!r->live || h < 0 || (uint32_t)h >= r->ntok) return false;
+  unsigned char c = at(r, (uint32_t)h);
+  return c == '{' || c == '[';
 }
 
 extern "C" {
@@ -123,96 +226,95 @@ void jsonrec_free(jsonrec *r) {
 
 int jsonrec_open(jsonrec *r, const char *text, size_t len, jsondoc_val *root) {
   r->live = false;
-  r->nh = 0;
-  r->used = 0;
-  r->tr = trace();
   r->len = len;
-  if (len == 0 || len > JSONDOC_MAXSIZE) return (int)simdjson::CAPACITY;
-  /* strings unescaped in one record: at most its length, unless the same
-   * ones are read again and again (then the caller bails) */
-  if (!reserve(r->buf, r->cap, len + simdjson::SIMDJSON_PADDING) ||
-      !reserve(r->arena, r->acap, len < 4096 ? 4096 : len))
-    return (int)simdjson::MEMALLOC;
+  if (len == 0 || len > JSONDOC_MAXSIZE || (text[0] != '{' && text[0] != '[')) return -1;
+  size_t need = len + simdjson::SIMDJSON_PADDING;
+  if (r->cap < need) {
+    free(r->buf);
+    r->cap = 0;
+    if ((r->buf = static_cast<char *>(malloc(need))) == nullptr) return -1;
+    r->cap = need;
+  }
+  if (!r->index) {
+    if (simdjson::get_active_implementation()->create_dom_parser_implementation(len, MAXDEPTH,
+                                                                                r->index))
+      return -1;
+  } else if (r->index->capacity() < len && r->index->set_capacity(len)) {
+    return -1;
+  }
   memcpy(r->buf, text, len);
   memset(r->buf + len, 0, simdjson::SIMDJSON_PADDING);
-  error_code e = r->parser.iterate(r->buf, len, r->cap).get(r->doc);
-  if (e) return (int)e;
+  if (r->index->stage1(reinterpret_cast<const uint8_t *>(r->buf), len,
+                       simdjson::stage1_mode::regular))
+    return -1;
+  r->tok = r->index->structural_indexes.get();
+  r->ntok = r->index->n_structural_indexes;
+  /* the root closes at the last token, as On-Demand checks */
+  unsigned char close = text[0] == '{' ? '}' : ']';
+  if (r->ntok < 2 || r->tok[0] != 0 || at(r, r->ntok - 1) != close) return -1;
   r->escapes = memchr(text, '\\', len) != nullptr;
-  cursor c;
-  c.is_obj = r->buf[0] == '{';
-  if (c.is_obj) e = r->doc.get_object().get(c.obj);
-  else if (r->buf[0] == '[') e = r->doc.get_array().get(c.arr);
-  else e = simdjson::INCORRECT_TYPE;
-  if (e) return (int)e;
-  if (add_handle(r, c) < 0) return (int)simdjson::MEMALLOC;
-  root->type = c.is_obj ? JSONDOC_OBJECT : JSONDOC_ARRAY;
-  root->ticket = 0;
   r->live = true;
+  root->type = text[0] == '{' ? JSONDOC_OBJECT : JSONDOC_ARRAY;
+  root->ticket = 0;
   return 0;
 }
 
 int jsonrec_get(jsonrec *r, int h, const char *key, size_t klen, size_t index,
                 jsondoc_val *out) {
-  cursor *c;
-  error_code e = seek(r, h, c);
-  if (e) return fail(r, e);
+  if (!is_container(r, h)) return -1;
   out->type = JSONDOC_NONE;
   out->ticket = 0;
-  if ((key != nullptr) != c->is_obj) return 0; /* a key of an array, or an index of an object */
-  od::value v;
-  bool found;
-  e = key ? find_key(c->obj, key, klen, r->escapes, r->tr, v, found)
-          : find_index(c->arr, index, v, found);
-  if (e) return fail(r, e);
-  if (!found) return 0;
-  od::json_type t;
-  if ((e = v.type().get(t))) return fail(r, e);
-  if (t == od::json_type::object || t == od::json_type::array) {
-    cursor inner;
-    if ((e = open_value(v, inner))) return fail(r, e);
-    int k = add_handle(r, inner);
-    if (k < 0) return fail(r, simdjson::MEMALLOC);
-    out->type = inner.is_obj ? JSONDOC_OBJECT : JSONDOC_ARRAY;
-    out->ticket = (uint64_t)k;
+  bool obj = at(r, (uint32_t)h) == '{';
+  if ((key != nullptr) != obj) return 0;
+  uint32_t v;
+  if (key) {
+    for (size_t k = 0; k < klen; k++) /* a key that needs escaping is compared by jsondoc */
+      if ((unsigned char)key[k] < 0x20 || key[k] == '"' || key[k] == '\\') return -1;
+    if (find_key(r, (uint32_t)h, key, klen, &v) != 0) return -1;
+  } else if (walk_array(r, (uint32_t)h, index, &v, nullptr) != 0) {
+    return -1;
+  }
+  if (v == 0) return 0;
+  unsigned char c = at(r, v);
+  if (c == '{' || c == '[') {
+    out->type = c == '{' ? JSONDOC_OBJECT : JSONDOC_ARRAY;
+    out->ticket = v;
     return 0;
   }
-  e = t == od::json_type::string ? read_string(r, v, out)
-                                 : read_scalar(v, t, v.raw_json_token().data(), r->tr, out);
-  return e ? fail(r, e) : 0;
+  return read_scalar(r, v, out);
 }
 
 int jsonrec_count(jsonrec *r, int h, size_t *n) {
-  cursor *c;
-  error_code e = seek(r, h, c);
   *n = 0;
-  if (e) return fail(r, e);
-  if (c->is_obj) {
-    for (auto m : c->obj) {
-      od::field f;
-      if ((e = std::move(m).get(f))) return fail(r, e);
-      (*n)++;
-    }
-  } else {
-    for (auto m : c->arr) { /* iterating skips each element unread */
-      od::value v;
-      if ((e = m.get(v))) return fail(r, e);
-      (*n)++;
-    }
+  if (!is_container(r, h)) return -1;
+  if (at(r, (uint32_t)h) == '[') {
+    uint32_t v;
+    return walk_array(r, (uint32_t)h, 0, &v, n);
   }
-  return 0;
+  uint32_t i = (uint32_t)h + 1;
+  if (at(r, i) == '}') return 0;
+  for (;;) {
+    if (at(r, i) != '"' || at(r, i + 1) != ':' || (i = skip_value(r, i + 2)) == 0) return -1;
+    (*n)++;
+    if (at(r, i) == '}') return 0;
+    if (at(r, i) != ',') return -1;
+    i++;
+  }
 }
 
 int jsonrec_read_elements(jsonrec *r, int h) {
-  cursor *c;
-  error_code e = seek(r, h, c);
-  if (e) return fail(r, e);
-  if (c->is_obj) return fail(r, simdjson::INCORRECT_TYPE);
-  for (auto m : c->arr) {
-    od::value v;
-    jsondoc_val val;
-    if ((e = m.get(v)) || (e = read_value(v, r->tr, &val))) return fail(r, e);
+  if (!is_container(r, h) || at(r, (uint32_t)h) != '[') return -1;
+  uint32_t i = (uint32_t)h + 1;
+  if (at(r, i) == ']') return 0;
+  for (;;) {
+    unsigned char c = at(r, i);
+    jsondoc_val v;
+    if (c != '{' && c != '[' && read_scalar(r, i, &v) != 0) return -1;
+    if ((i = skip_value(r, i)) == 0) return -1;
+    if (at(r, i) == ']') return 0;
+    if (at(r, i) != ',') return -1;
+    i++;
   }
-  return 0;
 }
 
 } /* extern "C" */

@@ -2,14 +2,14 @@
  * jsonrec: one JSON record read in place, for programs run in C
  * (pure.h).
  *
- * jsondoc reaches a value by a path from the text's root, and caches
- * parsers for several texts, as Lua records need.  A program reads one
- * record at a time, a few fields of it, and each read starts from an
- * object or array it has read before.  So here each object or array read
- * gets a handle that keeps simdjson's position in it: a read seeks back
- * there (an O(1) reset) and goes forward from it, and nothing is walked
- * from the root again.  Values are read as jsondoc reads them (odread.h),
- * so both give the same answers and fail on the same texts.
+ * jsondoc reads any value of a text by a path from its root, with
+ * simdjson's On-Demand API, as Lua records need.  A program reads a few
+ * fields of one record at a time, each from an object or array it has
+ * read before, and it may give up on any record: Lua then reads it with
+ * jsondoc.  So this reader is smaller and stricter: it walks simdjson's
+ * index of the record's tokens (stage 1) itself, a handle is the token
+ * where an object or array starts, and whatever it does not read exactly
+ * as jsondoc would it refuses, and the caller gives the record to Lua.
  */
 #ifndef DUSK_JSONREC_H
 #define DUSK_JSONREC_H
@@ -28,25 +28,26 @@ typedef struct jsonrec jsonrec;
 jsonrec *jsonrec_new(void);
 void jsonrec_free(jsonrec *r);
 
-/* All functions below return 0, or an error (jsondoc_strerror names it);
- * after an error the record can no longer be read.  Values come as
- * jsondoc_val, an object or array with its handle in 'ticket' (the root's
- * is 0).  Strings stay valid until the next jsonrec_open. */
+/* All functions below return 0, or -1 when the record cannot be read
+ * here: it is not well-formed JSON where it was read (or the tokens that
+ * had to be passed over), or it needs what only jsondoc does (escapes in
+ * a key compared or a string read).  Values come as jsondoc_val: an object or array
+ * by type, with its handle in 'ticket' (the root's is 0); strings point
+ * into the reader's copy of the record, valid until the next
+ * jsonrec_open. */
 
-/* Indexes the record 'text'['len'] (an object or array, or an error;
- * the text needs no padding and may change once this returns) and reads
- * its root by type. */
+/* Indexes the record 'text'['len'], an object or array (the text needs no
+ * padding), and reads its root. */
 int jsonrec_open(jsonrec *r, const char *text, size_t len, jsondoc_val *root);
 
 /* Reads the member 'key'['klen'] of the object 'h', or with 'key' NULL
- * the element 'index' (0-based) of the array 'h': scalars in full,
- * objects and arrays by type and a new handle.  A missing key or index
- * gives JSONDOC_NONE. */
+ * the element 'index' (0-based) of the array 'h'.  A missing key or
+ * index, a key of an array or an index of an object gives JSONDOC_NONE. */
 int jsonrec_get(jsonrec *r, int h, const char *key, size_t klen, size_t index,
                 jsondoc_val *out);
 
-/* The number of members of the object or array 'h', none of them read
- * (an object's repeated keys counted each time). */
+/* The number of elements of the array 'h' (or members of the object),
+ * none of them read. */
 int jsonrec_count(jsonrec *r, int h, size_t *n);
 
 /* Reads every element of the array 'h' as jsondoc_list_members does

@@ -178,6 +178,16 @@ t.test("integers stay integers, floats stay floats, big integers become floats",
   t.eq(r[12], 5e-324)
 end)
 
+t.test("numbers of more than 19 digits are read exactly", function()
+  -- simdjson 3.0's own reading gives 0.184..., 0 and 4.8e-05 for these
+  local r = json.decode('[-0.92203764737095516160, 1.8446744073709551616, 0.12345678901234567890123, 123456789012345678901, 1e-400]')
+  t.eq(r[1], -0.92203764737095516160)
+  t.eq(r[2], 1.8446744073709551616)
+  t.eq(r[3], 0.12345678901234567890123)
+  t.eq(r[4], 123456789012345678901.0)
+  t.eq(r[5], 0.0)
+end)
+
 t.test("records are read-only", function()
   local r = json.decode('{"a": 1, "b": [1]}')
   local err = t.raises("read-only", function() r.a = 2 end)
