@@ -492,8 +492,9 @@ static int index_place(pure_rec *r, const pure_val *t, const pure_val *key,
     klen = key->n;
   } else if (key->type == PURE_INT) {
     index = key->i;
-  } else if (key->type == PURE_FLOAT && int_eq_float((int64_t)key->d, key->d)) {
-    index = (int64_t)key->d;
+  } else if (key->type == PURE_FLOAT && key->d >= 1 && key->d < 9223372036854775808.0 &&
+             floor(key->d) == key->d) {
+    index = (int64_t)key->d; /* a float with an integer value is that integer key */
   }
   if (index >= 1 && ++r->nodes[t->node].elements_read == 2) BAIL_IF(list_array(r, t));
   int n = new_node(r, t->node, k, klen, index);

@@ -44,9 +44,11 @@ struct jsonrec {
   ~jsonrec() { free(buf); }
 };
 
-/* The first byte of token 'i', or 0 past the last. */
+/* The first byte of token 'i'.  Tokens ntok and ntok + 1 are the
+ * padding's first byte, 0, which no token starts with: so a walk stops
+ * there, and never looks further (see jsonrec_open). */
 static inline unsigned char at(const jsonrec *r, uint32_t i) {
-  return i < r->ntok ? (unsigned char)r->buf[r->tok[i]] : 0;
+  return (unsigned char)r->buf[r->tok[i]];
 }
 
 static inline bool is_space(unsigned char c) {
@@ -60,31 +62,43 @@ static inline bool is_scalar_start(unsigned char c) {
 
 /* Whether only whitespace lies from 'p' to the token after 'i'. */
 static bool space_to_next(const jsonrec *r, const char *p, uint32_t i) {
-  const char *end = r->buf + (i + 1 < r->ntok ? r->tok[i + 1] : r->len);
+  const char *end = r->buf + r->tok[i + 1];
   for (; p < end; p++)
     if (!is_space((unsigned char)*p)) return false;
   return true;
+}
+
+/* Whether the value at token 'i' ends at 'p': only whitespace up to the
+ * next token, a comma or a closing bracket (as simdjson checks what
+ * follows a scalar; stage 1 makes a token of any other byte). */
+static bool ends_value(const jsonrec *r, const char *p, uint32_t i) {
+  unsigned char next = at(r, i + 1);
+  return (next == ',' || next == ']' || next == '}') && space_to_next(r, p, i);
 }
 
 /* The token after the value that starts at token 'i', or 0 when the
  * value is not well-formed (scalars are passed over unread, as On-Demand
  * does). */
 static uint32_t skip_value(const jsonrec *r, uint32_t i) {
-  unsigned char c = at(r, i);
+  /* locals: stores to 'obj' could otherwise alias 'r' */
+  const char *buf = r->buf;
+  const uint32_t *tok = r->tok;
+  auto at = [buf, tok](uint32_t k) { return (unsigned char)buf[tok[k]]; };
+  unsigned char c = at(i);
   if (c != '{' && c != '[') return is_scalar_start(c) ? i + 1 : 0;
   unsigned char obj[MAXDEPTH]; /* for each open level: an object? (set when opened) */
   int depth = 0;
   for (;;) {
-    c = at(r, i);
+    c = at(i);
     if (c == '{' || c == '[') {
       if (depth == MAXDEPTH) return 0;
       obj[depth++] = c == '{';
       i++;
-      if (at(r, i) == (c == '{' ? '}' : ']')) { /* empty */
+      if (at(i) == (c == '{' ? '}' : ']')) { /* empty */
         depth--;
         i++;
       } else if (c == '{') {
-        if (at(r, i) != '"' || at(r, i + 1) != ':') return 0;
+        if (at(i) != '"' || at(i + 1) != ':') return 0;
         i += 2;
         continue;
       } else {
@@ -99,11 +113,11 @@ static uint32_t skip_value(const jsonrec *r, uint32_t i) {
     for (;;) {
       if (depth == 0) return i;
       bool in_obj = obj[depth - 1];
-      c = at(r, i);
+      c = at(i);
       if (c == ',') {
         i++;
         if (in_obj) {
-          if (at(r, i) != '"' || at(r, i + 1) != ':') return 0;
+          if (at(i) != '"' || at(i + 1) != ':') return 0;
           i += 2;
         }
         break;
@@ -121,8 +135,11 @@ static int key_is(const jsonrec *r, uint32_t i, const char *key, size_t klen) {
   const char *raw = r->buf + r->tok[i] + 1;
   const char *end = r->buf + r->tok[i + 1]; /* the colon */
   if (r->escapes && memchr(raw, '\\', (size_t)(end - raw)) != nullptr) return -1;
-  return (size_t)(end - raw) > klen && memcmp(raw, key, klen) == 0 && raw[klen] == '"' &&
-         space_to_next(r, raw + klen + 1, i);
+  /* without a backslash the raw key is the key, and its one quote closes
+   * it: so a 'key' holding a quote never matches, nor does one that
+   * would need escaping */
+  return (size_t)(end - raw) > klen && (klen == 0 || raw[0] == key[0]) &&
+         memcmp(raw, key, klen) == 0 && raw[klen] == '"' && space_to_next(r, raw + klen + 1, i);
 }
 
 /* The token of the member 'key' of the object at 'h' into '*v' (0 when
@@ -175,7 +192,7 @@ static int walk_array(const jsonrec *r, uint32_t h, size_t index, uint32_t *v, s
 /* The number at token 'i'. */
 static int read_number(const jsonrec *r, uint32_t i, jsondoc_val *out) {
   const char *end;
-  return jsonnum_read(r->buf + r->tok[i], &end, out) != 0 || !space_to_next(r, end, i) ? -1 : 0;
+  return jsonnum_read(r->buf + r->tok[i], &end, out) != 0 || !ends_value(r, end, i) ? -1 : 0;
 }
 
 /* The scalar at token 'i' into '*out'. */
@@ -186,7 +203,7 @@ static int read_scalar(const jsonrec *r, uint32_t i, jsondoc_val *out) {
     const char *end = static_cast<const char *>(memchr(p + 1, '"', (size_t)(r->buf + r->len - p - 1)));
     if (end == nullptr || (r->escapes && memchr(p + 1, '\\', (size_t)(end - p - 1)) != nullptr))
       return -1;
-    if (!space_to_next(r, end + 1, i)) return -1;
+    if (!ends_value(r, end + 1, i)) return -1;
     out->type = JSONDOC_STRING;
     out->s = p + 1;
     out->n = (size_t)(end - p - 1);
@@ -198,7 +215,7 @@ static int read_scalar(const jsonrec *r, uint32_t i, jsondoc_val *out) {
     static const char *const words[] = {"true", "false", "null"};
     int w = *p == 't' ? 0 : *p == 'f' ? 1 : 2;
     size_t n = strlen(words[w]);
-    if (strncmp(p, words[w], n) != 0 || !space_to_next(r, p + n, i)) return -1;
+    if (strncmp(p, words[w], n) != 0 || !ends_value(r, p + n, i)) return -1;
     out->type = w == 0 ? JSONDOC_TRUE : w == 1 ? JSONDOC_FALSE : JSONDOC_NULL;
     return 0;
   }
@@ -247,8 +264,12 @@ int jsonrec_open(jsonrec *r, const char *text, size_t len, jsondoc_val *root) {
   if (r->index->stage1(reinterpret_cast<const uint8_t *>(r->buf), len,
                        simdjson::stage1_mode::regular))
     return -1;
-  r->tok = r->index->structural_indexes.get();
+  uint32_t *tok = r->index->structural_indexes.get();
   r->ntok = r->index->n_structural_indexes;
+  /* two tokens more, at the padding (simdjson writes these too, and
+   * allocates room for them) */
+  tok[r->ntok] = tok[r->ntok + 1] = (uint32_t)len;
+  r->tok = tok;
   /* the root closes at the last token, as On-Demand checks */
   unsigned char close = text[0] == '{' ? '}' : ']';
   if (r->ntok < 2 || r->tok[0] != 0 || at(r, r->ntok - 1) != close) return -1;
@@ -268,8 +289,6 @@ int jsonrec_get(jsonrec *r, int h, const char *key, size_t klen, size_t index,
   if ((key != nullptr) != obj) return 0;
   uint32_t v;
   if (key) {
-    for (size_t k = 0; k < klen; k++) /* a key that needs escaping is compared by jsondoc */
-      if ((unsigned char)key[k] < 0x20 || key[k] == '"' || key[k] == '\\') return -1;
     if (find_key(r, (uint32_t)h, key, klen, &v) != 0) return -1;
   } else if (walk_array(r, (uint32_t)h, index, &v, nullptr) != 0) {
     return -1;
