@@ -128,9 +128,10 @@ local sink_code = {
   list = "n = n + 1; out[n] = x\n",
   sum = "acc = acc + x\n",
   count = "acc = acc + 1\n",
+  -- (new keys at #fkeys + 1: dusk.json.each_record adds keys too)
   frequencies = "local k = x; if type(k) == 'table' then k = canon(k) end\n" ..
                 "local c = fvals[k]; if c then fvals[k] = c + 1 else\n" ..
-                "fn = fn + 1; fkeys[fn] = k; fvals[k] = 1; forig[k] = x end\n",
+                "fkeys[#fkeys + 1] = k; fvals[k] = 1; forig[k] = x end\n",
   step = "step(x)\n",
   through = "do return true, x end\n",
 }
@@ -150,11 +151,12 @@ local source_code = {
   range_fold = "local function through(x)\n%sreturn false\nend\n" ..
                "acc = feed(src[1], src[2], src[3], through, sink, acc)\n",
   -- lines decoded by dusk.json with the first steps run in C (see
-  -- json_stages below): Lua takes a line over where C leaves it
+  -- json_stages below): Lua takes a line over where C leaves it; with
+  -- src[4], the frequencies partial, C counts the strings it makes
   json = "local function consume(x)\n%send\n" ..
          "local function decoded(x)\n%send\n" ..
          "local function rest(x)\n%send\n" ..
-         "local lines, err = feed(src[1], src[2], F[1], src[3], consume, decoded, rest)\n" ..
+         "local lines, err = feed(src[1], src[2], F[1], src[3], consume, decoded, rest, src[4])\n" ..
          "if not lines then error(err, 0) end\n",
 }
 
@@ -197,7 +199,7 @@ local function compile(source, ops, sink, fused)
     table.concat(binds, "\n") .. "\n" ..
     "local n, out, acc, op, e = 0, {}, 0, nil, nil\n" ..
     (sink == "frequencies" and
-     "local fkeys, fvals, forig = step.keys, step.vals, step.orig; local fn = #fkeys\n" or "") ..
+     "local fkeys, fvals, forig = step.keys, step.vals, step.orig\n" or "") ..
     loop ..
     "return n, out, acc\nend\n"
   fn = assert(load(code, "=bag pipeline", "t"))(helpers)
@@ -334,7 +336,10 @@ function M.pipe(spec, index, inputs)
     sink_kind = (sink[1] == "sum" or sink[1] == "count" or sink[1] == "frequencies") and sink[1]
                 or "step"
     if sink_kind == "step" then step, finish = r.part(sink[2], index) end
-    if sink_kind == "frequencies" then step = keyed_new() end
+    if sink_kind == "frequencies" then
+      step = keyed_new()
+      if kind == "json" and fused == #ops then src[4] = step end
+    end
   end
   local fn = compile(kind, ops, sink_kind, fused)
   local _, out, acc = guarded(fn, ops, src, F, A, step, feed, sink and sink[1])
