@@ -30,7 +30,6 @@
 
 #include "jsonnum.h"
 
-#define MAXDEPTH 1024 /* nesting a walk follows; deeper is refused */
 
 struct jsonrec {
   std::unique_ptr<simdjson::internal::dom_parser_implementation> index;
@@ -55,10 +54,25 @@ static inline bool is_space(unsigned char c) {
   return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
-/* Whether a value may start with 'c' (objects and arrays aside). */
-static inline bool is_scalar_start(unsigned char c) {
-  return c == '"' || c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n';
-}
+/* What a token is, by its first byte: the brackets, separators, strings,
+ * other scalars (by the bytes JSON's may start with), or no JSON token.
+ * A close bracket is its open bracket + 2. */
+enum { T_BAD, T_SCALAR, T_OBJ, T_ARR, T_OBJ_END, T_ARR_END, T_COMMA, T_COLON, T_STRING };
+
+static const struct token_classes {
+  unsigned char t[256];
+  constexpr token_classes() : t() {
+    for (int c = '0'; c <= '9'; c++) t[c] = T_SCALAR;
+    t['-'] = t['t'] = t['f'] = t['n'] = T_SCALAR;
+    t['{'] = T_OBJ;
+    t['['] = T_ARR;
+    t['}'] = T_OBJ_END;
+    t[']'] = T_ARR_END;
+    t[','] = T_COMMA;
+    t[':'] = T_COLON;
+    t['"'] = T_STRING;
+  }
+} classes;
 
 /* Whether only whitespace lies from 'p' to the token after 'i'. */
 static bool space_to_next(const jsonrec *r, const char *p, uint32_t i) {
@@ -77,55 +91,54 @@ static bool ends_value(const jsonrec *r, const char *p, uint32_t i) {
 }
 
 /* The token after the value that starts at token 'i', or 0 when the
- * value is not well-formed (scalars are passed over unread, as On-Demand
- * does). */
+ * value is not well-formed or nests deeper than 64 (scalars are passed
+ * over unread, as On-Demand does). */
 static uint32_t skip_value(const jsonrec *r, uint32_t i) {
-  /* locals: stores to 'obj' could otherwise alias 'r' */
   const char *buf = r->buf;
   const uint32_t *tok = r->tok;
-  auto at = [buf, tok](uint32_t k) { return (unsigned char)buf[tok[k]]; };
-  unsigned char c = at(i);
-  if (c != '{' && c != '[') return is_scalar_start(c) ? i + 1 : 0;
-  unsigned char obj[MAXDEPTH]; /* for each open level: an object? (set when opened) */
+  auto cls = [buf, tok](uint32_t k) { return classes.t[(unsigned char)buf[tok[k]]]; };
+  int c = cls(i);
+  uint64_t objects = 0; /* a bit a level, the innermost lowest: an object? */
   int depth = 0;
   for (;;) {
-    c = at(i);
-    if (c == '{' || c == '[') {
-      if (depth == MAXDEPTH) return 0;
-      obj[depth++] = c == '{';
-      i++;
-      if (at(i) == (c == '{' ? '}' : ']')) { /* empty */
-        depth--;
+    if (c == T_OBJ || c == T_ARR) {
+      int next = cls(++i);
+      if (next == c + 2) { /* empty */
         i++;
-      } else if (c == '{') {
-        if (at(i) != '"' || at(i + 1) != ':') return 0;
-        i += 2;
-        continue;
       } else {
+        if (depth == 64) return 0;
+        objects = objects << 1 | (c == T_OBJ);
+        depth++;
+        if (c == T_OBJ) {
+          if (next != T_STRING || cls(i + 1) != T_COLON) return 0;
+          i += 2;
+        }
+        c = cls(i);
         continue;
       }
-    } else if (is_scalar_start(c)) {
+    } else if (c == T_STRING || c == T_SCALAR) {
       i++;
     } else {
       return 0;
     }
-    /* after a value: a comma, or the closing brackets */
+    /* after a value: a comma, or closing brackets */
     for (;;) {
       if (depth == 0) return i;
-      bool in_obj = obj[depth - 1];
-      c = at(i);
-      if (c == ',') {
+      int next = cls(i);
+      if (next == T_COMMA) {
         i++;
-        if (in_obj) {
-          if (at(i) != '"' || at(i + 1) != ':') return 0;
+        if (objects & 1) {
+          if (cls(i) != T_STRING || cls(i + 1) != T_COLON) return 0;
           i += 2;
         }
         break;
       }
-      if (c != (in_obj ? '}' : ']')) return 0;
+      if (next != ((objects & 1) ? T_OBJ_END : T_ARR_END)) return 0;
+      objects >>= 1;
       depth--;
       i++;
     }
+    c = cls(i);
   }
 }
 
@@ -253,7 +266,7 @@ int jsonrec_open(jsonrec *r, const char *text, size_t len, jsondoc_val *root) {
     r->cap = need;
   }
   if (!r->index) {
-    if (simdjson::get_active_implementation()->create_dom_parser_implementation(len, MAXDEPTH,
+    if (simdjson::get_active_implementation()->create_dom_parser_implementation(len, 64,
                                                                                 r->index))
       return -1;
   } else if (r->index->capacity() < len && r->index->set_capacity(len)) {
