@@ -143,10 +143,11 @@ t.test("each_line: fn per line, errors carry the file and line", function()
   local ok, e = pcall(dio.each_line, path, nil, function() error(obj) end)
   t.truthy(not ok and e == obj, "error objects pass unchanged")
   local pid = slurp("/proc/self/stat"):match("^%d+")
-  -- (files left open earlier are collected first, not between the counts)
+  -- descriptors open on 'path' (files left open earlier are collected
+  -- first; only these count: the sanitizers open files of their own)
   local function nfds()
     collectgarbage()
-    return select(2, t.sh("ls /proc/" .. pid .. "/fd | wc -l"))
+    return select(2, t.sh("ls -l /proc/" .. pid .. "/fd | grep -cF -- '" .. path .. "'"))
   end
   local before = nfds()
   for _ = 1, 20 do pcall(dio.each_line, path, nil, error) end
