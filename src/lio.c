@@ -351,7 +351,7 @@ static const luaL_Reg io_funcs[] = {
   {NULL, NULL}
 };
 
-static void newclass(lua_State *L, const char *name, lua_CFunction close) {
+void lio_newclass(lua_State *L, const char *name, lua_CFunction close) {
   luaL_newmetatable(L, name);
   lua_pushcfunction(L, close);
   lua_setfield(L, -2, "__gc");
@@ -361,9 +361,9 @@ static void newclass(lua_State *L, const char *name, lua_CFunction close) {
 }
 
 int luaopen_dusk_io(lua_State *L) {
-  newclass(L, READER, reader_close);
-  newclass(L, WRITER, writer_close);
-  newclass(L, PATHS, paths_close);
+  lio_newclass(L, READER, reader_close);
+  lio_newclass(L, WRITER, writer_close);
+  lio_newclass(L, PATHS, paths_close);
   luaL_newlib(L, io_funcs);
   return 1;
 }

@@ -261,12 +261,7 @@ static int l_each_record(lua_State *L) {
 }
 
 void ljson_open_scan(lua_State *L, int mod, int null) {
-  luaL_newmetatable(L, SCAN);
-  lua_pushcfunction(L, scan_close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, scan_close);
-  lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
+  lio_newclass(L, SCAN, scan_close);
   lua_pushvalue(L, null);
   lua_pushcclosure(L, l_each_record, 1);
   lua_setfield(L, mod, "each_record");

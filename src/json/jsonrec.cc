@@ -318,20 +318,9 @@ int jsonrec_get(jsonrec *r, int h, const char *key, size_t klen, size_t index,
 
 int jsonrec_count(jsonrec *r, int h, size_t *n) {
   *n = 0;
-  if (!is_container(r, h)) return -1;
-  if (at(r, (uint32_t)h) == '[') {
-    uint32_t v;
-    return walk_array(r, (uint32_t)h, 0, &v, n);
-  }
-  uint32_t i = (uint32_t)h + 1;
-  if (at(r, i) == '}') return 0;
-  for (;;) {
-    if (at(r, i) != '"' || at(r, i + 1) != ':' || (i = skip_value(r, i + 2)) == 0) return -1;
-    (*n)++;
-    if (at(r, i) == '}') return 0;
-    if (at(r, i) != ',') return -1;
-    i++;
-  }
+  if (!is_container(r, h) || at(r, (uint32_t)h) != '[') return -1;
+  uint32_t v;
+  return walk_array(r, (uint32_t)h, 0, &v, n);
 }
 
 int jsonrec_read_elements(jsonrec *r, int h) {

@@ -46,8 +46,8 @@ int jsonrec_open(jsonrec *r, const char *text, size_t len, jsondoc_val *root);
 int jsonrec_get(jsonrec *r, int h, const char *key, size_t klen, size_t index,
                 jsondoc_val *out);
 
-/* The number of elements of the array 'h' (or members of the object),
- * none of them read. */
+/* The number of elements of the array 'h', none of them read (Lua's #
+ * of a record object is 0: nothing to count). */
 int jsonrec_count(jsonrec *r, int h, size_t *n);
 
 /* Reads every element of the array 'h' as jsondoc_list_members does
