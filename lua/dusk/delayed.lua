@@ -47,8 +47,8 @@ local function dep_of(d, deps, index)
 end
 
 -- Replaces the Delayed objects in 'v' by placeholders, collecting them in
--- 'deps'.  Plain tables (no metatable) are searched to any depth and
--- copied only when something inside them was replaced.
+-- 'deps'.  Plain tables (no metatable) are searched to any depth, values
+-- and keys, and copied only when something inside them was replaced.
 local function lift(v, deps, index, seen)
   if is_delayed(v) then return dep_of(v, deps, index) end
   if type(v) ~= "table" or getmetatable(v) ~= nil then return v end
@@ -58,12 +58,14 @@ local function lift(v, deps, index, seen)
   local copy
   for k, x in next, v do
     local y = lift(x, deps, index, seen)
-    if y ~= x then
+    local j = is_delayed(k) and dep_of(k, deps, index) or k -- a key too
+    if y ~= x or j ~= k then
       if not copy then
         copy = {}
         for k2, x2 in next, v do copy[k2] = x2 end
       end
-      copy[k] = y
+      copy[k] = nil
+      copy[j] = y
     end
   end
   seen[v] = copy or v
@@ -207,5 +209,10 @@ local function delayed(v, opts)
   return new_delayed((opts and opts.name) or "value", spec, deps[1] and deps, nil, nil)
 end
 
-local M = { Delayed = Delayed, is_delayed = is_delayed, lift = lift }
+local M = { Delayed = Delayed, is_delayed = is_delayed, lift = lift,
+            -- module fields travel by name: a lazy function sent to a
+            -- worker (say a method in an argument's metatable) finds the
+            -- worker's own tables there, not copies of ours and the
+            -- Delayed objects in them
+            _nouts = nouts, _pure_cache = pure_cache, _deps_at = deps_at }
 return setmetatable(M, { __call = function(_, ...) return delayed(...) end })
