@@ -9,7 +9,8 @@
 --
 -- Each test runs in its own protected call; a failure prints the test's
 -- name and the message with its traceback.  The runner ends with the line
--- "N passed, N failed" and exits non-zero if anything failed.
+-- "N passed, N failed" (", N pending" when cases are marked t.pending)
+-- and exits non-zero if anything failed.
 
 local pretty = require "dusk.pretty"
 
@@ -58,6 +59,22 @@ function t.raises(pattern, fn, ...)
   return err
 end
 
+-- Marks a case that fails today for a known reason, being fixed elsewhere:
+--
+--   t.test("what must hold", t.pending("pluck of a missing key", function() ... end))
+--
+-- The case still runs.  Failing, it is reported as pending (with the
+-- reason and its first message line) and does not fail the suite; once it
+-- passes it FAILS, so that whoever fixed it removes the mark.
+local pendings = {}
+function t.pending(reason, fn)
+  return function()
+    local ok, err = xpcall(fn, debug.traceback)
+    if ok then fail("passes now: remove its t.pending(" .. pretty(reason) .. ")") end
+    pendings[#pendings + 1] = { reason = reason, err = tostring(err):match("[^\n]*") }
+  end
+end
+
 -- Runs a shell command; returns its exit status, stdout and stderr.
 function t.sh(cmd)
   local errfile = os.tmpname()
@@ -96,20 +113,26 @@ local i = 0
 while arg[i - 1] do i = i - 1 end
 t.dusk = arg[i]
 
-local passed, failed = 0, 0
+local passed, failed, pending = 0, 0, 0
 for _, file in ipairs(arg) do
   tests = {}
   local chunk = assert(loadfile(file))
   chunk(t)
   for _, case in ipairs(tests) do
+    local marks = #pendings
     local ok, err = xpcall(case.fn, debug.traceback)
-    if ok then
-      passed = passed + 1
-    else
+    if not ok then
       failed = failed + 1
       print(string.format("FAIL %s: %s\n%s", file, case.name, err))
+    elseif #pendings > marks then
+      pending = pending + 1
+      local p = pendings[#pendings]
+      print(string.format("PENDING %s: %s (%s)\n  %s", file, case.name, p.reason, p.err))
+    else
+      passed = passed + 1
     end
   end
 end
-print(string.format("%d passed, %d failed", passed, failed))
+print(string.format("%d passed, %d failed", passed, failed) ..
+      (pending > 0 and string.format(", %d pending", pending) or ""))
 os.exit(failed == 0 and 0 or 1)
