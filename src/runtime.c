@@ -16,6 +16,7 @@
 #include <lualib.h>
 
 #include "dusk_config.h"
+#include "sandbox.h"
 #include "serial.h"
 
 #include "lcore.h"
@@ -34,6 +35,10 @@ static int load_embedded(lua_State *L) {
   const rt_module *m = &rt_embedded[lua_tointeger(L, lua_upvalueindex(1))];
   if (luaL_loadbufferx(L, m->source, m->len, m->chunkname, "t") != LUA_OK)
     return lua_error(L);
+  /* dusk's modules see the real globals, even when a task of a sealed
+   * worker requires them first */
+  sandbox_push_globals(L);
+  lua_setupvalue(L, -2, 1);
   lua_pushvalue(L, 1); /* module name, as require passes it */
   lua_call(L, 1, 1);
   return 1;

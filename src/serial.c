@@ -65,6 +65,7 @@
 #include <lauxlib.h>
 #include <zstd.h>
 
+#include "sandbox.h"
 #include "serial_int.h"
 
 /* ---- buffer ---- */
@@ -256,6 +257,8 @@ static void build_names(lua_State *L, int st, lua_Integer nloaded) {
   }
   for (lua_pushnil(L); lua_next(L, loaded); lua_pop(L, 1)) {
     if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TTABLE) continue;
+    /* a sealed worker's modules are views: their fields are the real's */
+    if (sandbox_push_real(L, -1)) lua_replace(L, -2);
     int mod = lua_gettop(L);
     /* the baseline copy of a standard table, or of _G */
     if (lua_rawequal(L, mod, g)) lua_pushvalue(L, baseg);

@@ -25,6 +25,8 @@
 #define SERIAL_COMPRESS 4  /* encode: zstd when the payload is large */
 #define SERIAL_CACHED 8    /* decode: without SERIAL_FUNCTIONS, closures of
                               prototypes already loaded in this state */
+#define SERIAL_TASKENV 16  /* decode: the fresh environment is a task's
+                              (sandbox_task_env) */
 
 #define SERIAL_MAXDEPTH 200          /* nested tables and functions */
 #define SERIAL_COMPRESS_MIN (64 << 10) /* payload bytes worth compressing */

@@ -22,6 +22,7 @@
 #include <lauxlib.h>
 #include <zstd.h>
 
+#include "sandbox.h"
 #include "serial_int.h"
 
 #define SERIAL_MAXRAW ((uint64_t)1 << 31) /* largest payload accepted */
@@ -296,6 +297,7 @@ static void push_env(dec *d) {
     lua_pushvalue(L, d->env);
     lua_setfield(L, -2, "__index");
     lua_setmetatable(L, -2);
+    if (d->flags & SERIAL_TASKENV) sandbox_task_env(L);
     lua_replace(L, d->fenv);
   }
   lua_pushvalue(L, d->fenv);
@@ -469,10 +471,11 @@ static void dec_extras(dec *d) {
       lua_pop(L, 2);
       lua_rawgeti(L, d->st, R_STDTABS);
       if (lua_getfield(L, -1, t) != LUA_TTABLE) corrupt(d, "not a standard table");
-      lua_replace(L, -4);
-      lua_pop(L, 1);
+      sandbox_push_view(L, -1); /* a task's additions are its own */
+      lua_replace(L, -5);
+      lua_pop(L, 2);
       dec_value(d);
-      lua_rawset(L, -3);
+      lua_settable(L, -3);
       lua_pop(L, 1);
     } else {
       corrupt(d, "bad section");

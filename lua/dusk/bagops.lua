@@ -202,7 +202,7 @@ local function compile(source, ops, sink, fused)
      "local fkeys, fvals, forig = step.keys, step.vals, step.orig\n" or "") ..
     loop ..
     "return n, out, acc\nend\n"
-  fn = assert(load(code, "=bag pipeline", "t"))(helpers)
+  fn = assert(load(code, "=bag pipeline", "t", _ENV))(helpers)
   compiled[id] = fn
   return fn
 end
@@ -226,7 +226,7 @@ end
 local function pluck_program(key)
   local p = pluck_programs[key]
   if p == nil then
-    local getter = load(string.format("return function(x) return x[%q] end", key), "=pluck", "t")()
+    local getter = load(string.format("return function(x) return x[%q] end", key), "=pluck", "t", _ENV)()
     p = require("dusk.pure").compile(getter)
     pluck_programs[key] = p
   end

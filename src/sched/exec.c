@@ -29,6 +29,7 @@
 int exec_worker_init(exec_worker *w, lua_State *L) {
   w->L = L;
   w->owned = 0;
+  w->sandbox = NULL;
   lua_getglobal(L, "require");
   lua_pushliteral(L, "dusk.runner");
   if (rt_pcall(L, 1, 1) != LUA_OK) return -1;
@@ -45,24 +46,15 @@ void exec_worker_release(exec_worker *w) {
   luaL_unref(w->L, LUA_REGISTRYINDEX, w->inputs);
 }
 
-void *exec_worker_new(void *ud, int index) {
-  (void)ud;
-  (void)index;
-  char err[256];
-  exec_worker *w = malloc(sizeof *w);
-  if (w == NULL) return NULL;
-  if (index >= 0) rt_worker_thread_init(); /* a pool thread, not the caller's */
-  lua_State *L = rt_newstate(err, sizeof err);
-  if (L == NULL) {
-    fprintf(stderr, "dusk: worker %d: %s\n", index, err);
-    free(w);
-    return NULL;
-  }
-  if (exec_worker_init(w, L) != 0) {
-    fprintf(stderr, "dusk: worker %d: %s\n", index, lua_tostring(L, -1));
+/* Makes 'w' a worker on a new, sealed state.  Returns 0, or -1 with the
+ * reason in 'err'. */
+static int open_state(exec_worker *w, char *err, size_t errlen) {
+  lua_State *L = rt_newstate(err, errlen);
+  if (L == NULL) return -1;
+  if (exec_worker_init(w, L) != 0 || (w->sandbox = sandbox_seal(L)) == NULL) {
+    snprintf(err, errlen, "%s", lua_tostring(L, -1));
     lua_close(L);
-    free(w);
-    return NULL;
+    return -1;
   }
   w->owned = 1;
   /* Tasks make many short-lived values (partition elements, JSON records)
@@ -72,13 +64,37 @@ void *exec_worker_new(void *ud, int index) {
   /* a compute inside a task runs inline on this worker */
   lua_pushlightuserdata(L, w);
   lua_setfield(L, LUA_REGISTRYINDEX, "dusk.worker");
+  return 0;
+}
+
+void *exec_worker_new(void *ud, int index) {
+  (void)ud;
+  char err[256];
+  exec_worker *w = malloc(sizeof *w);
+  if (w == NULL) return NULL;
+  if (index >= 0) rt_worker_thread_init(); /* a pool thread, not the caller's */
+  if (open_state(w, err, sizeof err) != 0) {
+    fprintf(stderr, "dusk: worker %d: %s\n", index, err);
+    free(w);
+    return NULL;
+  }
   return w;
+}
+
+/* After a task that reached what the sandbox cannot put back: the state
+ * is replaced by a new one.  Returns 0, or -1 (the old state is kept
+ * closed off: 'w' then has none and fails its tasks). */
+static int renew_state(exec_worker *w, char *err, size_t errlen) {
+  exec_worker_release(w);
+  lua_close(w->L);
+  w->L = NULL;
+  return open_state(w, err, errlen);
 }
 
 void exec_worker_free(void *ud, void *worker) {
   (void)ud;
   exec_worker *w = worker;
-  if (w->owned) lua_close(w->L);
+  if (w->owned && w->L) lua_close(w->L);
   free(w);
 }
 
@@ -120,7 +136,7 @@ static int run_direct(lua_State *L, exec_job *j, const exec_spec *sp,
     lua_pushliteral(L, "too many arguments");
     return LUA_ERRRUN;
   }
-  int status = serial_decode(L, sp->frame, sp->len, 0, SERIAL_FUNCTIONS | SERIAL_LOCAL);
+  int status = serial_decode(L, sp->frame, sp->len, 0, SERIAL_FUNCTIONS | SERIAL_LOCAL | SERIAL_TASKENV);
   for (uint32_t a = 0; a < sp->nargs && status == LUA_OK; a++) {
     const exec_arg *arg = &sp->args[a];
     if (arg->input == 0) status = value_push(L, &arg->value);
@@ -152,7 +168,7 @@ static int run_spec(lua_State *L, exec_worker *w, exec_job *j, const exec_spec *
   lua_setfield(L, inputs, "n");
   if (status == LUA_OK) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, w->runner);
-    status = serial_decode(L, sp->frame, sp->len, 0, SERIAL_FUNCTIONS | SERIAL_LOCAL);
+    status = serial_decode(L, sp->frame, sp->len, 0, SERIAL_FUNCTIONS | SERIAL_LOCAL | SERIAL_TASKENV);
     if (status == LUA_OK) {
       lua_pushinteger(L, (lua_Integer)index + 1);
       status = rt_pcall(L, 2, 1);
@@ -178,7 +194,9 @@ int exec_run(void *ud, void *worker, uint32_t t) {
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, w->inputs); /* top+1: inputs */
   lua_pushnil(L);                               /* top+2: previous result */
-  lua_State *outer = rt_current();
+  /* top+3: the globals between tasks; a task's environment replaces them
+   * while it runs (sandbox_task_env) */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
   lua_sethook(L, NULL, 0, 0); /* an interrupt meant for an earlier task */
   rt_set_current(L);
   for (uint32_t k = 0; k < pt->nchain; k++) {
@@ -200,11 +218,34 @@ int exec_run(void *ud, void *worker, uint32_t t) {
       rt_set_current(outer);
       return -1;
     }
+static int run_task(exec_job *j, exec_worker *w, uint32_t t, lua_State *outer);
+
     lua_replace(L, top + 2);
   }
   rt_set_current(outer);
   int status = value_from(L, top + 2, &j->results[t]);
   if (status != LUA_OK) {
+  lua_State *outer = rt_current();
+  int status = run_task(j, w, t, outer);
+  if (outer == NULL && w->sandbox && sandbox_after_task(w->L, w->sandbox)) {
+    char err[256];
+    if (renew_state(w, err, sizeof err) != 0) {
+      fail(j, pt->chain, err);
+      return -1;
+    }
+  }
+  return status;
+}
+
+/* Runs plan task 't' on 'w'; returns 0 or -1 (the job's error set). */
+static int run_task(exec_job *j, exec_worker *w, uint32_t t, lua_State *outer) {
+  const plan *p = &j->plan;
+  const plan_task *pt = &p->tasks[t];
+  lua_State *L = w->L;
+  if (L == NULL) {
+    fail(j, pt->chain, "the worker's Lua state could not be made anew");
+    return -1;
+  }
     const char *msg = lua_tostring(L, -1);
     fail(j, pt->chain + pt->nchain - 1, msg ? msg : "cannot keep its result");
   }
@@ -216,3 +257,5 @@ void exec_release(void *ud, uint32_t t) {
   exec_job *j = ud;
   value_free(&j->results[t]);
 }
+    lua_pushvalue(L, top + 3);
+    lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);

@@ -18,6 +18,7 @@
 #include <lua.h>
 
 #include "graph.h"
+#include "sandbox.h"
 #include "store.h"
 #include "value.h"
 #include "sched/sched.h"
@@ -28,6 +29,7 @@ typedef struct exec_worker {
   int runner;   /* registry ref: dusk.runner.run */
   int inputs;   /* registry ref: dusk.runner.inputs */
   int owned;    /* whether exec_worker_free closes L */
+  sandbox *sandbox; /* owned states are sealed (sandbox.h) */
 } exec_worker;
 
 /* sched's worker_new/worker_free: a new state made on the calling thread.
