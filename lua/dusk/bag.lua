@@ -30,6 +30,11 @@ local SPLIT_EVERY = 8
 ---------------------------------------------------------------- making bags
 
 -- A bag over 'layer', whose tasks make its partitions.
+-- What several targets of one compute can share (M.share): an Item or
+-- Bag that runs a pipeline into a sink (nil: its partitions' lists), by
+-- object.
+local recipes = setmetatable({}, { __mode = "k" })
+
 local function wrap(layer, npartitions, name)
   return setmetatable({
     npartitions = npartitions,
@@ -46,8 +51,10 @@ local function piped(pipe, npartitions, name)
   local key = compute.new_key(name)
   local layer = core.layer(LayerMT, key, npartitions,
                            { "pipe", pipe.source, pipe.ops, nil }, pipe.deps)
-  return setmetatable({ npartitions = npartitions, _layer = layer, _name = name,
-                        _pipe = pipe }, BagMT)
+  local bag = setmetatable({ npartitions = npartitions, _layer = layer, _name = name,
+                             _pipe = pipe }, BagMT)
+  recipes[bag] = { pipe = pipe, npartitions = npartitions, name = name }
+  return bag
 end
 
 -- A copy of this bag's pipeline with one more operation; 'args' (a list
@@ -78,6 +85,19 @@ local function check_fn(f, what)
 end
 
 local function opts_of(t, what, allowed)
+-- An integer argument of at least 'min': an integer, or a float with an
+-- integral value (as Lua's own functions take them); 'what' names it.
+local INT_KINDS = { [0] = "a non-negative integer", [1] = "a positive integer" }
+
+local function int_arg(v, min, what, level)
+  local i = math.type(v) and math.tointeger(v)
+  if not i or i < min then
+    error(string.format("%s must be %s, got %s", what,
+                        INT_KINDS[min] or "an integer of at least " .. min, tostring(v)), level or 3)
+  end
+  return i
+end
+
   if t == nil then return {} end
   if type(t) ~= "table" then error(string.format("%s: options must be a table", what), 3) end
   for k in pairs(t) do
@@ -240,15 +260,10 @@ end
 -- A tree reduction of kind 'kind' (dusk.bagops.reductions): partials per
 -- partition streamed from the pipeline, combined 'split_every' at a time.
 -- Returns the final layer.
-local function reduce_layer(self, kind, args, split_every, name)
-  split_every = split_every or SPLIT_EVERY
-  if math.type(split_every) ~= "integer" or split_every < 2 then
-    error(name .. ": split_every must be an integer of at least 2", 3)
-  end
-  local p = self._pipe
-  local layer = core.layer(LayerMT, compute.new_key(name .. "-part"), self.npartitions,
-                           { "pipe", p.source, p.ops, { kind, args } }, p.deps)
-  local n = self.npartitions
+-- The combine tree of reduction 'kind' over the partials of 'layer' ('n'
+-- tasks), 'split_every' at a time; returns the top layer and the final
+-- step's spec.
+local function combine_tree(layer, n, kind, args, split_every, name)
   while n > split_every do
     local m = -(-n // split_every)
     layer = core.layer(LayerMT, compute.new_key(name .. "-combine"), m,
@@ -259,13 +274,77 @@ local function reduce_layer(self, kind, args, split_every, name)
 end
 
 local function reduce_item(self, kind, args, split_every, name)
-  local layer, final = reduce_layer(self, kind, args, split_every, name)
-  return core.layer(Delayed, compute.new_key(name), 1, final, { layer })
+  return reduce(self, kind, args, split_every, name, true)
 end
 
 local function reduce_bag(self, kind, args, split_every, name)
-  local layer, final = reduce_layer(self, kind, args, split_every, name)
+-- A tree reduction of kind 'kind' (dusk.bagops.reductions) of the
+-- partials of 'parts' (a layer of one partial per partition), as an Item
+-- ('item') or a one-partition Bag.
+local function reduced(parts, n, kind, args, split_every, name, item)
+  local layer, final = combine_tree(parts, n, kind, args, split_every, name)
+  if item then return core.layer(Delayed, compute.new_key(name), 1, final, { layer }) end
   return wrap(core.layer(LayerMT, compute.new_key(name), 1, final, { layer }), 1, name)
+end
+
+-- A reduction of this bag: partials per partition streamed from the
+-- pipeline, then combined.
+local function reduce(self, kind, args, split_every, name, item)
+  split_every = int_arg(split_every or SPLIT_EVERY, 2, name .. ": split_every", 4)
+  local p = self._pipe
+  local parts = core.layer(LayerMT, compute.new_key(name .. "-part"), self.npartitions,
+                           { "pipe", p.source, p.ops, { kind, args } }, p.deps)
+  local r = reduced(parts, self.npartitions, kind, args, split_every, name, item)
+  recipes[r] = { pipe = p, npartitions = self.npartitions, sink = { kind, args },
+                 split_every = split_every, name = name, item = item }
+  return r
+end
+
+  return reduce(self, kind, args, split_every, name, false)
+end
+
+-- dusk.compute(m:count(), m:sum(), m) runs m's pipeline once: targets of
+-- one compute that run the same pipeline (reductions of one bag, and the
+-- bag itself) are replaced by ones reading a shared layer whose tasks
+-- feed every sink from one pass (bagops' "multi"), as Dask's graph
+-- shares m's partitions.  Returns 'objs' or a copy with replacements.
+function M.share(objs, n)
+  local groups, order = {}, {}
+  for i = 1, n do
+    local r = objs[i] ~= nil and recipes[objs[i]]
+    if r then
+      local g = groups[r.pipe]
+      if not g then
+        g = { seen = {} }
+        groups[r.pipe], order[#order + 1] = g, r.pipe
+      end
+      if not g.seen[objs[i]] then -- the same object twice is one target already
+        g.seen[objs[i]] = true
+        g[#g + 1] = i
+      end
+    end
+  end
+  local out
+  for _, pipe in ipairs(order) do
+    local g = groups[pipe]
+    if #g > 1 then
+      out = out or table.move(objs, 1, n, 1, {})
+      local sinks, np = {}, recipes[objs[g[1]]].npartitions
+      for k, i in ipairs(g) do sinks[k] = recipes[objs[i]].sink or false end
+      local shared = core.layer(LayerMT, compute.new_key("shared"), np,
+                                { "pipe", pipe.source, pipe.ops, { "multi", sinks } }, pipe.deps)
+      for k, i in ipairs(g) do
+        local r = recipes[objs[i]]
+        local picked = core.layer(LayerMT, compute.new_key(r.name .. "-part"), np,
+                                  { "pick", k }, { { shared, split = 1 } })
+        local replaced = r.sink and reduced(picked, np, r.sink[1], r.sink[2], r.split_every,
+                                            r.name, r.item)
+                         or wrap(picked, np, r.name)
+        for j = i, n do if rawequal(objs[j], objs[i]) then out[j] = replaced end end
+      end
+    end
+  end
+  return out or objs
 end
 
 local function so(opts, what) return opts_of(opts, what, { split_every = true, ddof = true }) end
@@ -381,8 +460,8 @@ end
 -- number (zero-padded to one width when there are 10 or more).  Eager;
 -- returns the list of file names.
 function Bag:to_textfiles(pattern, opts)
-  if type(pattern) ~= "string" or not pattern:find("*", 1, true) then
-    error("to_textfiles: the name pattern must contain '*' (replaced by the partition number)", 2)
+  if type(pattern) ~= "string" or select(2, pattern:gsub("%*", "")) ~= 1 then
+    error("to_textfiles: the name pattern must contain one '*' (replaced by the partition number)", 2)
   end
   opts = opts_of(opts, "to_textfiles", { compression = true, scheduler = true,
                                          num_workers = true, progress = true })
@@ -390,12 +469,14 @@ function Bag:to_textfiles(pattern, opts)
   local io_ = require "dusk.io"
   local compression = io_.compression_of(pattern, opts.compression == nil and "infer" or opts.compression)
   local layer = core.layer(LayerMT, compute.new_key("to_textfiles"), self.npartitions,
-                           { "partitions", "write", pattern, width, compression or false },
-                           { { self._layer, split = 1 } })
+                           { "pipe", p.source, p.ops, { "write", { pattern = pattern, width = width,
+                                                                   compression = compression or false } } },
+                           p.deps)
   local layers, indexes = {}, {}
   for i = 1, self.npartitions do layers[i], indexes[i] = layer, i end
   local copts = {}
   for key, v in pairs(opts) do if key ~= "compression" then copts[key] = v end end
+  local p = self._pipe
   return core.compute(layers, indexes, require("dusk.config").resolve(copts, "to_textfiles"))
 end
 

@@ -32,29 +32,65 @@ end
 
 ---------------------------------------------------------------- keys
 
--- A value's identity for frequencies, distinct, foldby and groupby:
--- scalars are themselves; tables compare by value, through a canonical
--- string of their sorted contents.
-local function canon(v)
-  if type(v) ~= "table" then return v end
-  local parts, keys = {}, {}
-  for k in pairs(v) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b)
-    local ta, tb = type(a), type(b)
-    if ta ~= tb then return ta < tb end
-    if ta == "number" or ta == "string" then return a < b end
-    return tostring(a) < tostring(b)
-  end)
-  for i, k in ipairs(keys) do
-    local cv = canon(v[k])
-    parts[i] = string.format("%s:%s=%s:%s", type(k), tostring(canon(k)), type(cv), tostring(cv))
+-- A table's identity for frequencies, distinct, foldby and groupby: a
+-- string of its contents sorted, numbers as Lua compares them (1 and 1.0
+-- are one, each float exactly, NaN one value), strings and the names of
+-- other values with their lengths, so that two tables make one string
+-- only when they hold the same.  A table that holds itself has none.
+local atom
+
+local function table_canon(v, path)
+  if path[v] then error("it holds itself (a table with a cycle cannot be compared by value)", 0) end
+  path[v] = true
+  local parts = {}
+  for k, x in pairs(v) do parts[#parts + 1] = atom(k, path) .. "=" .. atom(x, path) end
+  table.sort(parts)
+  path[v] = nil
+  return "{" .. table.concat(parts, ",") .. "}"
+end
+
+function atom(x, path)
+  local t = type(x)
+  if t == "number" then
+    if x ~= x then return "nan" end
+    local i = math.tointeger(x)
+    return i and "i" .. i or string.format("f%a", x)
+  elseif t == "string" then
+    return "s" .. #x .. ":" .. x
+  elseif t == "boolean" then
+    return x and "T" or "F"
+  elseif t == "table" then
+    return table_canon(x, path)
   end
-  return "\0table{" .. table.concat(parts, ",") .. "}"
+  local s = tostring(x)
+  return "o" .. #s .. ":" .. s
+end
+
+-- The canonical string of a table or NaN (see slot).
+local function canon(v)
+  if v ~= v then return "nan" end
+  return table_canon(v, {})
 end
 
 -- A keyed partial (frequencies, distinct, foldby, groupby): keys in
--- first-occurrence order, canonical key -> value, and -> first element.
-local function keyed_new() return { keys = {}, vals = {}, orig = {} } end
+-- first-occurrence order; a scalar key's value in vals and first
+-- element in orig, a table's or NaN's (by canon) in tvals and torig, its
+-- entry in keys then {canon}: no string in the data can stand for a
+-- table.  A key is present when it has an orig (values may be nil).
+local function keyed_new() return { keys = {}, vals = {}, orig = {}, tvals = {}, torig = {} } end
+
+-- Finds or adds key 'kv' in partial 'p': returns the map holding its
+-- value, its key in that map, and whether it is new.
+local function slot(p, kv)
+  if kv == nil then error("its key is nil", 0) end
+  local vals, orig, k = p.vals, p.orig, kv
+  if type(kv) == "table" or kv ~= kv then vals, orig, k = p.tvals, p.torig, canon(kv) end
+  if orig[k] ~= nil then return vals, k, false end
+  local keys = p.keys
+  if vals == p.vals then keys[#keys + 1] = k else keys[#keys + 1] = { k } end
+  orig[k] = kv
+  return vals, k, true
+end
 
 -- A key function from a function, or an index or field.
 local function key_fn(key)
@@ -80,16 +116,50 @@ local function not_a_list(x)
   error("cannot flatten a " .. type(x), 0)
 end
 
-local function pluck_many(x, keys)
+local function no_key(key)
+  error(string.format("it has no key %s (pluck(key, {default = v}) gives v where it is missing)",
+                      describe(key)), 0)
+end
+
+-- The error for a list 't' with a hole (core.list_length found one):
+-- 'what' names the list, 'level' is error's (0 by default).
+local function list_hole(t, what, level)
+  local _, first, later = list_len(t)
+  error(string.format("%s has a hole: element %d is nil%s (a Bag holds no nil: drop it, " ..
+                      "or stand for it with false or dusk.json.null)", what, first,
+                      later and string.format(" but element %d is not", later)
+                      or string.format(" and its field n is %d", rawget(t, "n"))),
+        level and level + 1 or 0)
+end
+M.list_hole = list_hole
+
+-- x[keys[1]], x[keys[2]], ...; a missing key gives dflt[1], or is an
+-- error without a default.
+local function pluck_many(x, keys, dflt)
   local out = {}
-  for k = 1, #keys do out[k] = x[keys[k]] end
+  for k = 1, #keys do
+    local v = x[keys[k]]
+    if v == nil then
+      if not dflt then no_key(keys[k]) end
+      v = dflt[1]
+    end
+    out[k] = v
+  end
   return out
 end
 
 local function starcall(f, x, args, nargs)
-  if nargs == 0 then return f(unpack(x)) end
-  local all = table.move(args, 1, nargs, #x + 1, table.move(x, 1, #x, 1, {}))
-  return f(unpack(all, 1, #x + nargs))
+  local n = type(x) == "table" and (list_len(x, true) or list_hole(x, "its argument list")) or #x
+  if nargs == 0 then return f(unpack(x, 1, n)) end
+  local all = table.move(args, 1, nargs, n + 1, table.move(x, 1, n, 1, {}))
+  return f(unpack(all, 1, n + nargs))
+end
+
+-- A frequencies key the inline sink does not count itself (a table or
+-- NaN), into partial 'p'.
+local function count_key(p, x)
+  local vals, k, new = slot(p, x)
+  vals[k] = new and 1 or vals[k] + 1
 end
 
 local helpers = { nil_result = nil_result, not_a_list = not_a_list, pluck_many = pluck_many,
@@ -468,8 +538,8 @@ reductions.std = moments(function(args, p)
   return math.sqrt(reductions.var.finish(args, p))
 end)
 
--- keyed: an ordered table {keys = {...}, vals = {[canon] = ...}, orig =
--- {[canon] = key}} keeps first-occurrence order through the tree
+-- keyed: partials of keyed_new keep first-occurrence order through the
+-- tree
 local function keyed_combine(merge)
   return function(args, partials)
     local out = keyed_new()
@@ -507,12 +577,8 @@ reductions.distinct = {
     local p = keyed_new()
     local keys, vals, orig = p.keys, p.vals, p.orig
     return function(x)
-      local k = canon(x)
-      if not vals[k] then
-        keys[#keys + 1] = k
-        vals[k] = true
-        orig[k] = x
-      end
+      local vals, k = slot(p, x)
+      vals[k] = true
     end, function() return p end
   end,
   combine = keyed_combine(function() return true end),
@@ -525,13 +591,10 @@ reductions.groupby = {
     local p = keyed_new()
     local keys, vals, orig = p.keys, p.vals, p.orig
     return function(x)
-      local kv = key(x)
-      local k = canon(kv)
-      local list = vals[k]
-      if list then list[#list + 1] = x else
-        keys[#keys + 1] = k
-        vals[k] = { x }
-        orig[k] = kv
+      local vals, k, new = slot(p, key(x))
+      if new then vals[k] = { x } else
+        local list = vals[k]
+        list[#list + 1] = x
       end
     end, function() return p end
   end,
@@ -568,13 +631,32 @@ reductions.foldby = {
     local combine = args.combine or args.binop
     if not first then return combine(a, b) end
     if args.combine_initial ~= nil then return combine(args.combine_initial, b) end
+-- An initial value of foldby: a function is called for each key, as Dask
+-- calls a callable one (so that {} is a new table per key).
+local function initial_of(v)
+  if type(v) == "function" then return v() end
+  return v
+end
+
     return b
   end),
   finish = function(args, p) return keyed_list(args, p, true) end,
 }
 
 -- topk: entries {key, element, partition, position}, the k largest keys,
--- ties by position (the earlier element first)
+-- ties by position (the earlier element first); a NaN key ranks below
+-- every other (so the order is total, whatever the positions)
+local function topk_before(a, b)
+  local ka, kb = a[1], b[1]
+  if ka ~= kb and (ka == ka or kb == kb) then
+    if kb ~= kb then return true end
+    if ka ~= ka then return false end
+    return ka > kb
+  end
+  if a[3] ~= b[3] then return a[3] < b[3] end
+  return a[4] < b[4]
+end
+
 local function topk_sort(list, k)
   table.sort(list, function(a, b)
     if a[1] ~= b[1] then return a[1] > b[1] end
@@ -608,7 +690,9 @@ reductions.topk = {
   end,
 }
 
--- user reductions: perpartition(list) and aggregate(list of partials)
+-- user reductions: perpartition(list) and aggregate(list of partials);
+-- a partial that is nil is left out of aggregate's list (as an empty
+-- partition's min is), so that list has no holes
 reductions.reduction = {
   part = function()
     local list, n = {}, 0
@@ -617,15 +701,10 @@ reductions.reduction = {
   combine = function(args, partials) return args.aggregate(partials) end,
 }
 
--- fold: binop from initial in a partition, combine (or binop) across
-local function reduce(f, list, initial, has_initial)
-  local acc, first = initial, 1
-  if not has_initial then
-    acc, first = list[1], 2
-  end
-  for i = first, #list do acc = f(acc, list[i]) end
-  return acc
-end
+-- fold: binop from initial (or the first element) in each partition,
+-- then combine (or binop) of the partitions' results from the first, as
+-- Dask: initial counts once per partition.  A result is boxed, {acc}, so
+-- that an empty partition without initial (none) is not a nil result.
 reductions.fold = {
   part = function()
     local list, n = {}, 0
@@ -633,7 +712,64 @@ reductions.fold = {
            function(args) return reduce(args.binop, list, args.initial, args.initial ~= nil) end
   end,
   combine = function(args, partials)
-    return reduce(args.combine or args.binop, partials, args.initial, args.initial ~= nil)
+    if #partials == 0 then return nil end
+    local f, acc = args.combine or args.binop, partials[1][1]
+    for i = 2, #partials do acc = f(acc, partials[i][1]) end
+    return { acc }
+  end,
+  finish = function(_, box)
+    if box == nil then error("fold of an empty bag with no initial value", 0) end
+    return box[1]
+  end,
+}
+
+-- to_textfiles: the elements written to this partition's file as they
+-- come; the file is the writer's to close
+reductions.write = {
+  part = function(args, index)
+    local path = args.pattern:gsub("%*", string.format("%0" .. args.width .. "d", index), 1)
+    local w, err = require("dusk.io").writer(path, { compression = args.compression })
+    if not w then error(err, 0) end
+    local write = w.write
+    return function(x)
+      local ok, why = write(w, x)
+      if not ok then error(why, 0) end
+    end, function()
+      local ok, why = w:commit()
+      if not ok then error(why, 0) end
+      return path
+    end, w
+  end,
+}
+
+-- The frequencies partial fed one element at a time (a sink of "multi";
+-- alone, the pipeline counts inline: sink_code.frequencies).
+reductions.frequencies.part = function()
+  local p = keyed_new()
+  return function(x) count_key(p, x) end, function() return p end
+end
+
+-- Several sinks fed from one pass of a pipeline (dusk.bag's share): args
+-- is their list, each {kind, args} or false for the list of elements;
+-- the partial is the list of their partials (read by "pick" tasks).
+reductions.multi = {
+  part = function(sinks, index)
+    local n, steps, finishes = #sinks, {}, {}
+    for k = 1, n do
+      local sink = sinks[k]
+      if sink then
+        steps[k], finishes[k] = reductions[sink[1]].part(sink[2], index)
+      else
+        local out, m = {}, 0
+        steps[k] = function(x) m = m + 1; out[m] = x end
+        finishes[k] = function() return out end
+      end
+    end
+    return function(x) for k = 1, n do steps[k](x) end end, function()
+      local partials = {}
+      for k = 1, n do partials[k] = finishes[k](sinks[k] and sinks[k][2]) end
+      return partials
+    end
   end,
 }
 
@@ -661,6 +797,11 @@ local parts = {}
 
 -- {"partitions", "map_partitions", f, args, nargs}
 function parts.map_partitions(spec, index, inputs)
+-- {"pick", k}: partial k of a "multi" task's partials.
+function M.pick(spec, _, inputs)
+  return inputs[1][spec[2]]
+end
+
   local f, args, nargs = spec[3], spec[4], spec[5] or 0
   local out = f(inputs[1], unpack(args, 1, nargs))
   if type(out) ~= "table" then
@@ -697,16 +838,6 @@ function parts.from_delayed(_, index, inputs)
                         index, type(list)), 0)
   end
   return list
-end
-
--- {"partitions", "write", pattern, width, compression}: the file of this
--- partition; returns its name
-function parts.write(spec, index, inputs)
-  local pattern, width, compression = spec[3], spec[4], spec[5]
-  local path = pattern:gsub("%*", string.format("%0" .. width .. "d", index), 1)
-  local written, err = require("dusk.io").write_lines(path, inputs[1], { compression = compression })
-  if not written then error(err, 0) end
-  return written
 end
 
 function M.partitions(spec, index, inputs)

@@ -35,8 +35,16 @@ M.is_collection = function(v) return protocol(v) ~= nil end
 
 -- Computes the list 'objs' (n entries, nils allowed); returns the list of
 -- their values.
+-- Work the targets of one compute share, planned as one graph: bags
+-- (dusk.bag's share) replace targets that run the same pipeline.
+local function shared(objs, n)
+  local bag = package.loaded["dusk.bag"]
+  return bag and bag.share(objs, n) or objs
+end
+
 function M.many(objs, n, opts, where)
   local o = config.resolve(opts, where or "compute")
+  objs = shared(objs, n)
   local layers, indexes, first = {}, {}, {}
   for i = 1, n do
     local mt = protocol(objs[i])
@@ -66,6 +74,7 @@ local kept = setmetatable({}, { __mode = "k" })
 -- (other values as they are).
 function M.persist_many(objs, n, opts, where)
   local o = config.resolve(opts, where or "persist")
+  objs = shared(objs, n)
   local layers, indexes, counts, which = {}, {}, {}, {}
   for i = 1, n do
     local mt = protocol(objs[i])

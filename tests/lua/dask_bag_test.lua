@@ -595,8 +595,7 @@ t.test("test_map_partitions_arg", function()
 end)
 
 -- issue 11: API.md section 2, "shared work done once"
-t.test("dusk.compute of four reductions of one mapped bag maps each element once",
-       t.pending("shared work for Bags (lead)", function()
+t.test("dusk.compute of four reductions of one mapped bag maps each element once", function()
   local path = os.tmpname()
   local m = db.from_sequence(range(1, 11), { npartitions = 3 }):map(function(x, p)
     local f = assert(io.open(p, "a"))
@@ -615,4 +614,4 @@ t.test("dusk.compute of four reductions of one mapped bag maps each element once
   end)
   os.remove(path)
   if not ok then error(err, 0) end
-end))
+end)
