@@ -16,11 +16,11 @@ local unpack = table.unpack
 
 local kinds = {}
 
--- {"call", fn, args, nargs, nout}: fn(args...); with nout, all results
--- packed in a list, else the first.
+-- {"call", fn, args, nargs, nout}: fn(args...); with nout, its first
+-- nout results in a list (n = nout), else the first.
 function kinds.call(spec)
   local fn, args, nargs, nout = spec[2], spec[3], spec[4], spec[5]
-  if nout then return table.pack(fn(unpack(args, 1, nargs))) end
+  if nout then return table.move(table.pack(fn(unpack(args, 1, nargs))), 1, nout, 1, { n = nout }) end
   return (fn(unpack(args, 1, nargs)))
 end
 
@@ -33,6 +33,7 @@ end
 kinds.pipe = bagops.pipe
 kinds.agg = bagops.agg
 kinds.partitions = bagops.partitions
+kinds.pick = bagops.pick
 
 local function run(spec, index)
   return kinds[spec[1]](spec, index, inputs)
