@@ -34,10 +34,12 @@
  * and pairs yields each key once, the first time it appears.  Integers
  * beyond 64 bits become floats, as in Lua's own lexer.
  *
- * decode checks what the structural index shows (UTF-8, closed strings,
- * the outer brackets); other errors in a record are raised when the part
- * holding them is read, or at once with {validate=true}.  Errors name the
- * byte of the text (1-based).
+ * decode checks what the structural index shows, for the whole text:
+ * UTF-8, closed strings, and the structure (brackets, commas, colons,
+ * nothing after the value: jsontok.h), so no part is lost unseen; an
+ * error inside a scalar (a number, literal or escape) is raised when it
+ * is read, or at once with {validate=true}.  Errors name the byte of the
+ * text (1-based).
  *
  * Records travel between Lua states as their text: __dusk_send gives
  * ("dusk.json", text), and the module registers its decoder with

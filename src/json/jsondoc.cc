@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "jsonnum.h"
+#include "jsontok.h"
 
 namespace od = simdjson::ondemand;
 using simdjson::error_code;
@@ -163,6 +164,27 @@ static size_t stage1_error_at(const char *s, size_t n, error_code e) {
   return in ? open : 0;
 }
 
+/* The document's token index: stage 1's, which simdjson keeps to the
+ * iterator, a protected member (reached as a member pointer may). */
+struct doc_tokens : od::document {
+  static const uint32_t *of(const od::document &d) {
+    return (d.*(&doc_tokens::iter)).root_position();
+  }
+};
+
+/* The structure of the view just indexed in 's', checked whole (see
+ * jsontok.h): the readers only look at what they read. */
+static error_code check_tokens(slot *s, size_t len, size_t *bad) {
+  switch (jsontok_check(s->buf.get(), len, doc_tokens::of(s->doc), nullptr, bad)) {
+  case JSONTOK_OK: return SUCCESS;
+  case JSONTOK_VALUE: return simdjson::INCORRECT_TYPE;
+  case JSONTOK_UNCLOSED: return simdjson::INCOMPLETE_ARRAY_OR_OBJECT;
+  case JSONTOK_TRAILING: return simdjson::TRAILING_CONTENT;
+  case JSONTOK_DEPTH: return simdjson::DEPTH_ERROR;
+  default: return simdjson::TAPE_ERROR;
+  }
+}
+
 /* Adds the container 'c' under 'ticket' to the slot's marks. */
 static void add_mark(slot *s, uint64_t ticket, const cursor &c) {
   mark &m = s->marks[s->nmarks++ % NMARKS];
@@ -230,8 +252,11 @@ static error_code open_view(jsondoc *j, const jsondoc_src *src, uint64_t ticket,
   memcpy(old->buf.get(), view, src->len);
   memset(old->buf.get() + src->len, 0, simdjson::SIMDJSON_PADDING);
   error_code e = old->parser.iterate(old->buf.get(), src->len, old->cap).get(old->doc);
+  size_t bad = 0;
+  if (e) bad = stage1_error_at(view, src->len, e);
+  else e = check_tokens(old, src->len, &bad);
   if (e) {
-    j->errpos = src->off + stage1_error_at(view, src->len, e);
+    j->errpos = src->off + bad;
     j->pos_set = true;
     return e;
   }
@@ -732,22 +757,20 @@ int jsondoc_extent(jsondoc *j, const jsondoc_src *src, size_t *off, size_t *len)
   }
 }
 
-static error_code check_container(jsondoc *j, cursor &c, int depth);
+/* Reads every member of 'c' and of what it holds: no deeper than
+ * JSONDOC_MAXDEPTH, which open_view checked. */
+static error_code check_container(jsondoc *j, cursor &c);
 
-static error_code check_value(jsondoc *j, od::value &v, int depth) {
+static error_code check_value(jsondoc *j, od::value &v) {
   jsondoc_val val;
   SIMDJSON_TRY(read_value(j, v, &val));
   if (val.type != JSONDOC_OBJECT && val.type != JSONDOC_ARRAY) return SUCCESS;
-  if (depth >= JSONDOC_MAXDEPTH) {
-    j->at = v.raw_json_token().data();
-    return simdjson::DEPTH_ERROR;
-  }
   cursor c;
   SIMDJSON_TRY(open_value(v, c));
-  return check_container(j, c, depth + 1);
+  return check_container(j, c);
 }
 
-static error_code check_container(jsondoc *j, cursor &c, int depth) {
+static error_code check_container(jsondoc *j, cursor &c) {
   if (c.is_obj) {
     for (auto r : c.obj) {
       od::field f;
@@ -756,13 +779,13 @@ static error_code check_container(jsondoc *j, cursor &c, int depth) {
       j->at = f.key().raw() - 1;
       SIMDJSON_TRY(f.unescaped_key().get(key));
       j->at = nullptr;
-      SIMDJSON_TRY(check_value(j, f.value(), depth));
+      SIMDJSON_TRY(check_value(j, f.value()));
     }
   } else {
     for (auto r : c.arr) {
       od::value v;
       SIMDJSON_TRY(r.get(v));
-      SIMDJSON_TRY(check_value(j, v, depth));
+      SIMDJSON_TRY(check_value(j, v));
     }
   }
   return SUCCESS;
@@ -778,12 +801,7 @@ int jsondoc_validate(jsondoc *j, const jsondoc_src *src) {
     if (e == SUCCESS && (view[0] == '{' || view[0] == '[')) {
       cursor c;
       e = walk(j, s, src, src->path + src->pathlen, c);
-      if (e == SUCCESS) e = check_container(j, c, 1);
-      const char *loc;
-      if (e == SUCCESS && s->doc.current_location().get(loc) == SUCCESS) {
-        j->at = loc; /* a token after the root */
-        e = simdjson::TRAILING_CONTENT;
-      }
+      if (e == SUCCESS) e = check_container(j, c);
     } else if (e == SUCCESS) {
       jsondoc_val val;
       od::json_type t;
@@ -795,6 +813,10 @@ int jsondoc_validate(jsondoc *j, const jsondoc_src *src) {
     return finish(j, s, src, simdjson::MEMALLOC);
   }
 }
+
+#define TEXT_OF(n) #n
+#define NUMBER_TEXT(n) TEXT_OF(n)
+#define DEPTH_TEXT NUMBER_TEXT(JSONDOC_MAXDEPTH)
 
 const char *jsondoc_strerror(int err) {
   switch ((error_code)err) {
@@ -812,7 +834,7 @@ const char *jsondoc_strerror(int err) {
   case simdjson::INCOMPLETE_ARRAY_OR_OBJECT: return "unclosed or unbalanced object or array";
   case simdjson::TRAILING_CONTENT: return "unexpected text after the value";
   case simdjson::EMPTY: return "empty document";
-  case simdjson::DEPTH_ERROR: return "nesting too deep";
+  case simdjson::DEPTH_ERROR: return "objects and arrays nested more than " DEPTH_TEXT " deep";
   case simdjson::CAPACITY: return "document too large";
   case simdjson::MEMALLOC: return "not enough memory";
   default: return simdjson::error_message((error_code)err);

@@ -24,7 +24,9 @@ extern "C" {
 #endif
 
 #define JSONDOC_MAXSIZE 0xFFFFFF00u /* longest text (offsets fit in 32 bits) */
-#define JSONDOC_MAXDEPTH 1024       /* nesting that jsondoc_validate follows */
+/* Objects and arrays nest at most this deep in a text read or written
+ * (the value itself is level 1). */
+#define JSONDOC_MAXDEPTH 1024
 
 /* Path steps. */
 #define JSONDOC_KEY 1

@@ -29,9 +29,9 @@ jsonrec *jsonrec_new(void);
 void jsonrec_free(jsonrec *r);
 
 /* All functions below return 0, or -1 when the record cannot be read
- * here: it is not well-formed JSON where it was read (or the tokens that
- * had to be passed over), or it needs what only jsondoc does (escapes in
- * a key compared or a string read).  Values come as jsondoc_val: an object or array
+ * here: its structure is not well-formed (anywhere: jsontok.h), a value
+ * read is not, or it needs what only jsondoc does (escapes in a key
+ * compared or a string read).  Values come as jsondoc_val: an object or array
  * by type, with its handle in 'ticket' (the root's is 0); strings point
  * into the reader's copy of the record, valid until the next
  * jsonrec_open. */
