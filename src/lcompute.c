@@ -320,10 +320,9 @@ static int compute(lua_State *L, core_state *cs, compute_job *cj,
   lua_getfield(L, LUA_REGISTRYINDEX, "dusk.worker"); /* set in worker states */
   exec_worker *inside = lua_touserdata(L, -1);
   lua_pop(L, 1);
-  if (!inside) { /* Ctrl-C stops this compute (inside a task: the hook does) */
-    rt_clear_cancel();
-    j->sched.cancel = rt_cancel_flag();
-  }
+  /* Ctrl-C stops this compute, even one pressed while it was planned
+   * (inside a task: the task's interrupt does) */
+  if (!inside) j->sched.cancel = rt_cancel_flag();
   progress_start(&cj->bar, inside ? 0 : show, &j->sched.done, j->plan.ntasks);
   int rc = run_job(L, cs, j, opts, inside);
   progress_end(&cj->bar);
@@ -336,7 +335,7 @@ static int compute(lua_State *L, core_state *cs, compute_job *cj,
     return LUA_ERRRUN;
   }
   if (rc == SCHED_CANCELLED) {
-    lua_pushliteral(L, "interrupted!");
+    rt_interrupt_push(L);
     return LUA_ERRRUN;
   }
   if (rc == SCHED_NOMEM) {

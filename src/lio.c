@@ -26,6 +26,7 @@
 
 #include <lauxlib.h>
 
+#include "interrupt.h"
 #include "textio.h"
 
 #define READER "dusk.io.reader"
@@ -182,6 +183,8 @@ static int run_lines(lua_State *L) {
   while ((lp->st = textio_next(lp->r, &line, &len)) == 1) {
     lp->fn(L, lp->ud, line, len);
     lua_settop(L, top);
+    /* 'fn' may run C only (dusk.json's pure stages) */
+    if (rt_interrupt_pending()) return rt_interrupt_error(L);
   }
   return 0;
 }
@@ -259,6 +262,7 @@ static int l_write_lines(lua_State *L) {
   if (b->w == NULL) return fail(L, err);
   int rc = 0;
   for (lua_Integer i = 1; i <= n && rc == 0; i++) {
+    if (i % RT_POLL_EVERY == 0 && rt_interrupt_pending()) return rt_interrupt_error(L);
     size_t len;
     lua_rawgeti(L, 2, i);
     const char *s = lua_tolstring(L, -1, &len); /* a number as tostring writes it */

@@ -209,6 +209,7 @@ static void push_elements(lua_State *L, int idx, record *r) {
   int box = lua_gettop(L);
   lua_createtable(L, l->n < INT_MAX ? (int)l->n : 0, 0);
   for (size_t i = 0; i < l->n; i++) {
+    if (i % RT_POLL_EVERY == 0 && rt_interrupt_pending()) rt_interrupt_error(L);
     push_member(L, idx, r, &l->m[i].v);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
@@ -329,6 +330,7 @@ static int r_pairs(lua_State *L) {
     int box = lua_gettop(L);
     lua_createtable(L, l->n < INT_MAX / 2 ? 2 * (int)l->n : 0, 0);
     for (size_t i = 0; i < l->n; i++) {
+      if (i % RT_POLL_EVERY == 0 && rt_interrupt_pending()) rt_interrupt_error(L);
       lua_pushlstring(L, l->m[i].key, l->m[i].klen);
       lua_rawseti(L, -2, 2 * (lua_Integer)i + 1);
       push_member(L, 1, r, &l->m[i].v);
@@ -458,6 +460,7 @@ typedef struct enc {
   lua_State *L;
   jstate *st;
   int depth;
+  size_t values;                  /* written so far (polls the interrupt) */
   const void *open[ENC_MAXDEPTH]; /* the tables being written, outermost first */
 } enc;
 
@@ -577,6 +580,7 @@ static void enc_table(enc *e, int idx) {
 
 static void enc_value(enc *e, int idx) {
   lua_State *L = e->L;
+  if (++e->values % RT_POLL_EVERY == 0 && rt_interrupt_pending()) rt_interrupt_error(L);
   switch (lua_type(L, idx)) {
   case LUA_TNIL:
     put(L, e->st, "null", 4);
@@ -626,6 +630,7 @@ static int l_encode(lua_State *L) {
   e.L = L;
   e.st = lua_touserdata(L, U_STATE);
   e.depth = 0;
+  e.values = 0;
   e.st->len = 0;
   enc_value(&e, 1);
   lua_pushlstring(L, e.st->buf, e.st->len);

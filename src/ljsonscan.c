@@ -28,6 +28,7 @@
 
 #include <lauxlib.h>
 
+#include "interrupt.h"
 #include "lio.h"
 #include "ljson.h"
 #include "lpure.h"
@@ -97,6 +98,7 @@ static void flush_counts(lua_State *L, scan *s) {
   lua_getfield(L, A_COUNTS, "orig");
   lua_Integer nkeys = (lua_Integer)lua_rawlen(L, -3);
   for (size_t k = 0; k < c->ne; k++) {
+    if (k % RT_POLL_EVERY == 0 && rt_interrupt_pending()) rt_interrupt_error(L);
     const count_entry *e = &c->e[k];
     lua_pushlstring(L, c->bytes + e->off, e->len);
     lua_pushvalue(L, -1);

@@ -22,6 +22,7 @@
 
 #include <lauxlib.h>
 
+#include "interrupt.h"
 #include "luabc.h"
 
 #define PROGRAM "dusk.pure.program"
@@ -131,6 +132,7 @@ static int l_each_range(lua_State *L) {
   lpure_stage st[LPURE_MAXSTAGES];
   int n = lpure_stages(L, A_STAGES, st, LPURE_MAXSTAGES);
   for (lua_Unsigned k = 0, m = span(first, last); k < m; k++) {
+    if (k % RT_POLL_EVERY == 0 && rt_interrupt_pending()) return rt_interrupt_error(L);
     lua_Integer x = (lua_Integer)((lua_Unsigned)first + k);
     pure_val v = {.type = PURE_INT, .i = x};
     int r = lpure_run_stages(st, n, NULL, &v);
@@ -172,6 +174,7 @@ static int l_fold_range(lua_State *L) {
   lpure_stage st[LPURE_MAXSTAGES];
   int n = lpure_stages(L, A_STAGES, st, LPURE_MAXSTAGES);
   for (lua_Unsigned k = 0, m = span(first, last); k < m; k++) {
+    if (k % RT_POLL_EVERY == 0 && rt_interrupt_pending()) return rt_interrupt_error(L);
     lua_Integer x = (lua_Integer)((lua_Unsigned)first + k);
     pure_val v = {.type = PURE_INT, .i = x};
     int r = lpure_run_stages(st, n, NULL, &v);

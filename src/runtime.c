@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -94,16 +95,17 @@ lua_State *rt_newstate(char *err, size_t errlen) {
 }
 
 /*
- * SIGINT while Lua runs: the handler may not touch the state beyond
- * lua_sethook (documented as signal-safe), so it arms a hook that raises
- * the error at the next instruction count, as lua.c does.  The state must
- * be reachable from the handler, hence the one static below; only the
- * main thread calls rt_docall.
+ * Ctrl-C (see runtime.h).  A handler may not touch a state beyond
+ * lua_sethook (documented as signal-safe), so it sets the thread's flag
+ * and arms a hook that raises the error at the next instruction, as
+ * lua.c does.  The caller's state must be reachable from the handler,
+ * hence the one static below; only the main thread calls rt_docall.
  */
+_Thread_local atomic_int rt_interrupt_flag;
 static lua_State *interruptible;
 static volatile sig_atomic_t was_interrupted;
-static volatile atomic_int cancel_flag;
-static _Thread_local lua_State *current; /* the state this thread runs a task in */
+static _Thread_local lua_State *volatile current; /* the state this thread runs a task in */
+static _Thread_local int pool_thread;
 
 static void on_interrupt_signal(int sig);
 
@@ -116,36 +118,74 @@ static void install_interrupt_handler(void) {
   sigaction(RT_INTERRUPT_SIGNAL, &sa, NULL);
 }
 
-static void stop_hook(lua_State *L, lua_Debug *ar) {
+#define STOP_MASK (LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT)
+
+/* The caller's hook, lua.c's: raises once, and the interrupt is delivered. */
+static void stop_once(lua_State *L, lua_Debug *ar) {
   (void)ar;
   lua_sethook(L, NULL, 0, 0);
+  atomic_store(&rt_interrupt_flag, 0);
   luaL_error(L, "interrupted!");
 }
 
-static void arm(lua_State *L) {
-  lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+/* A task's hook stays until the task ends, however the task catches. */
+static void stop_task(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  luaL_error(L, "interrupted!");
 }
 
 static void on_sigint(int sig) {
   signal(sig, SIG_DFL); /* a second Ctrl-C kills the process */
   was_interrupted = 1;
-  atomic_store(&cancel_flag, 1);
-  arm(current ? current : interruptible);
+  atomic_store(&rt_interrupt_flag, 1);
+  lua_State *L = current;
+  if (L) lua_sethook(L, stop_task, STOP_MASK, 1);
+  else lua_sethook(interruptible, stop_once, STOP_MASK, 1);
 }
 
 static void on_interrupt_signal(int sig) {
   (void)sig;
-  if (current) arm(current);
+  lua_State *L = current;
+  if (L == NULL) return; /* between tasks: nothing to stop */
+  atomic_store(&rt_interrupt_flag, 1);
+  lua_sethook(L, stop_task, STOP_MASK, 1);
 }
 
-volatile atomic_int *rt_cancel_flag(void) { return &cancel_flag; }
-void rt_clear_cancel(void) { atomic_store(&cancel_flag, 0); }
-void rt_set_current(lua_State *L) { current = L; }
+volatile atomic_int *rt_cancel_flag(void) { return &rt_interrupt_flag; }
+
+void rt_interrupt_push(lua_State *L) {
+  if (current == NULL) {
+    atomic_store(&rt_interrupt_flag, 0);
+    if (interruptible && lua_gethook(interruptible) == stop_once)
+      lua_sethook(interruptible, NULL, 0, 0);
+  }
+  lua_pushliteral(L, "interrupted!");
+}
+
+int rt_interrupt_error(lua_State *L) {
+  rt_interrupt_push(L);
+  return lua_error(L);
+}
+
+void rt_set_current(lua_State *L) {
+  lua_State *prev = current;
+  current = L;
+  atomic_signal_fence(memory_order_seq_cst); /* the handler sees L from here on */
+  if (L != NULL) {
+    if (rt_interrupt_pending()) lua_sethook(L, stop_task, STOP_MASK, 1);
+  } else if (prev != NULL) {
+    if (lua_gethook(prev) == stop_task) lua_sethook(prev, NULL, 0, 0);
+    /* a pool thread's flag stops its task; the caller's waits for the compute */
+    if (pool_thread) atomic_store(&rt_interrupt_flag, 0);
+  }
+}
+
 lua_State *rt_current(void) { return current; }
 
 void rt_worker_thread_init(void) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, install_interrupt_handler);
+  pool_thread = 1;
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
@@ -178,7 +218,7 @@ int rt_pcall(lua_State *L, int nargs, int nresults) {
 int rt_docall(lua_State *L, int nargs, int nresults) {
   interruptible = L;
   was_interrupted = 0;
-  rt_clear_cancel();
+  atomic_store(&rt_interrupt_flag, 0);
   /* sigaction, not signal(): the caller's flags (the REPL's handler is
    * installed without SA_RESTART) must come back as they were. */
   struct sigaction sa, old;
@@ -190,6 +230,40 @@ int rt_docall(lua_State *L, int nargs, int nresults) {
   sigaction(SIGINT, &old, NULL);
   /* a hook armed while C code ran must not fire in later code */
   if (was_interrupted) lua_sethook(L, NULL, 0, 0);
+  return status;
+}
+
+/* A bounded call's hook looks at the clock every BOUND_STEP instructions;
+ * once late, it raises at every instruction, as a task's interrupt does. */
+#define BOUND_STEP 100000
+static struct timespec deadline;
+static int bound_seconds;
+
+static void stop_late(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  luaL_error(L, "stopped after %d s", bound_seconds);
+}
+
+static void bound_hook(lua_State *L, lua_Debug *ar) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  if (now.tv_sec < deadline.tv_sec ||
+      (now.tv_sec == deadline.tv_sec && now.tv_nsec < deadline.tv_nsec))
+    return;
+  lua_sethook(L, stop_late, STOP_MASK, 1);
+  stop_late(L, ar);
+}
+
+int rt_docall_bounded(lua_State *L, int nargs, int nresults, int seconds) {
+  lua_State *outer = current;
+  rt_set_current(L); /* SIGINT arms a task's hook: it stays */
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += seconds;
+  bound_seconds = seconds;
+  lua_sethook(L, bound_hook, LUA_MASKCOUNT, BOUND_STEP);
+  int status = rt_docall(L, nargs, nresults);
+  rt_set_current(outer);
+  lua_sethook(L, NULL, 0, 0);
   return status;
 }
 

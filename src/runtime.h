@@ -14,6 +14,8 @@
 
 #include <lua.h>
 
+#include "interrupt.h"
+
 /* One Lua module compiled into the binary (tools/embed.c writes the table). */
 typedef struct rt_module {
   const char *name;      /* module name for require, e.g. "dusk.pretty" */
@@ -39,6 +41,11 @@ lua_State *rt_newstate(char *err, size_t errlen);
  * Returns a Lua status; on error the message is on the stack. */
 int rt_docall(lua_State *L, int nargs, int nresults);
 
+/* rt_docall for code that must not hang its caller (the REPL's Tab runs
+ * a user's __index): stopped with an error after 'seconds', and by
+ * SIGINT, for good, as a task is (a pcall inside cannot swallow it). */
+int rt_docall_bounded(lua_State *L, int nargs, int nresults, int seconds);
+
 /* lua_pcall with a traceback added to the error message, for any thread
  * (no signal handling). */
 int rt_pcall(lua_State *L, int nargs, int nresults);
@@ -46,21 +53,32 @@ int rt_pcall(lua_State *L, int nargs, int nresults);
 /* Whether the last rt_docall() failed because of SIGINT. */
 int rt_interrupted(void);
 
-/* Ctrl-C and computations.  SIGINT while rt_docall runs sets a flag that
- * every computation polls (its cancel flag), and arms the interrupt hook
- * on the state this thread is running a task in, if any, else on the
- * caller's state.  Worker threads block SIGINT; the scheduler stops their
- * tasks by sending them RT_INTERRUPT_SIGNAL, whose handler arms the hook
- * on the state that thread is running. */
+/* Ctrl-C.  One Ctrl-C is one "interrupted!" error in the caller's code,
+ * as in lua.c: a pcall there catches it.  While rt_docall runs, SIGINT
+ * sets the calling thread's interrupt flag (interrupt.h), which C loops
+ * poll and which is every computation's cancel flag, and arms a hook that
+ * raises the error at the next Lua instruction: on the state this thread
+ * runs a task in, if any, else on the caller's state.  The first to
+ * deliver the error (that hook, a C loop, a cancelled compute) clears
+ * both.  Worker threads block SIGINT; the scheduler stops their tasks by
+ * sending them RT_INTERRUPT_SIGNAL, whose handler sets that thread's flag
+ * and arms the hook on the state it runs a task in.  A task's interrupt
+ * is not a caller's: its hook raises again at every instruction, so a
+ * pcall inside the task cannot swallow it, until the task ends. */
 #define RT_INTERRUPT_SIGNAL SIGUSR2
 
-/* The process's cancel flag: non-zero after Ctrl-C until rt_docall or
- * rt_clear_cancel resets it. */
+/* The calling thread's interrupt flag, for a computation's cancel flag. */
 volatile atomic_int *rt_cancel_flag(void);
-void rt_clear_cancel(void);
 
-/* Marks 'L' (or NULL) as the state this thread runs a task in; returns
- * the one marked before (tasks nest: a compute inside a task). */
+/* Pushes the message "interrupted!" and takes the interrupt as delivered
+ * (outside a task: clears the flag and disarms the caller's hook), as
+ * rt_interrupt_error (interrupt.h) does before it raises. */
+void rt_interrupt_push(lua_State *L);
+
+/* Marks 'L' (or NULL) as the state this thread runs a task in (tasks
+ * nest: a compute inside a task).  A state marked while the thread's
+ * flag is set is interrupted at once; when a worker thread's outermost
+ * task ends (NULL), its flag and hook are cleared. */
 void rt_set_current(lua_State *L);
 lua_State *rt_current(void);
 

@@ -202,7 +202,9 @@ int sched_run_sync(sched_job *job, void *worker) {
     for (uint32_t i = 0; i < ndrop; i++) job->release(job->ud, drop[i]);
     if (job->tick) job->tick(job->ud);
   }
-  if (js.status == SCHED_FAILED && cancelled(&js)) js.status = SCHED_CANCELLED;
+  /* cancelled even if its last task caught the interrupt */
+  if ((js.status == SCHED_OK || js.status == SCHED_FAILED) && cancelled(&js))
+    js.status = SCHED_CANCELLED;
   int status = js.status;
   free(drop);
   js_free(&js);
@@ -365,13 +367,12 @@ int sched_pool_run(sched_pool *p, sched_job *job) {
   p->js = &js;
   atomic_store(&p->nready, js.nheap);
   pthread_cond_broadcast(&p->work);
-  int interrupted = 0;
   while (!js_over(&js)) {
     if (js.status == SCHED_OK && cancelled(&js)) js.status = SCHED_CANCELLED;
-    if (js.status == SCHED_CANCELLED && !interrupted && p->interrupt_signal) {
-      /* stop the running tasks: each thread arms its own state's hook */
+    if (js.status == SCHED_CANCELLED && p->interrupt_signal) {
+      /* stop the running tasks: each thread arms its own state's hook;
+       * again each round, for a thread that was starting its task */
       for (int i = 0; i < p->nworkers; i++) pthread_kill(p->threads[i], p->interrupt_signal);
-      interrupted = 1;
     }
     if (job->tick) {
       pthread_mutex_unlock(&p->lock);
@@ -391,8 +392,9 @@ int sched_pool_run(sched_pool *p, sched_job *job) {
   }
   p->js = NULL;
   atomic_store(&p->nready, 0);
-  /* a task stopped by the interrupt fails: the job was cancelled */
-  if (interrupted) js.status = SCHED_CANCELLED;
+  /* a task stopped by the interrupt fails, or caught it: cancelled */
+  if ((js.status == SCHED_OK || js.status == SCHED_FAILED) && cancelled(&js))
+    js.status = SCHED_CANCELLED;
   int status = js.status;
   pthread_mutex_unlock(&p->lock);
   js_free(&js);
