@@ -211,8 +211,17 @@ static int holds_sealed(lua_State *L, int idx, int views) {
   return 0;
 }
 
+/* The standard libraries: their tables and the tables in their fields
+ * (package.loaded, preload, searchers) are all views. */
+static const char *const stdlibs[] = {
+  "string", "table", "math", "io", "os", "utf8", "coroutine", "debug", "package", NULL
+};
+
+#define SHALLOW 32 /* make_views' depth for a table alone */
+
 /* Makes views of the table at 'idx' and of the tables in its fields,
- * recursively; their metatables come later (finish_views). */
+ * recursively from 'depth' up to SHALLOW; their metatables come later
+ * (finish_views). */
 static void make_views(lua_State *L, int views, int reals, int idx, int depth) {
   idx = lua_absindex(L, idx);
   luaL_checkstack(L, 8, "tables nested too deeply to seal");
@@ -228,7 +237,7 @@ static void make_views(lua_State *L, int views, int reals, int idx, int depth) {
   lua_rawset(L, views);
   lua_pushvalue(L, idx);
   lua_rawset(L, reals);
-  if (depth >= 32) return;
+  if (depth >= SHALLOW) return;
   for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1))
     if (lua_type(L, -1) == LUA_TTABLE) make_views(L, views, reals, -1, depth + 1);
 }
@@ -375,18 +384,22 @@ static void guard(lua_State *L, int idx, const char *name, lua_CFunction fn, san
 
 /* ------------------------------------------------------------- sealing */
 
-/* package.loaded's __newindex: a module require stores is sealed first.
- * Upvalues: 1 the sandbox, 2 the previous __newindex (serial's counter)
- * or nil. */
+/* package.loaded's __newindex: a module compiled into dusk (in
+ * package.preload), required after the worker started, gets its view as
+ * it is stored; others stay as they are (see the DESIGN note).  Upvalues:
+ * 1 the sandbox, 2 the previous __newindex (serial's counter) or nil. */
 static int loaded_newindex(lua_State *L) {
   sandbox *sb = upsandbox(L);
   lua_settop(L, 3);
-  if (lua_type(L, 3) == LUA_TTABLE) {
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushvalue(L, 2);
+  int builtin = lua_istable(L, 4) && lua_rawget(L, 4) != LUA_TNIL;
+  lua_settop(L, 3);
+  if (builtin && lua_type(L, 3) == LUA_TTABLE) {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &key_views);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &key_reals);
-    make_views(L, 4, 5, 3, 0);
+    make_views(L, 4, 5, 3, SHALLOW);
     finish_views(L, sb, 4, 5, 0, 0);
-    lua_settop(L, 4);
     lua_pushvalue(L, 3);
     to_view(L, 4);
     lua_replace(L, 3);
@@ -460,7 +473,15 @@ static int seal(lua_State *L) {
 
   /* views of everything reachable from package.loaded and the registry's
    * type metatables */
-  make_views(L, views, reals, loaded, 0);
+  make_views(L, views, reals, loaded, SHALLOW);
+  for (const char *const *name = stdlibs; *name; name++) {
+    if (lua_getfield(L, loaded, *name) == LUA_TTABLE) make_views(L, views, reals, -1, 0);
+    lua_pop(L, 1);
+  }
+  /* dusk's modules, C modules, _G: the module table alone (a module may
+   * be a class, its instances' metatable: a view of it would not be it) */
+  for (lua_pushnil(L); lua_next(L, loaded); lua_pop(L, 1))
+    if (lua_type(L, -1) == LUA_TTABLE) make_views(L, views, reals, -1, SHALLOW);
   lua_pushliteral(L, "");
   int has_strmt = lua_getmetatable(L, -1);
   if (has_strmt) make_views(L, views, reals, -1, 0);
@@ -504,7 +525,7 @@ static int seal(lua_State *L) {
   lua_pushvalue(L, g);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &key_globals);
 
-  /* modules required from now on are sealed as require stores them */
+  /* dusk's modules required from now on get views too */
   if (!lua_getmetatable(L, loaded)) lua_createtable(L, 0, 1);
   int lmt = lua_gettop(L);
   lua_pushlightuserdata(L, sb);

@@ -126,30 +126,31 @@ t.test("a changed standard library stays in a bag's partition task", function()
   t.eq(checked:compute { num_workers = 1 }, { "1-1", "2-2" })
 end)
 
-t.test("a module a task requires and changes is fresh for the next task", function()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. dir))
-  local f = assert(io.open(dir .. "/isomod.lua", "w"))
-  f:write("return { counter = 0 }\n")
-  f:close()
+t.test("a class module a task requires keeps its identity", function()
+  local dir = t.tmpdir()
+  t.write(dir .. "/isopoint.lua", [[
+local Point = {}
+Point.__index = Point
+function Point.new(x) return setmetatable({ x = x }, Point) end
+function Point:double() return self.x * 2 end
+return Point
+]])
   local saved = package.path
   package.path = dir .. "/?.lua;" .. package.path
   local ok, err = pcall(function()
     for _, scheduler in ipairs { "threads", "sync" } do
-      for _ = 1, 3 do
+      for _ = 1, 2 do
         local got = run(function()
-          local m = require "isomod"
-          m.counter = m.counter + 1
-          return m.counter
+          local Point = require "isopoint"
+          local p = Point.new(21)
+          local q = setmetatable({ x = 2 }, Point)
+          return getmetatable(p) == Point and p:double() + q:double()
         end, scheduler)
-        t.eq(got, 1, scheduler)
+        t.eq(got, 46, scheduler)
       end
     end
   end)
   package.path = saved
-  os.remove(dir .. "/isomod.lua")
-  os.remove(dir)
   assert(ok, err)
 end)
 
