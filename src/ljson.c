@@ -50,17 +50,18 @@
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
 
+#include "interrupt.h"
 #include "json/jsondoc.h"
 #include "ljson.h"
 
 #define RECORD "dusk.json.record"
-#define ENC_MAXDEPTH 1000 /* nested tables that encode follows */
 
 /* Upvalues of the module's functions and of the records' metamethods. */
 #define U_STATE lua_upvalueindex(1)
@@ -447,7 +448,8 @@ static int l_decode(lua_State *L) {
   jsondoc_src src = source(r);
   jsondoc_val v;
   int err = jsondoc_open(st->doc, &src, &v);
-  if (err == 0 && validate) err = jsondoc_validate(st->doc, &src);
+  int depth;
+  if (err == 0 && validate) err = jsondoc_validate(st->doc, &src, &depth);
   if (err) return decode_error(L, st, err);
   r->type = (uint8_t)v.type;
   r->ticket = validate ? 0 : v.ticket;
@@ -456,13 +458,67 @@ static int l_decode(lua_State *L) {
 
 /* encode */
 
+/* A table being written, and where in it: errors name the place. */
+typedef struct enc_level {
+  const void *t;
+  int key;        /* an object's key being written: its stack index, or 0 */
+  lua_Integer i;  /* an array's element being written, or 0 */
+} enc_level;
+
 typedef struct enc {
   lua_State *L;
   jstate *st;
   int depth;
-  size_t values;                  /* written so far (polls the interrupt) */
-  const void *open[ENC_MAXDEPTH]; /* the tables being written, outermost first */
+  size_t values;                      /* written so far (polls the interrupt) */
+  enc_level open[JSONDOC_MAXDEPTH];   /* the tables being written, outermost first */
 } enc;
+
+/* Whether 's' is a Lua name (in ASCII, whatever the locale). */
+static int is_name(const char *s) {
+  for (const char *p = s; *p; p++) {
+    char c = *p;
+    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (p > s && c >= '0' && c <= '9')))
+      return 0;
+  }
+  return *s != '\0';
+}
+
+/* Raises "dusk.json.encode: " and the message 'fmt', then where the
+ * value lies in the one encoded: "at [2].name" (its last ENC_PLACE
+ * steps). */
+#define ENC_PLACE 16
+static int enc_error(enc *e, const char *fmt, ...) {
+  lua_State *L = e->L;
+  va_list ap;
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  int k = 0;
+  if (e->depth > ENC_PLACE) {
+    luaL_addstring(&b, "...");
+    k = e->depth - ENC_PLACE;
+  }
+  for (; k < e->depth; k++) {
+    const enc_level *l = &e->open[k];
+    if (l->i > 0) {
+      lua_pushfstring(L, "[%I]", (LUAI_UACINT)l->i);
+    } else if (l->key == 0) {
+      continue;
+    } else if (lua_type(L, l->key) == LUA_TSTRING) {
+      const char *key = lua_tostring(L, l->key);
+      lua_pushfstring(L, is_name(key) ? ".%s" : "[\"%s\"]", key);
+    } else {
+      lua_pushfstring(L, "[%s]", luaL_tolstring(L, l->key, NULL));
+      lua_remove(L, -2);
+    }
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+  return luaL_error(L, "dusk.json.encode: %s%s%s", lua_tostring(L, -2),
+                    lua_rawlen(L, -1) > 0 ? " at " : "", lua_tostring(L, -1));
+}
 
 static void enc_value(enc *e, int idx);
 
@@ -501,11 +557,14 @@ static void enc_string(enc *e, const char *s, size_t n) {
 /* A number as JSON: integers exactly, floats in the fewest digits that
  * read back the same (at most %.17g) with a '.0' if they would read back
  * as an integer; '.' whatever the locale. */
-static size_t fmt_number(lua_State *L, int idx, char *out, size_t size) {
+static size_t fmt_number(enc *e, int idx, char *out, size_t size) {
+  lua_State *L = e->L;
   if (lua_isinteger(L, idx))
     return (size_t)snprintf(out, size, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, idx));
   double d = (double)lua_tonumber(L, idx);
-  if (!isfinite(d)) luaL_error(L, "dusk.json.encode: cannot encode %f (JSON has no inf or nan)", d);
+  if (!isfinite(d))
+    enc_error(e, "cannot encode %s (JSON has no inf or nan)",
+              isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
   int n = 0;
   for (int prec = 15; prec <= 17; prec++) {
     n = snprintf(out, size, "%.*g", prec, d);
@@ -524,14 +583,42 @@ static size_t fmt_number(lua_State *L, int idx, char *out, size_t size) {
   return (size_t)n;
 }
 
+/* Writes the key at the top - 1 of an object 'idx' being written at
+ * level 'l': a string, or a number as its text, which no string key of
+ * the object may be too (a decoder would keep one of the two). */
+static void enc_key(enc *e, int idx, enc_level *l) {
+  lua_State *L = e->L;
+  size_t n;
+  if (lua_type(L, -2) == LUA_TSTRING) {
+    const char *k = lua_tolstring(L, -2, &n);
+    l->key = lua_gettop(L) - 1;
+    enc_string(e, k, n);
+    return;
+  }
+  if (lua_type(L, -2) != LUA_TNUMBER)
+    enc_error(e, "cannot encode a table key of type %s", luaL_typename(L, -2));
+  char num[64];
+  n = fmt_number(e, -2, num, sizeof num);
+  lua_pushlstring(L, num, n);
+  if (lua_rawget(L, idx) != LUA_TNIL)
+    enc_error(e, "the keys %s and \"%s\" would both be written \"%s\"", num, num, num);
+  lua_pop(L, 1);
+  l->key = lua_gettop(L) - 1;
+  enc_string(e, num, n);
+}
+
 static void enc_table(enc *e, int idx) {
   lua_State *L = e->L;
   const void *t = lua_topointer(L, idx);
   for (int i = 0; i < e->depth; i++)
-    if (e->open[i] == t) luaL_error(L, "dusk.json.encode: a table contains itself (a cycle)");
-  if (e->depth >= ENC_MAXDEPTH) luaL_error(L, "dusk.json.encode: tables nested too deep");
+    if (e->open[i].t == t) enc_error(e, "a table contains itself (a cycle)");
+  if (e->depth >= JSONDOC_MAXDEPTH)
+    enc_error(e, "tables nested more than %d deep", JSONDOC_MAXDEPTH);
   luaL_checkstack(L, 4, "dusk.json.encode");
-  e->open[e->depth++] = t;
+  enc_level *l = &e->open[e->depth++];
+  l->t = t;
+  l->key = 0;
+  l->i = 0;
   lua_Integer count = 0, max = 0;
   int array = 1;
   for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
@@ -547,6 +634,7 @@ static void enc_table(enc *e, int idx) {
     put(L, e->st, "[", 1);
     for (lua_Integer i = 1; i <= count; i++) {
       if (i > 1) put(L, e->st, ",", 1);
+      l->i = i;
       lua_rawgeti(L, idx, i);
       enc_value(e, lua_gettop(L));
       lua_pop(L, 1);
@@ -558,24 +646,31 @@ static void enc_table(enc *e, int idx) {
     for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
       if (!first) put(L, e->st, ",", 1);
       first = 0;
-      if (lua_type(L, -2) == LUA_TSTRING) {
-        size_t n;
-        const char *k = lua_tolstring(L, -2, &n);
-        enc_string(e, k, n);
-      } else if (lua_type(L, -2) == LUA_TNUMBER) {
-        char num[64];
-        size_t n = fmt_number(L, -2, num, sizeof num);
-        enc_string(e, num, n);
-      } else {
-        luaL_error(L, "dusk.json.encode: cannot encode a table key of type %s",
-                   luaL_typename(L, -2));
-      }
+      l->key = 0;
+      enc_key(e, idx, l);
       put(L, e->st, ":", 1);
       enc_value(e, lua_gettop(L));
     }
     put(L, e->st, "}", 1);
   }
   e->depth--;
+}
+
+/* A record is written as its text, read whole first: what encode writes
+ * is JSON that decodes, all of it. */
+static void enc_record(enc *e, record *r) {
+  jstate *st = e->st;
+  jsondoc_src src = source(r);
+  int depth;
+  int err = jsondoc_validate(st->doc, &src, &depth);
+  if (err)
+    enc_error(e, "%s at byte %I of a record's text", jsondoc_strerror(err),
+              (lua_Integer)jsondoc_errpos(st->doc) + 1);
+  if (e->depth + depth > JSONDOC_MAXDEPTH)
+    enc_error(e, "tables and records nested more than %d deep", JSONDOC_MAXDEPTH);
+  size_t off, len;
+  extent(e->L, r, &off, &len);
+  put(e->L, st, r->base + off, len);
 }
 
 static void enc_value(enc *e, int idx) {
@@ -591,7 +686,7 @@ static void enc_value(enc *e, int idx) {
     break;
   case LUA_TNUMBER: {
     char num[64];
-    size_t n = fmt_number(L, idx, num, sizeof num);
+    size_t n = fmt_number(e, idx, num, sizeof num);
     put(L, e->st, num, n);
     break;
   }
@@ -611,15 +706,12 @@ static void enc_value(enc *e, int idx) {
       break;
     }
     if (isrecord(L, idx)) {
-      record *r = lua_touserdata(L, idx);
-      size_t off, len;
-      extent(L, r, &off, &len);
-      put(L, e->st, r->base + off, len);
+      enc_record(e, lua_touserdata(L, idx));
       break;
     }
     /* FALLTHROUGH */
   default:
-    luaL_error(L, "dusk.json.encode: cannot encode a %s", luaL_typename(L, idx));
+    enc_error(e, "cannot encode a %s", luaL_typename(L, idx));
   }
 }
 

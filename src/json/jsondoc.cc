@@ -600,7 +600,8 @@ static error_code add_member(jsondoc *j, gathered &g, const slot *s, const jsond
   if (!g.m.empty()) g.m.back().v.len = where(s, src, value_end(next)) - g.m.back().v.off;
   jsondoc_member m{};
   m.v.off = where(s, src, v.raw_json_token().data());
-  if (!repeated) SIMDJSON_TRY(read_value(j, v, &m.v));
+  jsondoc_val dropped; /* a repeated key's value is read only for its errors */
+  SIMDJSON_TRY(read_value(j, v, repeated ? &dropped : &m.v));
   g.m.push_back(m);
   g.strs.push_back(m.v.type == JSONDOC_STRING ? std::string_view(m.v.s, m.v.n)
                                               : std::string_view());
@@ -757,20 +758,22 @@ int jsondoc_extent(jsondoc *j, const jsondoc_src *src, size_t *off, size_t *len)
   }
 }
 
-/* Reads every member of 'c' and of what it holds: no deeper than
- * JSONDOC_MAXDEPTH, which open_view checked. */
-static error_code check_container(jsondoc *j, cursor &c);
+/* Reads every member of 'c', at 'level' (1 for the value checked), and
+ * of what it holds, noting in '*deepest' the deepest level met: no deeper
+ * than JSONDOC_MAXDEPTH, which open_view checked. */
+static error_code check_container(jsondoc *j, cursor &c, int level, int *deepest);
 
-static error_code check_value(jsondoc *j, od::value &v) {
+static error_code check_value(jsondoc *j, od::value &v, int level, int *deepest) {
   jsondoc_val val;
   SIMDJSON_TRY(read_value(j, v, &val));
   if (val.type != JSONDOC_OBJECT && val.type != JSONDOC_ARRAY) return SUCCESS;
   cursor c;
   SIMDJSON_TRY(open_value(v, c));
-  return check_container(j, c);
+  return check_container(j, c, level + 1, deepest);
 }
 
-static error_code check_container(jsondoc *j, cursor &c) {
+static error_code check_container(jsondoc *j, cursor &c, int level, int *deepest) {
+  if (level > *deepest) *deepest = level;
   if (c.is_obj) {
     for (auto r : c.obj) {
       od::field f;
@@ -779,21 +782,22 @@ static error_code check_container(jsondoc *j, cursor &c) {
       j->at = f.key().raw() - 1;
       SIMDJSON_TRY(f.unescaped_key().get(key));
       j->at = nullptr;
-      SIMDJSON_TRY(check_value(j, f.value()));
+      SIMDJSON_TRY(check_value(j, f.value(), level, deepest));
     }
   } else {
     for (auto r : c.arr) {
       od::value v;
       SIMDJSON_TRY(r.get(v));
-      SIMDJSON_TRY(check_value(j, v));
+      SIMDJSON_TRY(check_value(j, v, level, deepest));
     }
   }
   return SUCCESS;
 }
 
-int jsondoc_validate(jsondoc *j, const jsondoc_src *src) {
+int jsondoc_validate(jsondoc *j, const jsondoc_src *src, int *depth) {
   begin(j);
   slot *s = nullptr;
+  *depth = 0;
   try {
     bool resumed;
     error_code e = open_view(j, src, 0, &s, &resumed);
@@ -801,7 +805,7 @@ int jsondoc_validate(jsondoc *j, const jsondoc_src *src) {
     if (e == SUCCESS && (view[0] == '{' || view[0] == '[')) {
       cursor c;
       e = walk(j, s, src, src->path + src->pathlen, c);
-      if (e == SUCCESS) e = check_container(j, c);
+      if (e == SUCCESS) e = check_container(j, c, 1, depth);
     } else if (e == SUCCESS) {
       jsondoc_val val;
       od::json_type t;

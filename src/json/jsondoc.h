@@ -71,8 +71,8 @@ typedef struct jsondoc_val {
 
 /* The members of an object or array, in document order; an object's
  * repeated keys are left out after their first appearance (as
- * jsondoc_get finds the first).  One allocation, strings inside: free()
- * it. */
+ * jsondoc_get finds the first), their values read only for errors.  One
+ * allocation, strings inside: free() it. */
 typedef struct jsondoc_member {
   jsondoc_val v;
   const char *key;   /* objects: the unescaped key */
@@ -120,8 +120,10 @@ int jsondoc_count(jsondoc *j, const jsondoc_src *src, size_t *n);
 /* The text of the value at 'src': its offset and length in 'base'. */
 int jsondoc_extent(jsondoc *j, const jsondoc_src *src, size_t *off, size_t *len);
 
-/* Reads the whole view, so any error in it is reported. */
-int jsondoc_validate(jsondoc *j, const jsondoc_src *src);
+/* Reads the whole value at 'src', so any error in it is reported;
+ * '*depth' is how deep objects and arrays nest in it (1 for '[]', 0 for
+ * a scalar). */
+int jsondoc_validate(jsondoc *j, const jsondoc_src *src, int *depth);
 
 const char *jsondoc_strerror(int err);
 size_t jsondoc_errpos(const jsondoc *j);

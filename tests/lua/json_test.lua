@@ -383,7 +383,7 @@ t.test("encode: what JSON cannot hold is an error", function()
   t.eq(json.encode({ shared, shared }), "[[1],[1]]", "shared is not a cycle")
   local deep = {}
   for _ = 1, 1100 do deep = { deep } end
-  t.raises("nested too deep", json.encode, deep)
+  t.raises("tables nested more than 1024 deep", json.encode, deep)
   t.eq(json.encode({ json.decode("[1]")[1] }), "[1]")
 end)
 
@@ -518,4 +518,121 @@ t.test("lua-cjson works from dusk and its functions travel by name", function()
   local d = dusk.delayed(function(s) return cjson.decode(s).v end)
   t.eq(d('{"v": 3}'):compute({ scheduler = "threads" }), 3)
   t.eq(json.encode(cjson.decode('{"n": null}')), '{"n":null}', "cjson.null encodes as null")
+end)
+
+t.test("limits: objects and arrays 1024 deep in every reader and in encode, 1025 an error", function()
+  local function arrays(n) return string.rep("[", n) .. "7" .. string.rep("]", n) end
+  local function objects(n) return string.rep('{"a":', n) .. "7" .. string.rep("}", n) end
+  for _, make in ipairs({ arrays, objects }) do
+    for _, opts in ipairs({ {}, { validate = true } }) do
+      local v = json.decode(make(1024), opts)
+      for _ = 1, 1023 do v = v[1] or v.a end
+      t.eq(v[1] or v.a, 7)
+      t.raises("dusk.json.decode: objects and arrays nested more than 1024 deep at byte "
+               .. make(1024):find("7"), json.decode, make(1025), opts) -- the 1025th bracket
+    end
+  end
+  t.eq(#json.decode(string.rep("[", 1024) .. string.rep("]", 1024)), 1)
+  -- read_json (in C and in Lua): the same limit
+  local dir = t.tmpdir()
+  t.write(dir .. "/ok.json", '{"n": 1, "x": ' .. arrays(1023) .. '}\n')
+  t.write(dir .. "/deep.json", '{"n": 1, "x": ' .. arrays(1024) .. '}\n')
+  t.eq(dusk.bag.read_json(dir .. "/ok.json"):pluck("n"):compute(), { 1 })
+  local err = t.raises("nested more than 1024 deep at byte 1038", function()
+    return dusk.bag.read_json(dir .. "/deep.json"):pluck("n"):compute()
+  end)
+  t.truthy(err:find(dir .. "/deep.json:1:", 1, true), err)
+  -- encode: tables, and records in tables, 1024 deep; its output decodes
+  local nest = {}
+  for _ = 1, 1023 do nest = { nest } end
+  local text = json.encode(nest)
+  t.eq(text, string.rep("[", 1024) .. string.rep("]", 1024))
+  t.eq(#json.decode(text), 1)
+  t.raises("dusk.json.encode: tables nested more than 1024 deep at ...[1]", json.encode, { nest })
+  local rec = json.decode(string.rep("[", 1000) .. string.rep("]", 1000))
+  local holder = rec
+  for _ = 1, 24 do holder = { holder } end
+  t.eq(#json.encode(holder), 2048)
+  t.raises("dusk.json.encode: tables and records nested more than 1024 deep", json.encode, { holder })
+end)
+
+t.test("limits: numbers read as Python's json reads them, beyond a double an error", function()
+  -- expected values: Python 3's json.loads of each text (repr shown)
+  local cases = {
+    { "-0", 0, "integer" },                                           -- 0
+    { "-0.0", -0.0, "float" },                                        -- -0.0
+    { "9223372036854775807", math.maxinteger, "integer" },
+    { "-9223372036854775808", math.mininteger, "integer" },
+    { "9223372036854775808", 9223372036854775808.0, "float" },        -- an int in Python
+    { "-9223372036854775809", -9223372036854775808.0, "float" },
+    { "1.7976931348623157e308", 1.7976931348623157e308, "float" },
+    { "1.7976931348623158e308", 1.7976931348623157e308, "float" },    -- rounds to the largest
+    { "-1.7976931348623157e308", -1.7976931348623157e308, "float" },
+    { "2.2250738585072014e-308", 2.2250738585072014e-308, "float" },
+    { "4.9e-324", 5e-324, "float" },
+    { "2.4703282292062328e-324", 5e-324, "float" },
+    { "2.4703282292062327e-324", 0.0, "float" },
+    { "-2.4703282292062328e-324", -5e-324, "float" },
+    { "1e-400", 0.0, "float" },
+    { "-1e-400", -0.0, "float" },
+    { "1E2", 100.0, "float" },
+    { "-1.5E-3", -0.0015, "float" },
+  }
+  for _, c in ipairs(cases) do
+    for _, opts in ipairs({ {}, { validate = true } }) do
+      local v = json.decode("[" .. c[1] .. "]", opts)[1]
+      t.eq(math.type(v), c[3], c[1])
+      t.eq(v, c[2], c[1])
+      t.eq(1 / v, 1 / c[2], c[1] .. ": the sign of zero")
+      t.eq(json.decode(c[1], opts), v, c[1] .. " alone")
+    end
+  end
+  -- Python reads these as inf; JSON has no inf, and encode refuses it
+  for _, text in ipairs({ "1e309", "-1e309", "1.7976931348623159e308", "1" .. string.rep("0", 309) .. ".0" }) do
+    t.raises("dusk.json: invalid or out of range number at byte 2 (reading element 1)",
+             function() return json.decode("[" .. text .. "]")[1] end)
+    t.raises("dusk.json.decode: invalid or out of range number at byte 2", json.decode,
+             "[" .. text .. "]", { validate = true })
+    t.raises("dusk.json.decode: invalid or out of range number at byte 1", json.decode, text)
+  end
+  -- and written back exactly
+  for _, c in ipairs(cases) do
+    local back = json.decode(json.encode(c[2]))
+    t.eq(back, c[2], c[1])
+    t.eq(math.type(back), c[3], c[1])
+    t.eq(1 / back, 1 / c[2], c[1])
+  end
+end)
+
+t.test("encode: nan and inf, cycles, holes, keys: errors name the value and where it lies", function()
+  t.raises("dusk.json.encode: cannot encode nan (JSON has no inf or nan)", json.encode, 0 / 0)
+  t.raises("dusk.json.encode: cannot encode -inf (JSON has no inf or nan)", json.encode, -1 / 0)
+  t.raises("cannot encode inf (JSON has no inf or nan) at [3].x[1]", json.encode, { 1, 2, { x = { 1 / 0 } } })
+  t.raises("cannot encode nan (JSON has no inf or nan) at .a.b", json.encode, { a = { b = -(0 / 0) } })
+  t.raises('cannot encode inf (JSON has no inf or nan) at ["a b"][2]', json.encode, { ["a b"] = { 1, 1 / 0 } })
+  t.raises("cannot encode nan (JSON has no inf or nan) at [2.5]", json.encode, { [2.5] = 0 / 0 })
+  t.raises("cannot encode inf (JSON has no inf or nan)", json.encode, { [1 / 0] = 1 })
+  local c = {}
+  c.x = { y = c }
+  t.raises("a table contains itself (a cycle) at .x.y", json.encode, c)
+  -- tables with holes are objects: every element kept, as Python's json
+  -- writes a dict of int keys
+  t.eq(plain(json.decode(json.encode({ 1, nil, 3 }))), { ["1"] = 1, ["3"] = 3 })
+  t.eq(plain(json.decode(json.encode({ [1] = "a", [3] = "c", [-1] = "m", [0] = "z" }))),
+       { ["1"] = "a", ["3"] = "c", ["-1"] = "m", ["0"] = "z" })
+  t.eq(plain(json.decode(json.encode({ 1, 2, n = 2 }))), { ["1"] = 1, ["2"] = 2, n = 2 })
+  t.eq(json.encode({ [1] = 1, [2] = 2, [3] = 3 }), "[1,2,3]")
+  -- keys: strings and numbers; a number written as another key's text is
+  -- an error, not one of the two lost
+  t.raises('the keys 1 and "1" would both be written "1"', json.encode, { [1] = "a", ["1"] = "b" })
+  t.raises('the keys 1.5 and "1.5" would both be written "1.5" at .t', json.encode,
+           { t = { [1.5] = 1, ["1.5"] = 2 } })
+  t.raises("cannot encode a table key of type boolean at [1]", json.encode, { { [true] = 1 } })
+  t.raises("cannot encode a table key of type table", json.encode, { [{}] = 1 })
+  t.raises("cannot encode a function at .f", json.encode, { f = print })
+  -- records are read whole: what encode writes decodes
+  t.raises("dusk.json.encode: invalid or out of range number at byte 7 of a record's text at .x",
+           json.encode, { x = json.decode('{"a": 1x}') })
+  t.raises("invalid escape in a string", json.encode, json.decode('["\\q"]'))
+  t.eq(json.encode({ json.decode('{"a": [1, 2]}').a }), "[[1, 2]]")
 end)
