@@ -43,6 +43,7 @@ static void job_free(compute_job *cj) {
   free(cj->frames);
   free(j->spec);
   free(j->error);
+  value_free(&j->error_value);
   pthread_mutex_destroy(&j->lock);
   plan_free(&j->plan);
 }
@@ -103,6 +104,11 @@ static int make_direct(lua_State *L, compute_job *cj, exec_spec *sp, int idx, in
       return 0;
     }
   }
+  if (lua_rawgeti(L, idx, 5) != LUA_TNIL && lua_tointeger(L, -1) == 0) {
+    lua_settop(L, top); /* nout=0 keeps no result: dusk.runner's kinds.call */
+    return 0;
+  }
+  lua_pop(L, 1);
   sp->args = calloc((size_t)(n ? n : 1), sizeof *sp->args);
   if (sp->args == NULL) {
     lua_pushliteral(L, "not enough memory");
@@ -133,6 +139,20 @@ static int make_direct(lua_State *L, compute_job *cj, exec_spec *sp, int idx, in
   sp->direct = 1;
   lua_settop(L, top);
   return 1;
+}
+
+/* Replaces the error message on top, of sending the spec at 'spec', by
+ * dusk.runner.unsendable's, which names the part of the spec that cannot
+ * be sent ("argument 2 of map") when it finds one. */
+static void explain(lua_State *L, int spec) {
+  int top = lua_gettop(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "dusk.runner");
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, "unsendable") == LUA_TFUNCTION) {
+    lua_pushvalue(L, spec);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) lua_replace(L, top);
+  }
+  lua_settop(L, top);
 }
 
 /* Prepares the spec of each layer of the plan once; nodes of a layer share
@@ -182,6 +202,7 @@ static int encode_specs(lua_State *L, core_state *cs, compute_job *cj) {
     int status = direct < 0 ? LUA_ERRRUN : LUA_OK;
     if (direct == 0) status = add_frame(L, cj, spec, &sp->frame, &sp->len);
     if (status != LUA_OK) {
+      if (lua_type(L, spec) == LUA_TTABLE) explain(L, spec);
       lua_pushfstring(L, "%s (in task %s)", lua_tostring(L, -1), graph_name(cs->g, id));
       lua_replace(L, top + 1);
       lua_settop(L, top + 1);
@@ -330,8 +351,14 @@ static int compute(lua_State *L, core_state *cs, compute_job *cj,
     lua_pushliteral(L, "unknown scheduler");
     return LUA_ERRRUN;
   }
-  if (rc == SCHED_FAILED) {
-    lua_pushstring(L, j->error ? j->error : "a task failed");
+  if (rc == SCHED_FAILED) { /* a task's error table is raised as itself */
+    const char *msg = j->error ? j->error : "a task failed";
+    if (j->error_value.type != VALUE_NONE && value_push(L, &j->error_value) == LUA_OK) {
+      lua_pushstring(L, msg);
+      rt_set_error_note(L, -2);
+    } else {
+      lua_pushstring(L, msg);
+    }
     return LUA_ERRRUN;
   }
   if (rc == SCHED_CANCELLED) {

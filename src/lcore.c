@@ -22,6 +22,9 @@
  *   core.plan(layers, indexes [, fuse]) -> the planned tasks, as tables:
  *       {tasks = {{chain = {{name=, index=, ntasks=, persisted=}, ...},
  *       inputs = {...}, priority=, requested=}, ...}, targets = {...}}
+ *   core.task_error(e [, prefix, level]) -> what a task's message handler
+ *       returns for error e: a table as itself (noted), else the message
+ *       with the traceback (rt_task_error)
  *   core.hash(s) -> 16 hex digits (FNV-1a, 64 bits)
  *   core.ncores() -> online processors
  *   core.now() -> seconds of a monotonic clock, for timing
@@ -40,6 +43,7 @@
 
 #include "lcore.h"
 #include "lcore_int.h"
+#include "runtime.h"
 
 #define LAYER_MAGIC 0x64757361u /* "dusa" */
 
@@ -318,6 +322,14 @@ static int core_hash(lua_State *L) {
   return 1;
 }
 
+/* core.task_error(e [, prefix [, level]]): what a task's message handler
+ * makes of error 'e' (rt_task_error): a table stays itself, noted. */
+static int core_task_error(lua_State *L) {
+  const char *prefix = luaL_optstring(L, 2, "");
+  rt_task_error(L, prefix, (int)luaL_optinteger(L, 3, 1));
+  return 1;
+}
+
 static int core_ncores(lua_State *L) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   lua_pushinteger(L, n > 0 ? n : 1);
@@ -350,6 +362,7 @@ static const luaL_Reg core_funcs[] = {
   {"stored_bytes", stored_bytes},
   {"stored_new", core_stored_new},
   {"stored_release", stored_release},
+  {"task_error", core_task_error},
   {"hash", core_hash},
   {"ncores", core_ncores},
   {"in_worker", core_in_worker},

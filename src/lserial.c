@@ -1,7 +1,8 @@
 /*
  * lserial: the Lua module "dusk.serial", over serial.h only.
  *
- *   serial.encode(v [, {compress=, functions=, local=}]) -> string
+ *   serial.encode(v [, {compress=, functions=, local=, where=}]) -> string
+ *       (where: the value's place, for errors: "argument 2 of map")
  *   serial.decode(s [, env [, {functions=, cached=, local=}]]) -> v
  *   serial.register(typename, fn)   decoder of __dusk_send payloads
  *
@@ -54,11 +55,13 @@ static int l_encode(lua_State *L) {
   int flags = getflag(L, opts, "functions", SERIAL_FUNCTIONS, 1)
             | getflag(L, opts, "compress", SERIAL_COMPRESS, 0)
             | getflag(L, opts, "local", SERIAL_LOCAL, 0);
+  const char *where = NULL;
+  if (opts && lua_getfield(L, opts, "where") != LUA_TNIL) where = luaL_checkstring(L, -1);
   box *x = lua_touserdata(L, lua_upvalueindex(1));
   if (x->busy) x = newbox(L);
   x->busy = 1;
   x->b.len = 0;
-  int status = serial_encode(L, 1, flags, &x->b);
+  int status = serial_encode_at(L, 1, flags, &x->b, where);
   x->busy = 0;
   if (status != LUA_OK) return lua_error(L);
   lua_pushlstring(L, (const char *)x->b.p, x->b.len);

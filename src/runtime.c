@@ -192,27 +192,98 @@ void rt_worker_thread_init(void) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+/* The weak table of error notes: error table -> what a report says of it. */
+static void push_notes(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, "dusk.errnotes") == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 1);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "dusk.errnotes");
+}
+
+int rt_error_note(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TTABLE) {
+    lua_pushnil(L);
+    return 0;
+  }
+  idx = lua_absindex(L, idx);
+  push_notes(L);
+  lua_pushvalue(L, idx);
+  int found = lua_rawget(L, -2) == LUA_TSTRING;
+  lua_remove(L, -2);
+  return found;
+}
+
+void rt_set_error_note(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  push_notes(L);
+  lua_pushvalue(L, idx);
+  lua_pushvalue(L, -3);
+  lua_rawset(L, -3);
+  lua_pop(L, 2);
+}
+
+/* The message with traceback of the error at 1, from 'level' up. */
+static const char *traceback(lua_State *L, const char *prefix, int level) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (!luaL_callmeta(L, 1, "__tostring") || lua_type(L, -1) != LUA_TSTRING)
+      lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    msg = lua_tostring(L, -1);
+  }
+  luaL_traceback(L, L, lua_pushfstring(L, "%s%s", prefix, msg), level);
+  return lua_tostring(L, -1);
+}
+
 static int msghandler(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   /* a message that already carries the traceback of where it happened
-   * (a task's error, re-raised) keeps it alone */
+   * (a task's error, re-raised) keeps it alone; so does a noted table */
   if (msg != NULL && strstr(msg, "\nstack traceback:\n") != NULL) return 1;
-  if (msg == NULL) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-      return 1;
-    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-  }
-  luaL_traceback(L, L, msg, 1);
+  if (rt_error_note(L, 1)) return 1;
+  traceback(L, "", 1);
   return 1;
 }
 
-int rt_pcall(lua_State *L, int nargs, int nresults) {
+void rt_task_error(lua_State *L, const char *prefix, int level) {
+  const char *msg = lua_tostring(L, 1);
+  if (lua_type(L, 1) == LUA_TTABLE) {
+    if (!rt_error_note(L, 1)) {
+      traceback(L, prefix, level);
+      rt_set_error_note(L, 1);
+    }
+    lua_settop(L, 1);
+  } else if (msg != NULL && strstr(msg, "\nstack traceback:\n") != NULL) {
+    lua_pushfstring(L, "%s%s", prefix, msg); /* already told where */
+  } else {
+    traceback(L, prefix, level);
+  }
+}
+
+static int task_msghandler(lua_State *L) {
+  rt_task_error(L, "", 1);
+  return 1;
+}
+
+static int pcall_with(lua_State *L, int nargs, int nresults, lua_CFunction handler) {
   int base = lua_gettop(L) - nargs;
-  lua_pushcfunction(L, msghandler);
+  lua_pushcfunction(L, handler);
   lua_insert(L, base);
   int status = lua_pcall(L, nargs, nresults, base);
   lua_remove(L, base);
   return status;
+}
+
+int rt_pcall(lua_State *L, int nargs, int nresults) {
+  return pcall_with(L, nargs, nresults, msghandler);
+}
+
+int rt_pcall_task(lua_State *L, int nargs, int nresults) {
+  return pcall_with(L, nargs, nresults, task_msghandler);
 }
 
 int rt_docall(lua_State *L, int nargs, int nresults) {

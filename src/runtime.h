@@ -50,6 +50,29 @@ int rt_docall_bounded(lua_State *L, int nargs, int nresults, int seconds);
  * (no signal handling). */
 int rt_pcall(lua_State *L, int nargs, int nresults);
 
+/* Errors that are tables travel as themselves: a task's error table is
+ * raised again in the caller as the table the user raised, as Dask
+ * re-raises the task's exception.  What a report says of one (the task,
+ * the message or __tostring, the traceback where it was raised) is its
+ * note, kept beside it in a weak table of the state's registry; rt_pcall
+ * and rt_docall make a noted table's report their message. */
+
+/* rt_pcall for a task: an error that is a table stays the table, noted
+ * with its traceback (the first note stays: the traceback of where it
+ * was raised). */
+int rt_pcall_task(lua_State *L, int nargs, int nresults);
+/* What a task's message handler does with the error value at index 1:
+ * leaves on top the table itself, noted (when it was not) with 'prefix',
+ * its message and the traceback from 'level' (counted as luaL_traceback
+ * does from the running C function), or the message so made for any
+ * other value. */
+void rt_task_error(lua_State *L, const char *prefix, int level);
+/* Pushes the note of the value at 'idx' and returns 1, or pushes nil and
+ * returns 0 (a value without one, or not a table). */
+int rt_error_note(lua_State *L, int idx);
+/* Makes the string on top (popped) the note of the table at 'idx'. */
+void rt_set_error_note(lua_State *L, int idx);
+
 /* Whether the last rt_docall() failed because of SIGINT. */
 int rt_interrupted(void);
 

@@ -345,9 +345,10 @@ typedef struct enc {
   lua_Integer nrefs, nwork;
   idmap cells, protos;
   int npath;
+  const char *where; /* errors: the place of the value sent, or NULL */
   int anyfn;         /* a Lua function was written */
   size_t body;       /* where the payload starts in 'b' */
-  seg path[2 * SERIAL_MAXDEPTH + 8];
+  seg path[2 * SERIAL_FRAMEDEPTH + 8];
 } enc;
 
 static void idmap_free(idmap *m, serial_buf *b) {
@@ -426,10 +427,14 @@ static void put_bytes(enc *e, const void *p, size_t n) {
   e->b->len += n;
 }
 
+/* Raises the error of a value nested too deep, with its place. */
+static void too_deep(enc *e) {
+  luaL_error(e->L, "cannot send a value nested more than %d levels deep%s%s", SERIAL_MAXDEPTH,
+             e->where ? ": " : "", e->where ? e->where : "");
+}
+
 static void push_seg(enc *e, int kind, int idx, const char *name) {
-  if (e->npath == (int)(sizeof e->path / sizeof e->path[0]))
-    luaL_error(e->L, "cannot send a value nested more than %d levels deep",
-               SERIAL_MAXDEPTH);
+  if (e->npath == (int)(sizeof e->path / sizeof e->path[0])) too_deep(e);
   seg *s = &e->path[e->npath++];
   s->kind = kind;
   s->idx = idx;
@@ -493,6 +498,10 @@ static void fail(enc *e, const char *what, const char *how) {
       luaL_addvalue(&b);
       break;
     }
+  }
+  if (e->where) {
+    luaL_addstring(&b, e->npath > 0 ? " of " : how ? " captured as " : ": ");
+    luaL_addstring(&b, e->where);
   }
   if (how) {
     luaL_addstring(&b, ": ");
@@ -763,8 +772,7 @@ static void enc_table(enc *e, int t) {
   lua_pop(L, 1);
   if (enc_hooked(e, t)) return;
   number(e, t);
-  if (++e->depth > SERIAL_MAXDEPTH)
-    luaL_error(L, "cannot send a value nested more than %d levels deep", SERIAL_MAXDEPTH);
+  if (++e->depth > SERIAL_FRAMEDEPTH) too_deep(e);
   put1(e, T_TABLE);
   size_t at = e->b->len;
   put1(e, 0);
@@ -915,8 +923,7 @@ static void enc_function(enc *e, int fn) {
     put_named(e, fn);
     return;
   }
-  if (++e->depth > SERIAL_MAXDEPTH)
-    luaL_error(L, "cannot send a value nested more than %d levels deep", SERIAL_MAXDEPTH);
+  if (++e->depth > SERIAL_FRAMEDEPTH) too_deep(e);
   luaL_checkstack(L, 12, NULL);
   e->anyfn = 1;
   number(e, fn);
@@ -1166,6 +1173,10 @@ static int compress(serial_buf *b, size_t at) {
 }
 
 int serial_encode(lua_State *L, int idx, int flags, serial_buf *out) {
+  return serial_encode_at(L, idx, flags, out, NULL);
+}
+
+int serial_encode_at(lua_State *L, int idx, int flags, serial_buf *out, const char *where) {
   if (!lua_checkstack(L, 4)) return LUA_ERRMEM;
   idx = lua_absindex(L, idx);
   size_t start = out->len;
@@ -1179,6 +1190,7 @@ int serial_encode(lua_State *L, int idx, int flags, serial_buf *out) {
   e.b = out;
   e.flags = flags;
   e.depth = e.npath = e.anyfn = 0;
+  e.where = where;
   e.nrefs = e.nwork = 0;
   e.cells.cap = e.cells.n = e.protos.cap = e.protos.n = 0;
   lua_pushcfunction(L, enc_main);

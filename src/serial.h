@@ -29,6 +29,9 @@
                               (sandbox_task_env) */
 
 #define SERIAL_MAXDEPTH 200          /* nested tables and functions */
+/* A frame may nest a few levels more: the containers dusk puts around a
+ * user's value (a task's spec, a partition's list) are not the user's. */
+#define SERIAL_FRAMEDEPTH (SERIAL_MAXDEPTH + 8)
 #define SERIAL_COMPRESS_MIN (64 << 10) /* payload bytes worth compressing */
 #define SERIAL_HEADER 16             /* bytes before the payload */
 
@@ -55,6 +58,10 @@ int serial_buf_reserve(serial_buf *b, size_t n);
  * or an error status with the message pushed (e.g. "cannot send a
  * coroutine: upvalue 'co' of function at etl.lua:12"), 'out' unchanged. */
 int serial_encode(lua_State *L, int idx, int flags, serial_buf *out);
+/* serial_encode, its errors naming the value's place 'where' (e.g.
+ * "argument 2 of map"): "cannot send a coroutine: field [1] of argument 2
+ * of map". */
+int serial_encode_at(lua_State *L, int idx, int flags, serial_buf *out, const char *where);
 
 /* Decodes the frame in 'p'[0..n) and pushes its value.  Functions'
  * environment becomes a fresh table reading through to the table at

@@ -7,7 +7,7 @@
  * the bytes left, every count bounds the bytes it needs (a value takes at
  * least one), every reference and cell number is below the count seen so
  * far, table keys are neither nil nor NaN, metatables are tables, and
- * nesting is limited to SERIAL_MAXDEPTH.  Without SERIAL_FUNCTIONS a frame
+ * nesting is limited to SERIAL_FRAMEDEPTH.  Without SERIAL_FUNCTIONS a frame
  * is data: no bytecode is loaded, no module is required (except one
  * compiled into dusk that decodes a type in the frame), no function is
  * resolved by name, nothing is added to standard tables.
@@ -145,7 +145,7 @@ static const char *dec_string(dec *d, const char *what) {
 }
 
 static void enter(dec *d) {
-  if (++d->depth > SERIAL_MAXDEPTH) corrupt(d, "nested too deeply");
+  if (++d->depth > SERIAL_FRAMEDEPTH) corrupt(d, "nested too deeply");
   if (!lua_checkstack(d->L, 16)) corrupt(d, "stack overflow");
 }
 

@@ -99,7 +99,7 @@ static void add_name(reader *r, int list, const unsigned char *s, size_t n) {
 /* Reads one function.  For the main one 'env' is the index of its _ENV
  * upvalue (-1: none); for a nested one, its parent's. */
 static void read_function(reader *r, int env, int top, int depth) {
-  if (depth > SERIAL_MAXDEPTH) bad(r);
+  if (depth > SERIAL_FRAMEDEPTH) bad(r);
   skip_string(r);             /* source */
   rd_size(r); rd_size(r);     /* linedefined, lastlinedefined */
   rd_skip(r, 3);              /* numparams, is_vararg, maxstacksize */

@@ -6,7 +6,13 @@
 
 #include "serial.h"
 
+static int frame_at(lua_State *L, int idx, value *out, const char *where);
+
 int value_from(lua_State *L, int idx, value *out) {
+  return value_from_at(L, idx, out, NULL);
+}
+
+int value_from_at(lua_State *L, int idx, value *out, const char *where) {
   out->len = 0;
   switch (lua_type(L, idx)) {
   case LUA_TNIL:
@@ -39,14 +45,18 @@ int value_from(lua_State *L, int idx, value *out) {
     return LUA_OK;
   }
   default:
-    return value_frame(L, idx, out);
+    return frame_at(L, idx, out, where);
   }
 }
 
 int value_frame(lua_State *L, int idx, value *out) {
+  return frame_at(L, idx, out, NULL);
+}
+
+static int frame_at(lua_State *L, int idx, value *out, const char *where) {
   serial_buf b;
   serial_buf_init(&b, NULL, NULL);
-  int status = serial_encode(L, idx, SERIAL_FUNCTIONS | SERIAL_LOCAL, &b);
+  int status = serial_encode_at(L, idx, SERIAL_FUNCTIONS | SERIAL_LOCAL, &b, where);
   if (status != LUA_OK) {
     serial_buf_free(&b);
     return status;

@@ -36,6 +36,8 @@ typedef struct value {
 /* Makes a value of the Lua value at 'idx'.  Returns LUA_OK, or an error
  * status with a message pushed (a value serial cannot send). */
 int value_from(lua_State *L, int idx, value *out);
+/* value_from, its errors naming the value's place 'where' ("the result"). */
+int value_from_at(lua_State *L, int idx, value *out, const char *where);
 /* Makes a VALUE_FRAME of the Lua value at 'idx', whatever its type (a
  * spec, a function).  Returns as value_from. */
 int value_frame(lua_State *L, int idx, value *out);

@@ -356,8 +356,14 @@ local function guarded(fn, ops, ...)
     if op and ops[op] then
       local name = ops[op][1] == "pluck_many" and "pluck" or ops[op][1]
       where = string.format("%s failed on element %s: ", name, describe(e))
+      -- dusk's own messages ("it returned nil") name the user's function
+      local f = ops[op] and ops[op][2]
+      if type(msg) == "string" and type(f) == "function" and not msg:find("^[^\n]-:%d+: ") then
+        local info = debug.getinfo(f, "S")
+        if info.what ~= "C" then where = string.format("%s%s:%d: ", where, info.short_src, info.linedefined) end
+      end
     end
-    return debug.traceback(where .. tostring(msg), 2)
+    return require("dusk.core").task_error(msg, where, 2)
   end, ...)
   if not ok then error(a, 0) end
   return a, b, c

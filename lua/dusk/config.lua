@@ -7,6 +7,7 @@
 -- Known keys are checked when set; other keys are kept for the user.
 
 local core = require "dusk.core"
+local errors = require "dusk.errors"
 
 local SCHEDULERS = { threads = true, sync = true, processes = true, distributed = true }
 
@@ -15,23 +16,12 @@ local checks = {
     return SCHEDULERS[v], "one of \"threads\", \"sync\", \"processes\", \"distributed\""
   end,
   num_workers = function(v)
-    return math.type(v) == "integer" and v >= 1, "a positive integer"
+    local n = math.type(v) and math.tointeger(v)
+    return n and n >= 1, "a positive integer"
   end,
   progress = function(v) return type(v) == "boolean", "a boolean" end,
   fuse = function(v) return type(v) == "boolean", "a boolean" end,
 }
-
-local function check(key, value, where)
-  local ok_fn = checks[key]
-  if ok_fn and value ~= nil then
-    local ok, want = ok_fn(value)
-    if not ok then
-      error(string.format("%s: %s must be %s, not %s", where, key, want,
-                          type(value) == "string" and string.format("%q", value)
-                          or tostring(value)), 3)
-    end
-  end
-end
 
 local values = {}
 
@@ -72,10 +62,12 @@ Restore.__close = Restore.restore
 
 -- Sets options from a table.
 function M.set(t)
-  if type(t) ~= "table" then error("dusk.config.set: expected a table of options", 2) end
+  if type(t) ~= "table" then errors.raise("dusk.config.set: expected a table of options") end
+  local known = {}
+  for k in pairs(t) do known[k] = checks[k] or true end
+  errors.options(t, "dusk.config.set", known)
   local r = setmetatable({ old = {}, keys = {} }, Restore)
-  for k, v in pairs(t) do
-    check(k, v, "dusk.config.set")
+  for k in pairs(t) do
     r.old[k] = values[k]
     r.keys[k] = true
   end
@@ -89,19 +81,18 @@ function M.get(key)
   return v
 end
 
--- The options of one compute: 'opts' over the configuration.
+-- The options of one compute: 'opts' over the configuration.  An
+-- option it does not know is an error naming it.
 function M.resolve(opts, where)
+  errors.options(opts, where, checks)
   local r = {}
   for k in pairs(checks) do r[k] = M.get(k) end
   if opts then
-    for k, v in pairs(opts) do
-      check(k, v, where)
-      r[k] = v
-    end
+    for k, v in pairs(opts) do r[k] = v end
   end
   if r.scheduler == "processes" or r.scheduler == "distributed" then
-    error(string.format("%s: the %q scheduler is not available in this version of dusk", where,
-                        r.scheduler), 3)
+    errors.raise(string.format("%s: the %q scheduler is not available in this version of dusk",
+                               where, r.scheduler))
   end
   return r
 end

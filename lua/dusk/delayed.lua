@@ -12,6 +12,7 @@
 
 local core = require "dusk.core"
 local compute = require "dusk.compute"
+local errors = require "dusk.errors"
 local ops = require "dusk.ops"
 
 local Delayed = { __name = "dusk.Delayed" }
@@ -46,18 +47,30 @@ local function dep_of(d, deps, index)
   return deps_at[i]
 end
 
+-- The nesting a value sent to a worker may have (serial's limit, in
+-- dusk(3)).
+local MAXDEPTH = 200
+
 -- Replaces the Delayed objects in 'v' by placeholders, collecting them in
--- 'deps'.  Plain tables (no metatable) are searched to any depth, values
--- and keys, and copied only when something inside them was replaced.
-local function lift(v, deps, index, seen)
+-- 'deps'.  Plain tables (no metatable) are searched, values and keys, and
+-- copied only when something inside them was replaced.  'v' is argument
+-- 'argi' of operation 'name' (or, 'argi' nil, what 'name' says), for the
+-- error of a table nested more than MAXDEPTH levels.
+local function lift(v, deps, index, seen, name, argi, depth)
   if is_delayed(v) then return dep_of(v, deps, index) end
   if type(v) ~= "table" or getmetatable(v) ~= nil then return v end
   local done = seen[v]
   if done ~= nil then return done end
+  depth = (depth or 0) + 1
+  if depth > MAXDEPTH then
+    errors.raise(string.format("cannot send a value nested more than %d levels deep: %s",
+                               MAXDEPTH, argi and string.format("argument %d of %s", argi, name)
+                               or name or "an argument"))
+  end
   seen[v] = v -- a cycle back to 'v' keeps the original
   local copy
   for k, x in next, v do
-    local y = lift(x, deps, index, seen)
+    local y = lift(x, deps, index, seen, name, argi, depth)
     local j = is_delayed(k) and dep_of(k, deps, index) or k -- a key too
     if y ~= x or j ~= k then
       if not copy then
@@ -106,7 +119,7 @@ local function call(fn, name, opts, args, n)
       deps = deps or {}
       index = index or {}
       seen = seen or {}
-      args[i] = lift(a, deps, index, seen)
+      args[i] = lift(a, deps, index, seen, name, i)
     end
   end
   local nout = opts and opts.nout
@@ -190,23 +203,38 @@ function methods.visualize(d, filename, opts)
   return require("dusk.visualize")(d, filename, opts)
 end
 
+local function is_name(v) return type(v) == "string" and v ~= "", "a non-empty string" end
+local FN_OPTIONS = {
+  name = is_name,
+  pure = function(v) return type(v) == "boolean", "a boolean" end,
+  -- as Dask: nout=0 keeps no result (compute returns nothing)
+  nout = function(v)
+    local n = math.type(v) and math.tointeger(v)
+    return n and n >= 0, "a non-negative integer"
+  end,
+}
+local VALUE_OPTIONS = { name = is_name }
+
 -- delayed(fn [, {name=, pure=, nout=}]) -> a lazy function;
--- delayed(value) -> a Delayed of the value (a Delayed stays itself).
+-- delayed(value [, {name=}]) -> a Delayed of the value (a Delayed stays
+-- itself).
 local function delayed(v, opts)
   if is_delayed(v) then return v end
   if type(v) == "function" then
-    local name = opts and opts.name
+    local o = errors.options(opts, "delayed", FN_OPTIONS)
+    o = { name = o.name, pure = o.pure, nout = math.tointeger(o.nout) } -- the caller's may change
+    local name = o.name
     if not name then
       local info = debug.getinfo(v, "S")
       name = info.what == "C" and "function"
              or (info.short_src:match("[^/]*$") .. ":" .. info.linedefined)
     end
-    local o = opts or {}
     return function(...) return call(v, name, o, { ... }, select("#", ...)) end
   end
+  local o = errors.options(opts, "delayed", VALUE_OPTIONS)
   local deps = {}
-  local spec = { "value", lift(v, deps, {}, {}) }
-  return new_delayed((opts and opts.name) or "value", spec, deps[1] and deps, nil, nil)
+  local spec = { "value", lift(v, deps, {}, {}, "the value of delayed") }
+  return new_delayed(o.name or "value", spec, deps[1] and deps, nil, nil)
 end
 
 local M = { Delayed = Delayed, is_delayed = is_delayed, lift = lift,

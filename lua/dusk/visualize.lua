@@ -10,6 +10,7 @@
 
 local core = require "dusk.core"
 local compute = require "dusk.compute"
+local errors = require "dusk.errors"
 
 local function label_of(step)
   if step.ntasks > 1 then return string.format("(%s, %d)", step.name, step.index) end
@@ -50,7 +51,7 @@ end
 
 local function write_file(path, text)
   local f, err = io.open(path, "w")
-  if not f then error("visualize: " .. err, 3) end
+  if not f then errors.raise("visualize: " .. err) end
   f:write(text)
   assert(f:close())
 end
@@ -71,7 +72,7 @@ return function(...)
   end
   local filename = args[n]
   if type(filename) ~= "string" then
-    error("visualize: expected a file name (.dot, .svg or .png) after the collections", 2)
+    errors.raise("visualize: expected a file name (.dot, .svg or .png) after the collections")
   end
   local layers, indexes = {}, {}
   for i = 1, n - 1 do
@@ -91,19 +92,19 @@ return function(...)
     return filename
   end
   if format ~= "svg" and format ~= "png" and format ~= "pdf" then
-    error(string.format("visualize: %q: the name must end in .dot, .svg, .png or .pdf", filename), 2)
+    errors.raise(string.format("visualize: %q: the name must end in .dot, .svg, .png or .pdf", filename))
   end
   if not have_dot() then
-    error(string.format("visualize: writing %s needs Graphviz's dot, which is not installed " ..
-                        "(apt-get install graphviz); a .dot file can be written without it",
-                        filename), 2)
+    errors.raise(string.format("visualize: writing %s needs Graphviz's dot, which is not installed " ..
+                               "(apt-get install graphviz); a .dot file can be written without it",
+                               filename))
   end
   local tmp = os.tmpname()
   write_file(tmp, source)
   local ok, _, code = os.execute(string.format("dot -T%s -o %q %q", format, filename, tmp))
   os.remove(tmp)
   if not ok then
-    error(string.format("visualize: dot failed (status %s) writing %s", tostring(code), filename), 2)
+    errors.raise(string.format("visualize: dot failed (status %s) writing %s", tostring(code), filename))
   end
   return filename
 end

@@ -102,9 +102,10 @@ void exec_worker_free(void *ud, void *worker) {
 
 /* Keeps the job's first error: "task NAME failed: MESSAGE", the task
  * named as its layer's key, with its partition when the layer has more
- * than one.  (Layers do not change while a job runs, so reading the graph
- * from a worker thread is safe.) */
-static void fail(exec_job *j, uint32_t node, const char *msg) {
+ * than one; and 'v' (or NULL), the error's value when it is a table,
+ * taken: the caller raises that table again.  (Layers do not change while
+ * a job runs, so reading the graph from a worker thread is safe.) */
+static void fail_value(exec_job *j, uint32_t node, const char *msg, value *v) {
   graph_node nd = j->plan.nodes[node];
   const char *name = graph_name(j->g, nd.layer);
   pthread_mutex_lock(&j->lock);
@@ -115,8 +116,42 @@ static void fail(exec_job *j, uint32_t node, const char *msg) {
       snprintf(j->error, n, "task (%s, %u) failed: %s", name, nd.index + 1, msg);
     else if (j->error)
       snprintf(j->error, n, "task %s failed: %s", name, msg);
+    if (v && j->error) {
+      j->error_value = *v;
+      v->type = VALUE_NONE;
+    }
   }
   pthread_mutex_unlock(&j->lock);
+  if (v) value_free(v);
+}
+
+static void fail(exec_job *j, uint32_t node, const char *msg) {
+  fail_value(j, node, msg, NULL);
+}
+
+/* Fails the job with the task's error on top of 'L' (rt_pcall_task's).
+ * A table goes back as itself, its note the message; one that cannot be
+ * sent back (a coroutine inside) is reported by its note and why. */
+static void fail_error(exec_job *j, uint32_t node, lua_State *L) {
+  const char *msg = lua_tostring(L, -1);
+  if (msg != NULL || lua_type(L, -1) != LUA_TTABLE || !lua_checkstack(L, 4)) {
+    fail(j, node, msg ? msg : "(error object is not a string)");
+    return;
+  }
+  int err = lua_gettop(L);
+  rt_error_note(L, err);
+  msg = lua_tostring(L, -1);
+  if (msg == NULL) msg = "(error object is a table value)";
+  value v;
+  if (value_from_at(L, err, &v, "the error") == LUA_OK) {
+    fail_value(j, node, msg, &v);
+    return;
+  }
+  const char *why = lua_tostring(L, -1), *tb = strstr(msg, "\nstack traceback:\n");
+  lua_pushlstring(L, msg, tb ? (size_t)(tb - msg) : strlen(msg));
+  lua_pushfstring(L, "%s (an error table that cannot be sent back: %s)%s",
+                  lua_tostring(L, -1), why, tb ? tb : "");
+  fail(j, node, lua_tostring(L, -1));
 }
 
 /* Pushes input 'r' (0-based) of the node whose reads are 'reads'. */
@@ -145,7 +180,7 @@ static int run_direct(lua_State *L, exec_job *j, const exec_spec *sp,
   }
   if (status != LUA_OK) return status;
   int nres = sp->nout > 0 ? sp->nout : 1;
-  status = rt_pcall(L, (int)sp->nargs, nres);
+  status = rt_pcall_task(L, (int)sp->nargs, nres);
   if (status != LUA_OK || sp->nout == 0) return status;
   lua_createtable(L, nres, 1); /* as table.pack */
   lua_insert(L, -nres - 1);
@@ -171,7 +206,7 @@ static int run_spec(lua_State *L, exec_worker *w, exec_job *j, const exec_spec *
     status = serial_decode(L, sp->frame, sp->len, 0, SERIAL_FUNCTIONS | SERIAL_LOCAL | SERIAL_TASKENV);
     if (status == LUA_OK) {
       lua_pushinteger(L, (lua_Integer)index + 1);
-      status = rt_pcall(L, 2, 1);
+      status = rt_pcall_task(L, 2, 1);
     }
   }
   for (uint32_t r = 0; r < nreads; r++) { /* let the inputs be collected */
@@ -181,12 +216,34 @@ static int run_spec(lua_State *L, exec_worker *w, exec_job *j, const exec_spec *
   return status;
 }
 
+static int run_task(exec_job *j, exec_worker *w, uint32_t t, lua_State *outer);
+
 int exec_run(void *ud, void *worker, uint32_t t) {
   exec_job *j = ud;
   exec_worker *w = worker;
-  lua_State *L = w->L;
   const plan *p = &j->plan;
   const plan_task *pt = &p->tasks[t];
+  lua_State *outer = rt_current();
+  int status = run_task(j, w, t, outer);
+  if (outer == NULL && w->sandbox && sandbox_after_task(w->L, w->sandbox)) {
+    char err[256];
+    if (renew_state(w, err, sizeof err) != 0) {
+      fail(j, pt->chain, err);
+      return -1;
+    }
+  }
+  return status;
+}
+
+/* Runs plan task 't' on 'w'; returns 0 or -1 (the job's error set). */
+static int run_task(exec_job *j, exec_worker *w, uint32_t t, lua_State *outer) {
+  const plan *p = &j->plan;
+  const plan_task *pt = &p->tasks[t];
+  lua_State *L = w->L;
+  if (L == NULL) {
+    fail(j, pt->chain, "the worker's Lua state could not be made anew");
+    return -1;
+  }
   int top = lua_gettop(L);
   if (!lua_checkstack(L, 8)) {
     fail(j, pt->chain, "stack overflow in the worker");
@@ -211,41 +268,19 @@ int exec_run(void *ud, void *worker, uint32_t t) {
       status = run_direct(L, j, sp, reads, nreads, top + 2);
     else
       status = run_spec(L, w, j, sp, p->nodes[node].index, reads, nreads, top + 2, top + 1);
+    lua_pushvalue(L, top + 3);
+    lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
     if (status != LUA_OK) {
-      const char *msg = lua_tostring(L, -1);
-      fail(j, node, msg ? msg : "(error object is not a string)");
+      fail_error(j, node, L);
       lua_settop(L, top);
       rt_set_current(outer);
       return -1;
     }
-static int run_task(exec_job *j, exec_worker *w, uint32_t t, lua_State *outer);
-
     lua_replace(L, top + 2);
   }
   rt_set_current(outer);
-  int status = value_from(L, top + 2, &j->results[t]);
+  int status = value_from_at(L, top + 2, &j->results[t], "the result");
   if (status != LUA_OK) {
-  lua_State *outer = rt_current();
-  int status = run_task(j, w, t, outer);
-  if (outer == NULL && w->sandbox && sandbox_after_task(w->L, w->sandbox)) {
-    char err[256];
-    if (renew_state(w, err, sizeof err) != 0) {
-      fail(j, pt->chain, err);
-      return -1;
-    }
-  }
-  return status;
-}
-
-/* Runs plan task 't' on 'w'; returns 0 or -1 (the job's error set). */
-static int run_task(exec_job *j, exec_worker *w, uint32_t t, lua_State *outer) {
-  const plan *p = &j->plan;
-  const plan_task *pt = &p->tasks[t];
-  lua_State *L = w->L;
-  if (L == NULL) {
-    fail(j, pt->chain, "the worker's Lua state could not be made anew");
-    return -1;
-  }
     const char *msg = lua_tostring(L, -1);
     fail(j, pt->chain + pt->nchain - 1, msg ? msg : "cannot keep its result");
   }
@@ -257,5 +292,3 @@ void exec_release(void *ud, uint32_t t) {
   exec_job *j = ud;
   value_free(&j->results[t]);
 }
-    lua_pushvalue(L, top + 3);
-    lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);

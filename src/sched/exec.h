@@ -71,6 +71,7 @@ typedef struct exec_job {
   value *results;    /* by plan task */
   pthread_mutex_t lock;   /* guards 'error' */
   char *error;            /* the first failure, malloc'd */
+  value error_value;      /* its error when a table (a frame), else none */
   sched_job sched;
 } exec_job;
 
