@@ -22,6 +22,8 @@
  *   core.plan(layers, indexes [, fuse]) -> the planned tasks, as tables:
  *       {tasks = {{chain = {{name=, index=, ntasks=, persisted=}, ...},
  *       inputs = {...}, priority=, requested=}, ...}, targets = {...}}
+ *   core.list_length(t [, args]) -> n, or nil, position, key: the length
+ *       of a list entering a Bag (see core_list_length)
  *   core.task_error(e [, prefix, level]) -> what a task's message handler
  *       returns for error e: a table as itself (noted), else the message
  *       with the traceback (rt_task_error)
@@ -322,6 +324,66 @@ static int core_hash(lua_State *L) {
   return 1;
 }
 
+/* The length of a list that enters a Bag (a from_sequence list, a
+ * partition a function made, a list flatten opens, starmap's arguments):
+ * its field n when that is an integer (as table.pack sets it), else #t.
+ * Every position 1..n must hold a value and, without n, no positive
+ * integer key may lie past #t: # of a list with holes is any of its
+ * borders, so elements would be lost without a word.  Returns n, or nil,
+ * the first position without a value and a later one with a value (nil
+ * when none shows: an explicit n past the last value).  With 'args'
+ * (starmap), nils inside an explicit n are arguments like any other.
+ * Without n the keys are counted in one traversal; with n only 1..n are
+ * read (keys past it are not part of the list). */
+static int core_list_length(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  int args = lua_toboolean(L, 2);
+  lua_pushliteral(L, "n");
+  int has_n = lua_rawget(L, 1) == LUA_TNUMBER && lua_isinteger(L, -1);
+  lua_Integer n = has_n ? lua_tointeger(L, -1) : (lua_Integer)lua_rawlen(L, 1);
+  lua_pop(L, 1);
+  lua_Integer first = 0, past = 0; /* a position without a value, one after it with one */
+  if (has_n) {
+    if (n < 0) return luaL_error(L, "a list whose field n is %I", n);
+    if (args) {
+      lua_pushinteger(L, n);
+      return 1;
+    }
+    for (lua_Integer i = 1; i <= n && first == 0; i++) {
+      if (lua_rawgeti(L, 1, i) == LUA_TNIL) first = i;
+      lua_pop(L, 1);
+    }
+  } else {
+    lua_Integer inside = 0;
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+      lua_pop(L, 1);
+      if (!lua_isinteger(L, -1)) continue;
+      lua_Integer k = lua_tointeger(L, -1);
+      if (k >= 1 && k <= n) inside++;
+      else if (k > n && (past == 0 || k < past)) past = k;
+    }
+    if (inside < n) { /* a hole before the border n, which holds a value */
+      for (lua_Integer i = 1; first == 0; i++) {
+        if (lua_rawgeti(L, 1, i) == LUA_TNIL) first = i;
+        lua_pop(L, 1);
+      }
+      past = n;
+    } else if (past > 0) {
+      first = n + 1;
+    }
+  }
+  if (first == 0) {
+    lua_pushinteger(L, n);
+    return 1;
+  }
+  lua_pushnil(L);
+  lua_pushinteger(L, first);
+  if (past > 0) lua_pushinteger(L, past);
+  else lua_pushnil(L);
+  return 3;
+}
+
 /* core.task_error(e [, prefix [, level]]): what a task's message handler
  * makes of error 'e' (rt_task_error): a table stays itself, noted. */
 static int core_task_error(lua_State *L) {
@@ -362,6 +424,7 @@ static const luaL_Reg core_funcs[] = {
   {"stored_bytes", stored_bytes},
   {"stored_new", core_stored_new},
   {"stored_release", stored_release},
+  {"list_length", core_list_length},
   {"task_error", core_task_error},
   {"hash", core_hash},
   {"ncores", core_ncores},

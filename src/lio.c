@@ -6,9 +6,15 @@
  *   io.compression_of(path [, compression]) -> "gzip" | "zstd" | nil
  *   io.size(path) -> bytes
  *   io.parse_bytes("64MiB" | n) -> integer
- *   io.read_lines(path [, {offset=, length=, compression=}]) -> list of lines
+ *   io.read_lines(path [, {offset=, length=, compression=, size=}]) -> list of lines
  *   io.each_line(path, opts, fn) -> number of lines; fn(line) for each
  *   io.write_lines(path, list [, {compression=, sync=}]) -> path
+ *   io.writer(path [, {compression=, sync=}]) -> w, with w:write(line) -> w
+ *       and w:commit() -> path: write_lines a line at a time
+ *
+ * 'size' reads the file as it was when it had that many bytes (what was
+ * appended since is not read; a file now shorter is an error), so that
+ * a Bag made of it reads the same lines whatever its blocks.
  *
  * 'compression' is nil or "infer" (by extension: .gz, .zst), "gzip",
  * "zstd", or false (none).  As Lua's io library does, a failure of the
@@ -34,7 +40,10 @@
 #define PATHS "dusk.io.paths"
 
 typedef struct rbox { textio_reader *r; } rbox;
-typedef struct wbox { textio_writer *w; } wbox;
+typedef struct wbox {
+  textio_writer *w;
+  lua_Integer n; /* lines written (io.writer) */
+} wbox;
 
 static int reader_close(lua_State *L) {
   rbox *b = luaL_checkudata(L, 1, READER);
@@ -119,6 +128,7 @@ static rbox *open_reader(lua_State *L, const char *path) {
   checkopts(L, 2);
   lua_Integer offset = intopt(L, 2, "offset", 0);
   lua_Integer length = intopt(L, 2, "length", -1);
+  lua_Integer size = intopt(L, 2, "size", -1);
   getopt(L, 2, "compression");
   textio_codec codec = checkcodec(L, path, -1);
   lua_pop(L, 1);
@@ -134,6 +144,7 @@ static rbox *open_reader(lua_State *L, const char *path) {
     fail(L, err);
     return NULL;
   }
+  if (size >= 0) textio_limit(b->r, size);
   return b;
 }
 
@@ -158,6 +169,7 @@ static int l_read_lines(lua_State *L) {
     lua_pushlstring(L, line, len);
     lua_rawseti(L, -2, ++n);
   }
+  if (st == TEXTIO_INTERRUPTED) return rt_interrupt_error(L); /* the box closes it */
   if (st < 0) return reader_fail(L, b);
   textio_reader_free(b->r);
   b->r = NULL;
@@ -186,6 +198,7 @@ static int run_lines(lua_State *L) {
     /* 'fn' may run C only (dusk.json's pure stages) */
     if (rt_interrupt_pending()) return rt_interrupt_error(L);
   }
+  if (lp->st == TEXTIO_INTERRUPTED) return rt_interrupt_error(L);
   return 0;
 }
 
@@ -235,31 +248,60 @@ static int l_each_line(lua_State *L) {
   return lio_each_line(L, path, call_with_line, NULL);
 }
 
+/* Starts writing the file named at 'pathidx' with the options at 'opts'
+ * and pushes its box (user value: the path); or pushes nil and a message
+ * and returns NULL. */
+static wbox *new_writer(lua_State *L, int pathidx, int opts) {
+  const char *path = lua_tostring(L, pathidx);
+  checkopts(L, opts);
+  getopt(L, opts, "compression");
+  textio_codec codec = checkcodec(L, path, -1);
+  getopt(L, opts, "sync");
+  int flags = lua_toboolean(L, -1) ? TEXTIO_SYNC : 0;
+  lua_pop(L, 2);
+  wbox *b = lua_newuserdatauv(L, sizeof *b, 1);
+  b->w = NULL;
+  b->n = 0;
+  luaL_setmetatable(L, WRITER);
+  lua_pushvalue(L, pathidx);
+  lua_setiuservalue(L, -2, 1);
+  char err[TEXTIO_ERRMAX];
+  b->w = textio_create(path, codec, flags, err);
+  if (b->w == NULL) {
+    fail(L, err);
+    return NULL;
+  }
+  return b;
+}
+
+/* Pushes nil and the writer's message and drops the writer (its
+ * temporary file removed); returns 2. */
+static int writer_fail(lua_State *L, wbox *b) {
+  fail(L, textio_writer_error(b->w));
+  textio_writer_free(b->w);
+  b->w = NULL;
+  return 2;
+}
+
+static int write_type_error(lua_State *L, lua_Integer i, int idx, const char *path) {
+  lua_pushfstring(L, "cannot write element %I (a %s) to %s: only strings and numbers"
+                  " are written", i, luaL_typename(L, idx), path);
+  return lua_error(L);
+}
+
 static int l_write_lines(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
-  checkopts(L, 3);
-  getopt(L, 3, "compression");
-  textio_codec codec = checkcodec(L, path, -1);
-  getopt(L, 3, "sync");
-  int flags = lua_toboolean(L, -1) ? TEXTIO_SYNC : 0;
-  lua_pop(L, 2);
   /* every element checked before anything is created */
   lua_Integer n = (lua_Integer)lua_rawlen(L, 2);
   for (lua_Integer i = 1; i <= n; i++) {
     int t = lua_rawgeti(L, 2, i);
-    if (t != LUA_TSTRING && t != LUA_TNUMBER)
-      return luaL_error(L, "cannot write element %I (a %s) to %s: only strings and numbers"
-                        " are written", i, luaL_typename(L, -1), path);
+    if (t != LUA_TSTRING && t != LUA_TNUMBER) return write_type_error(L, i, -1, path);
     lua_pop(L, 1);
   }
-  wbox *b = lua_newuserdatauv(L, sizeof *b, 0);
-  b->w = NULL;
-  luaL_setmetatable(L, WRITER);
+  wbox *b = new_writer(L, 1, 3);
+  if (b == NULL) return 2;
   lua_toclose(L, -1);
-  char err[TEXTIO_ERRMAX];
-  b->w = textio_create(path, codec, flags, err);
-  if (b->w == NULL) return fail(L, err);
   int rc = 0;
   for (lua_Integer i = 1; i <= n && rc == 0; i++) {
     if (i % RT_POLL_EVERY == 0 && rt_interrupt_pending()) return rt_interrupt_error(L);
@@ -269,15 +311,47 @@ static int l_write_lines(lua_State *L) {
     rc = textio_write_line(b->w, s, len);
     lua_pop(L, 1);
   }
-  if (rc < 0 || textio_commit(b->w) < 0) {
-    fail(L, textio_writer_error(b->w));
-    textio_writer_free(b->w); /* removes the temporary file */
-    b->w = NULL;
-    return 2;
-  }
+  if (rc < 0 || textio_commit(b->w) < 0) return writer_fail(L, b);
   textio_writer_free(b->w);
   b->w = NULL;
   lua_pushvalue(L, 1);
+  return 1;
+}
+
+static int l_writer(lua_State *L) {
+  luaL_checkstring(L, 1);
+  return new_writer(L, 1, 2) ? 1 : 2;
+}
+
+static wbox *checkwriter(lua_State *L) {
+  wbox *b = luaL_checkudata(L, 1, WRITER);
+  if (b->w == NULL) luaL_error(L, "the writer is closed");
+  return b;
+}
+
+/* w:write(line) -> w, or nil and a message (then the writer is closed) */
+static int w_write(lua_State *L) {
+  wbox *b = checkwriter(L);
+  int t = lua_type(L, 2);
+  b->n++;
+  if (t != LUA_TSTRING && t != LUA_TNUMBER) {
+    lua_getiuservalue(L, 1, 1);
+    return write_type_error(L, b->n, 2, lua_tostring(L, -1));
+  }
+  size_t len;
+  const char *s = lua_tolstring(L, 2, &len); /* a number as tostring writes it */
+  if (textio_write_line(b->w, s, len) < 0) return writer_fail(L, b);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* w:commit() -> path, or nil and a message */
+static int w_commit(lua_State *L) {
+  wbox *b = checkwriter(L);
+  if (textio_commit(b->w) < 0) return writer_fail(L, b);
+  textio_writer_free(b->w);
+  b->w = NULL;
+  lua_getiuservalue(L, 1, 1);
   return 1;
 }
 
@@ -352,6 +426,14 @@ static const luaL_Reg io_funcs[] = {
   {"read_lines", l_read_lines},
   {"each_line", l_each_line},
   {"write_lines", l_write_lines},
+  {"writer", l_writer},
+  {NULL, NULL}
+};
+
+static const luaL_Reg writer_methods[] = {
+  {"write", w_write},
+  {"commit", w_commit},
+  {"close", writer_close},
   {NULL, NULL}
 };
 
@@ -367,6 +449,10 @@ void lio_newclass(lua_State *L, const char *name, lua_CFunction close) {
 int luaopen_dusk_io(lua_State *L) {
   lio_newclass(L, READER, reader_close);
   lio_newclass(L, WRITER, writer_close);
+  luaL_getmetatable(L, WRITER);
+  luaL_newlib(L, writer_methods);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
   lio_newclass(L, PATHS, paths_close);
   luaL_newlib(L, io_funcs);
   return 1;

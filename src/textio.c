@@ -54,6 +54,8 @@
 #include <isa-l/igzip_lib.h>
 #include <zstd.h>
 
+#include "interrupt.h"
+
 #define GZIP_LEVEL 1 /* ISA-L's levels are 0-3; see textio_create */
 #define GZIP_LEVEL_BUF ISAL_DEF_LVL1_DEFAULT
 #define ZSTD_LEVEL 3
@@ -104,6 +106,9 @@ struct textio_reader {
   size_t cap, beg, scan, end;
   int64_t buf_pos; /* file offset of buf[0] (plain files) */
   int64_t stop;    /* lines must start before this offset */
+  int regular;     /* a regular file (not a pipe) */
+  int64_t limit;   /* the size the file is read as (textio_limit), or -1 */
+  int64_t left;    /* bytes of the file still to read up to 'limit' */
   int skip;        /* still looking for the first line start of a block */
   int eof;         /* the source has nothing more */
   int done;
@@ -131,6 +136,11 @@ static int fail(textio_reader *r, const char *fmt, ...) {
   return -1;
 }
 
+static int interrupted(textio_reader *r) {
+  fail(r, "interrupted!");
+  return TEXTIO_INTERRUPTED;
+}
+
 /* read(2) without EINTR; -1 with errno. */
 static ssize_t read_some(int fd, void *p, size_t n) {
   ssize_t got;
@@ -138,10 +148,25 @@ static ssize_t read_some(int fd, void *p, size_t n) {
   return got;
 }
 
+/* Reads the file, never past its limit; -1 on an error, which is also
+ * what an end before the limit is (the file shrank). */
+static ssize_t read_file(textio_reader *r, void *p, size_t n) {
+  if (r->limit >= 0 && (int64_t)n > r->left) n = (size_t)r->left;
+  if (n == 0) return 0;
+  ssize_t got = read_some(r->fd, p, n);
+  if (got < 0) return fail(r, "cannot read %s: %s", r->path, strerror(errno));
+  if (r->limit < 0) return got;
+  if (got == 0)
+    return fail(r, "cannot read %s: it is shorter than the %lld bytes it had when it was listed",
+                r->path, (long long)r->limit);
+  r->left -= got;
+  return got;
+}
+
 /* Fills the compressed input buffer; -1 on a read error. */
 static ssize_t read_input(textio_reader *r) {
-  ssize_t n = read_some(r->fd, r->in, r->in_cap);
-  if (n < 0) return fail(r, "cannot read %s: %s", r->path, strerror(errno));
+  ssize_t n = read_file(r, r->in, r->in_cap);
+  if (n < 0) return -1;
   if (n == 0) r->in_eof = 1;
   return n;
 }
@@ -168,6 +193,8 @@ static ssize_t gz_read(textio_reader *r, char *dst, size_t room) {
   s->next_out = (uint8_t *)dst;
   s->avail_out = (uint32_t)room;
   for (;;) {
+    /* input may decode to little (padding between members): poll here too */
+    if (rt_interrupt_pending()) return interrupted(r);
     if (s->avail_in == 0 && !r->in_eof) {
       ssize_t n = read_input(r);
       if (n < 0) return -1;
@@ -205,6 +232,7 @@ static ssize_t gz_read(textio_reader *r, char *dst, size_t room) {
 static ssize_t zstd_read(textio_reader *r, char *dst, size_t room) {
   ZSTD_outBuffer out = {dst, room, 0};
   for (;;) {
+    if (rt_interrupt_pending()) return interrupted(r);
     if (r->zin.pos == r->zin.size && !r->in_eof) {
       ssize_t n = read_input(r);
       if (n < 0) return -1;
@@ -234,14 +262,13 @@ static ssize_t source_read(textio_reader *r) {
   case TEXTIO_ZSTD: return zstd_read(r, dst, room);
   default: break;
   }
-  ssize_t n = read_some(r->fd, dst, room);
-  if (n < 0) return fail(r, "cannot read %s: %s", r->path, strerror(errno));
-  return n;
+  return read_file(r, dst, room);
 }
 
 /* Makes room after buf[end] and reads into it; sets 'eof' at the end.
- * Returns 0 or -1. */
+ * Returns 0, -1 or TEXTIO_INTERRUPTED. */
 static int refill(textio_reader *r) {
+  if (rt_interrupt_pending()) return interrupted(r);
   if (r->beg > 0) {
     size_t keep = r->end - r->beg;
     memmove(r->buf, r->buf + r->beg, keep);
@@ -257,7 +284,7 @@ static int refill(textio_reader *r) {
     r->cap *= 2;
   }
   ssize_t n = source_read(r);
-  if (n < 0) return -1;
+  if (n < 0) return (int)n;
   if (n == 0) r->eof = 1;
   r->end += (size_t)n;
   return 0;
@@ -276,6 +303,7 @@ textio_reader *textio_open(const char *path, textio_codec codec, int64_t offset,
   textio_reader *r = calloc(1, sizeof *r);
   if (r == NULL) goto oom;
   r->codec = codec;
+  r->limit = -1;
   do r->fd = open(path, O_RDONLY | O_CLOEXEC); while (r->fd < 0 && errno == EINTR);
   struct stat st;
   if (r->fd < 0 || fstat(r->fd, &st) < 0) {
@@ -286,7 +314,8 @@ textio_reader *textio_open(const char *path, textio_codec codec, int64_t offset,
   /* small files and blocks get small buffers: a block costs what it reads */
   int64_t want = st.st_size - (codec == TEXTIO_PLAIN ? offset : 0) + 1;
   if (codec == TEXTIO_PLAIN && length >= 0 && length < want) want = length + 1;
-  if (!S_ISREG(st.st_mode)) want = TEXTIO_BUFSIZE; /* a pipe: no size known */
+  r->regular = S_ISREG(st.st_mode);
+  if (!r->regular) want = TEXTIO_BUFSIZE; /* a pipe: no size known */
   size_t bufsize = want < 4096 ? 4096 : want < TEXTIO_BUFSIZE ? (size_t)want : TEXTIO_BUFSIZE;
   r->cap = codec == TEXTIO_PLAIN ? bufsize : TEXTIO_BUFSIZE;
   r->path = strdup(path);
@@ -356,8 +385,15 @@ int textio_next(textio_reader *r, const char **line, size_t *len) {
       r->lineno++;
       return 1;
     }
-    if (refill(r) < 0) return -1;
+    int st = refill(r);
+    if (st < 0) return st;
   }
+}
+
+void textio_limit(textio_reader *r, int64_t size) {
+  if (!r->regular || size < 0) return;
+  r->limit = size;
+  r->left = size > r->buf_pos ? size - r->buf_pos : 0; /* buf_pos: where reading starts */
 }
 
 int64_t textio_lineno(const textio_reader *r) { return r->lineno; }
@@ -628,6 +664,10 @@ static int bytewise(const void *a, const void *b) {
 int textio_expand(const char *pattern, textio_paths *out, char *err) {
   struct stat st;
   if (stat(pattern, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      setmsg(err, "%s is a directory, not a file", pattern);
+      return -1;
+    }
     char *copy = strdup(pattern);
     if (copy == NULL || reserve(out, 1) < 0) {
       free(copy);
@@ -644,7 +684,7 @@ int textio_expand(const char *pattern, textio_paths *out, char *err) {
     return -1;
   }
   glob_t g;
-  int rc = glob(pattern, GLOB_NOSORT, NULL, &g);
+  int rc = glob(pattern, GLOB_NOSORT | GLOB_MARK, NULL, &g); /* a directory ends in '/' */
   if (rc == GLOB_NOMATCH) {
     setmsg(err, "no files match %s", pattern);
     return -1;
@@ -656,6 +696,15 @@ int textio_expand(const char *pattern, textio_paths *out, char *err) {
   }
   /* glob sorts with strcoll; names sort bytewise whatever the locale */
   qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, bytewise);
+  for (size_t i = 0; i < g.gl_pathc; i++) {
+    size_t len = strlen(g.gl_pathv[i]);
+    if (len > 1 && g.gl_pathv[i][len - 1] == '/') {
+      setmsg(err, "%s matches a directory, not a file: %.*s", pattern, (int)(len - 1),
+             g.gl_pathv[i]);
+      globfree(&g);
+      return -1;
+    }
+  }
   size_t n0 = out->n;
   if (reserve(out, g.gl_pathc) < 0) {
     globfree(&g);

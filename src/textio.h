@@ -57,8 +57,20 @@ textio_reader *textio_open(const char *path, textio_codec codec, int64_t offset,
 /* The next line, without its "\n" or "\r\n" (a last line without newline
  * counts; an empty file has no lines).  Returns 1 with '*line' and '*len'
  * set, valid until the next call; 0 at the end; -1 on an error, whose
- * message textio_reader_error gives. */
+ * message textio_reader_error gives; TEXTIO_INTERRUPTED when the thread's
+ * interrupt (interrupt.h) was pending as it was to read more (polled
+ * at every TEXTIO_BUFSIZE bytes). */
 int textio_next(textio_reader *r, const char **line, size_t *len);
+
+#define TEXTIO_INTERRUPTED (-2)
+
+/* Reads the file as it was when it had 'size' bytes: no byte at or past
+ * 'size' is read (what was appended since is not seen), and reaching the
+ * end of the file before it is an error (it shrank).  Call before the
+ * first textio_next; ignored for what is not a regular file (a pipe has
+ * no size to keep to).  For a compressed file the size is the
+ * compressed one. */
+void textio_limit(textio_reader *r, int64_t size);
 
 /* Lines returned so far. */
 int64_t textio_lineno(const textio_reader *r);
@@ -105,7 +117,8 @@ typedef struct textio_paths {
 /* Appends to 'out' the file 'pattern' names if it exists, else the
  * files the glob(3) pattern matches, sorted by name (bytewise).  Returns
  * 0, or -1 with a message in 'err' ("no such file: x.txt", "no files
- * match data/x*.csv"); 'out' keeps what it had. */
+ * match data/x*.csv", "logs/2024-* matches a directory, not a file:
+ * logs/2024-old"); 'out' keeps what it had. */
 int textio_expand(const char *pattern, textio_paths *out, char *err);
 
 /* Frees every path; 'p' is empty and usable again. */

@@ -16,6 +16,8 @@
 local core = require "dusk.core"
 local compute = require "dusk.compute"
 local delayed = require "dusk.delayed"
+local bagops = require "dusk.bagops"
+local errors = require "dusk.errors"
 
 local Delayed, lift = delayed.Delayed, delayed.lift
 
@@ -29,12 +31,12 @@ local SPLIT_EVERY = 8
 
 ---------------------------------------------------------------- making bags
 
--- A bag over 'layer', whose tasks make its partitions.
 -- What several targets of one compute can share (M.share): an Item or
 -- Bag that runs a pipeline into a sink (nil: its partitions' lists), by
 -- object.
 local recipes = setmetatable({}, { __mode = "k" })
 
+-- A bag over 'layer', whose tasks make its partitions.
 local function wrap(layer, npartitions, name)
   return setmetatable({
     npartitions = npartitions,
@@ -67,7 +69,7 @@ local function extend(self, op)
   for k, v in pairs(p.depidx) do depidx[k] = v end
   if op.args then
     local seen = {}
-    for i = 1, op.nargs do op.args[i] = lift(op.args[i], deps, depidx, seen) end
+    for i = 1, op.nargs do op.args[i] = lift(op.args[i], deps, depidx, seen, op[1], i + 1) end
   end
   local ops = table.move(p.ops, 1, #p.ops, 1, {})
   ops[#ops + 1] = { op[1], op[2], op.args, op.nargs }
@@ -80,30 +82,26 @@ M.is_bag = is_bag
 
 local function check_fn(f, what)
   if type(f) ~= "function" and not (getmetatable(f) and getmetatable(f).__call) then
-    error(string.format("%s: expected a function, got a %s", what, type(f)), 3)
+    errors.raise(string.format("%s: expected a function, got a %s", what, type(f)))
   end
 end
 
-local function opts_of(t, what, allowed)
 -- An integer argument of at least 'min': an integer, or a float with an
 -- integral value (as Lua's own functions take them); 'what' names it.
 local INT_KINDS = { [0] = "a non-negative integer", [1] = "a positive integer" }
 
-local function int_arg(v, min, what, level)
+local function int_arg(v, min, what)
   local i = math.type(v) and math.tointeger(v)
-  if not i or i < min then
-    error(string.format("%s must be %s, got %s", what,
-                        INT_KINDS[min] or "an integer of at least " .. min, tostring(v)), level or 3)
+  if not i or min and i < min then
+    errors.raise(string.format("%s must be %s, got %s", what, INT_KINDS[min] or
+                               min and "an integer of at least " .. min or "an integer", tostring(v)))
   end
   return i
 end
 
+local function opts_of(t, what, allowed)
   if t == nil then return {} end
-  if type(t) ~= "table" then error(string.format("%s: options must be a table", what), 3) end
-  for k in pairs(t) do
-    if not allowed[k] then error(string.format("%s: unknown option %q", what, tostring(k)), 3) end
-  end
-  return t
+  return errors.options(t, what, allowed)
 end
 
 ---------------------------------------------------------------- sources
@@ -111,20 +109,14 @@ end
 -- db.from_sequence(list, {npartitions=, partition_size=}): partition
 -- sizes as Dask computes them.
 function M.from_sequence(list, opts)
-  if type(list) ~= "table" then error("from_sequence: expected a list", 2) end
+  if type(list) ~= "table" then errors.raise("from_sequence: expected a list") end
   opts = opts_of(opts, "from_sequence", { npartitions = true, partition_size = true })
-  local n = #list
-  local size = opts.partition_size
+  local n = core.list_length(list) or errors.raise(bagops.hole_message(list, "from_sequence: the list"))
+  local size = opts.partition_size and int_arg(opts.partition_size, 1, "from_sequence: partition_size")
   if opts.npartitions and not size then
-    if math.type(opts.npartitions) ~= "integer" or opts.npartitions < 1 then
-      error("from_sequence: npartitions must be a positive integer", 2)
-    end
-    size = math.max(1, -(-n // opts.npartitions))
+    size = math.max(1, -(-n // int_arg(opts.npartitions, 1, "from_sequence: npartitions")))
   end
   if not size then size = n < 100 and 1 or n // 100 end
-  if math.type(size) ~= "integer" or size < 1 then
-    error("from_sequence: partition_size must be a positive integer", 2)
-  end
   local parts = {}
   for first = 1, n, size do
     parts[#parts + 1] = table.move(list, first, math.min(first + size - 1, n), 1, {})
@@ -137,12 +129,9 @@ end
 
 -- db.range(n, {npartitions=}): 0 .. n-1, split as Dask's db.range.
 function M.range(n, opts)
-  if math.type(n) ~= "integer" or n < 0 then error("range: n must be a non-negative integer", 2) end
+  n = int_arg(n, 0, "range: n")
   opts = opts_of(opts, "range", { npartitions = true })
-  local parts = opts.npartitions or core.ncores()
-  if math.type(parts) ~= "integer" or parts < 1 then
-    error("range: npartitions must be a positive integer", 2)
-  end
+  local parts = int_arg(opts.npartitions or core.ncores(), 1, "range: npartitions")
   parts = math.max(1, math.min(parts, n))
   return piped({ source = { "range", n, parts }, ops = {}, deps = {}, depidx = {} },
                parts, "range")
@@ -150,28 +139,37 @@ end
 
 -- dusk.io's results: a value, or nil and a message naming the file
 local function must(what, v, err)
-  if v == nil then error(what .. ": " .. tostring(err), 3) end
+  if v == nil then errors.raise(what .. ": " .. tostring(err)) end
   return v
 end
 
--- db.read_text(path | glob | list, {blocksize=, compression="infer"})
+-- db.read_text(path | glob | list, {blocksize=, compression="infer"}):
+-- each file is read as it was when the bag was made, to the size it had
+-- then (see dusk.io's 'size'), whatever the blocks.
 function M.read_text(paths, opts)
   local io_ = require "dusk.io"
   opts = opts_of(opts, "read_text", { blocksize = true, compression = true })
-  local files = must("read_text", io_.expand(paths))
-  local blocksize = opts.blocksize and io_.parse_bytes(opts.blocksize)
-  if blocksize and blocksize < 1 then error("read_text: blocksize must be positive", 2) end
+  if type(paths) ~= "string" and type(paths) ~= "table" then
+    errors.raise("read_text: expected a path, a pattern or a list of them, got a " .. type(paths))
+  end
+  if type(paths) == "table" and not core.list_length(paths) then
+    errors.raise(bagops.hole_message(paths, "read_text: the list of paths"))
+  end
+  local files = must("read_text", errors.call("read_text", io_.expand, paths))
+  local blocksize = opts.blocksize and errors.call("read_text", io_.parse_bytes, opts.blocksize)
+  if blocksize and blocksize < 1 then errors.raise("read_text: blocksize must be positive") end
   local blocks = {}
   for _, path in ipairs(files) do
-    local compression = io_.compression_of(path, opts.compression == nil and "infer" or opts.compression)
+    local compression = errors.call("read_text", io_.compression_of, path,
+                                    opts.compression == nil and "infer" or opts.compression)
+    local size = must("read_text", io_.size(path))
     if blocksize and not compression then
-      local size = must("read_text", io_.size(path))
-      if size == 0 then blocks[#blocks + 1] = { path, 0, 0, false } end
+      if size == 0 then blocks[#blocks + 1] = { path, 0, 0, false, 0 } end
       for offset = 0, size - 1, blocksize do
-        blocks[#blocks + 1] = { path, offset, blocksize, false }
+        blocks[#blocks + 1] = { path, offset, blocksize, false, size }
       end
     else
-      blocks[#blocks + 1] = { path, nil, nil, compression or false }
+      blocks[#blocks + 1] = { path, nil, nil, compression or false, size }
     end
   end
   local base = core.layer(LayerMT, compute.new_key("read_text-blocks"), #blocks,
@@ -187,11 +185,12 @@ end
 
 -- db.from_delayed(list): each Delayed yields a partition (a list).
 function M.from_delayed(list)
-  if type(list) ~= "table" then error("from_delayed: expected a list of Delayed objects", 2) end
+  if type(list) ~= "table" then errors.raise("from_delayed: expected a list of Delayed objects") end
   local deps = {}
-  for i, d in ipairs(list) do
+  for i = 1, core.list_length(list) or errors.raise(bagops.hole_message(list, "from_delayed: the list")) do
+    local d = list[i]
     if getmetatable(d) ~= Delayed then
-      error(string.format("from_delayed: element %d is a %s, not a Delayed", i, type(d)), 2)
+      errors.raise(string.format("from_delayed: element %d is a %s, not a Delayed", i, type(d)))
     end
     deps[i] = { d, reader = i }
   end
@@ -223,10 +222,21 @@ function Bag:remove(pred)
   return extend(self, { "remove", pred })
 end
 
--- pluck(key): element[key]; pluck({k1, k2}): {element[k1], element[k2]}
-function Bag:pluck(key)
-  if type(key) == "table" then return extend(self, { "pluck_many", table.move(key, 1, #key, 1, {}) }) end
-  return extend(self, { "pluck", key })
+-- pluck(key): element[key]; pluck({k1, k2}): {element[k1], element[k2]};
+-- a missing key is an error naming the element, or {default = v}
+function Bag:pluck(key, opts)
+  opts = opts_of(opts, "pluck", { default = true })
+  if key == nil or key ~= key then errors.raise("pluck: expected a key (an index or field), got " .. tostring(key)) end
+  local args = opts.default ~= nil and { opts.default } or nil
+  if type(key) == "table" then
+    local n = core.list_length(key) or errors.raise(bagops.hole_message(key, "pluck: the list of keys"))
+    for i = 1, n do
+      if key[i] ~= key[i] then errors.raise("pluck: key " .. i .. " is NaN") end
+    end
+    key = table.move(key, 1, n, 1, {})
+    return extend(self, { "pluck_many", key, args = args, nargs = args and 1 })
+  end
+  return extend(self, { "pluck", key, args = args, nargs = args and 1 })
 end
 
 function Bag:flatten()
@@ -240,7 +250,7 @@ function Bag:map_partitions(f, ...)
   local deps, depidx, seen = { { self._layer, split = 1 } }, {}, {}
   local nargs = select("#", ...)
   local args = { ... }
-  for i = 1, nargs do args[i] = lift(args[i], deps, depidx, seen) end
+  for i = 1, nargs do args[i] = lift(args[i], deps, depidx, seen, "map_partitions", i + 1) end
   local layer = core.layer(LayerMT, compute.new_key("map_partitions"), self.npartitions,
                            { "partitions", "map_partitions", f, args, nargs }, deps)
   return wrap(layer, self.npartitions, "map_partitions")
@@ -248,7 +258,7 @@ end
 
 -- Same elements, same order, 'n' partitions as even as they divide.
 function Bag:repartition(n)
-  if math.type(n) ~= "integer" or n < 1 then error("repartition: n must be a positive integer", 2) end
+  n = int_arg(n, 1, "repartition: n")
   if n == self.npartitions then return self end
   local layer = core.layer(LayerMT, compute.new_key("repartition"), n,
                            { "partitions", "repartition", n }, { self._layer })
@@ -273,11 +283,6 @@ local function combine_tree(layer, n, kind, args, split_every, name)
   return layer, { "agg", kind, args, true }
 end
 
-local function reduce_item(self, kind, args, split_every, name)
-  return reduce(self, kind, args, split_every, name, true)
-end
-
-local function reduce_bag(self, kind, args, split_every, name)
 -- A tree reduction of kind 'kind' (dusk.bagops.reductions) of the
 -- partials of 'parts' (a layer of one partial per partition), as an Item
 -- ('item') or a one-partition Bag.
@@ -290,7 +295,7 @@ end
 -- A reduction of this bag: partials per partition streamed from the
 -- pipeline, then combined.
 local function reduce(self, kind, args, split_every, name, item)
-  split_every = int_arg(split_every or SPLIT_EVERY, 2, name .. ": split_every", 4)
+  split_every = int_arg(split_every or SPLIT_EVERY, 2, name .. ": split_every")
   local p = self._pipe
   local parts = core.layer(LayerMT, compute.new_key(name .. "-part"), self.npartitions,
                            { "pipe", p.source, p.ops, { kind, args } }, p.deps)
@@ -300,6 +305,11 @@ local function reduce(self, kind, args, split_every, name, item)
   return r
 end
 
+local function reduce_item(self, kind, args, split_every, name)
+  return reduce(self, kind, args, split_every, name, true)
+end
+
+local function reduce_bag(self, kind, args, split_every, name)
   return reduce(self, kind, args, split_every, name, false)
 end
 
@@ -399,7 +409,7 @@ end
 -- the k largest, descending; key: a function, or an index or field; ties
 -- keep the earlier element first
 function Bag:topk(k, key, opts)
-  if math.type(k) ~= "integer" or k < 0 then error("topk: k must be a non-negative integer", 2) end
+  k = int_arg(k, 0, "topk: k")
   return reduce_bag(self, "topk", { k = k, key = key }, so(opts, "topk").split_every, "topk")
 end
 
@@ -414,7 +424,7 @@ end
 
 -- Bag of {key, list of elements}, in order of first occurrence
 function Bag:groupby(key, opts)
-  if key == nil then error("groupby: expected a key (a function, index or field)", 2) end
+  if key == nil then errors.raise("groupby: expected a key (a function, index or field)") end
   return reduce_bag(self, "groupby", { key = key }, so(opts, "groupby").split_every, "groupby")
 end
 
@@ -441,12 +451,17 @@ end
 
 -- the first k elements, from the first partition(s) only
 function Bag:take(k, opts)
-  if math.type(k) ~= "integer" or k < 0 then error("take: k must be a non-negative integer", 2) end
+  k = int_arg(k, 0, "take: k")
   opts = opts_of(opts, "take", { npartitions = true, scheduler = true, num_workers = true,
                                  progress = true, fuse = true })
-  local np = opts.npartitions or 1
-  if np == -1 then np = self.npartitions end
-  np = math.max(1, math.min(np, self.npartitions))
+  -- (as Dask: -1 or less takes every partition, more than there are is an error)
+  local np = int_arg(opts.npartitions or 1, nil, "take: npartitions")
+  if np <= -1 then np = self.npartitions end
+  if np > self.npartitions then
+    errors.raise(string.format("take: npartitions is %d, but the bag has only %d partitions",
+                               np, self.npartitions))
+  end
+  np = math.max(1, np)
   local layers, indexes = {}, {}
   for i = 1, np do layers[i], indexes[i] = self._layer, i end
   local copts = {}
@@ -456,32 +471,34 @@ function Bag:take(k, opts)
   return table.move(all, 1, math.min(k, #all), 1, {})
 end
 
--- Writes one file per partition: '*' in 'pattern' becomes the partition
--- number (zero-padded to one width when there are 10 or more).  Eager;
--- returns the list of file names.
+-- Writes one file per partition: the '*' in 'pattern' becomes the
+-- partition number (zero-padded to one width when there are 10 or more).
+-- The pipeline streams into the file: a partition is never held whole.
+-- Eager; returns the list of file names.
 function Bag:to_textfiles(pattern, opts)
   if type(pattern) ~= "string" or select(2, pattern:gsub("%*", "")) ~= 1 then
-    error("to_textfiles: the name pattern must contain one '*' (replaced by the partition number)", 2)
+    errors.raise("to_textfiles: the name pattern must contain one '*' (replaced by the partition number)")
   end
   opts = opts_of(opts, "to_textfiles", { compression = true, scheduler = true,
                                          num_workers = true, progress = true })
   local width = self.npartitions >= 10 and #tostring(self.npartitions) or 1
   local io_ = require "dusk.io"
-  local compression = io_.compression_of(pattern, opts.compression == nil and "infer" or opts.compression)
+  local compression = errors.call("to_textfiles", io_.compression_of, pattern,
+                                  opts.compression == nil and "infer" or opts.compression)
+  local p = self._pipe
   local layer = core.layer(LayerMT, compute.new_key("to_textfiles"), self.npartitions,
-                           { "pipe", p.source, p.ops, { "write", { pattern = pattern, width = width,
+                           { "pipe", p.source, p.ops, { "to_textfiles", { pattern = pattern, width = width,
                                                                    compression = compression or false } } },
                            p.deps)
   local layers, indexes = {}, {}
   for i = 1, self.npartitions do layers[i], indexes[i] = layer, i end
   local copts = {}
   for key, v in pairs(opts) do if key ~= "compression" then copts[key] = v end end
-  local p = self._pipe
   return core.compute(layers, indexes, require("dusk.config").resolve(copts, "to_textfiles"))
 end
 
 function Bag:to_dataframe()
-  error("to_dataframe comes with dusk.dataframe, which is not in this version of dusk", 2)
+  errors.raise("to_dataframe comes with dusk.dataframe, which is not in this version of dusk")
 end
 
 function Bag:compute(opts)

@@ -17,6 +17,7 @@
 -- (value): message", with the traceback of where it happened.
 
 local pretty = require "dusk.pretty"
+local list_len = require("dusk.core").list_length
 
 local reductions = {} -- filled below; the pipeline's sinks
 
@@ -37,7 +38,15 @@ end
 -- are one, each float exactly, NaN one value), strings and the names of
 -- other values with their lengths, so that two tables make one string
 -- only when they hold the same.  A table that holds itself has none.
+-- dusk.json records are tables here (each read is a new userdata).
 local atom
+
+local function by_value(x)
+  local t = type(x)
+  if t == "table" then return true end
+  local mt = t == "userdata" and getmetatable(x)
+  return mt and mt.__name == "dusk.json.record" or false
+end
 
 local function table_canon(v, path)
   if path[v] then error("it holds itself (a table with a cycle cannot be compared by value)", 0) end
@@ -59,7 +68,7 @@ function atom(x, path)
     return "s" .. #x .. ":" .. x
   elseif t == "boolean" then
     return x and "T" or "F"
-  elseif t == "table" then
+  elseif by_value(x) then
     return table_canon(x, path)
   end
   local s = tostring(x)
@@ -84,7 +93,7 @@ local function keyed_new() return { keys = {}, vals = {}, orig = {}, tvals = {},
 local function slot(p, kv)
   if kv == nil then error("its key is nil", 0) end
   local vals, orig, k = p.vals, p.orig, kv
-  if type(kv) == "table" or kv ~= kv then vals, orig, k = p.tvals, p.torig, canon(kv) end
+  if kv ~= kv or by_value(kv) then vals, orig, k = p.tvals, p.torig, canon(kv) end
   if orig[k] ~= nil then return vals, k, false end
   local keys = p.keys
   if vals == p.vals then keys[#keys + 1] = k else keys[#keys + 1] = { k } end
@@ -92,10 +101,15 @@ local function slot(p, kv)
   return vals, k, true
 end
 
--- A key function from a function, or an index or field.
+-- A key function from a function, or an index or field (a missing one
+-- is an error: nil is no key).
 local function key_fn(key)
   if type(key) == "function" then return key end
-  return function(x) return x[key] end
+  return function(x)
+    local k = x[key]
+    if k == nil then error("it has no key " .. describe(key), 0) end
+    return k
+  end
 end
 
 ---------------------------------------------------------------- pipelines
@@ -121,17 +135,19 @@ local function no_key(key)
                       describe(key)), 0)
 end
 
--- The error for a list 't' with a hole (core.list_length found one):
--- 'what' names the list, 'level' is error's (0 by default).
-local function list_hole(t, what, level)
+-- What is wrong with a list 't' that has a hole (core.list_length found
+-- one), 'what' naming the list.
+function M.hole_message(t, what)
   local _, first, later = list_len(t)
-  error(string.format("%s has a hole: element %d is nil%s (a Bag holds no nil: drop it, " ..
-                      "or stand for it with false or dusk.json.null)", what, first,
-                      later and string.format(" but element %d is not", later)
-                      or string.format(" and its field n is %d", rawget(t, "n"))),
-        level and level + 1 or 0)
+  return string.format("%s has a hole: element %d is nil%s (a Bag holds no nil: drop it, " ..
+                       "or stand for it with false or dusk.json.null)", what, first,
+                       later and string.format(" but element %d is not", later)
+                       or string.format(" and its field n is %d", rawget(t, "n")))
 end
-M.list_hole = list_hole
+
+local function list_hole(t, what)
+  error(M.hole_message(t, what), 0)
+end
 
 -- x[keys[1]], x[keys[2]], ...; a missing key gives dflt[1], or is an
 -- error without a default.
@@ -148,6 +164,8 @@ local function pluck_many(x, keys, dflt)
   return out
 end
 
+-- f(the elements of x, extra arguments): x's length as list_len reads
+-- it, where nils inside an explicit n are arguments too.
 local function starcall(f, x, args, nargs)
   local n = type(x) == "table" and (list_len(x, true) or list_hole(x, "its argument list")) or #x
   if nargs == 0 then return f(unpack(x, 1, n)) end
@@ -155,15 +173,16 @@ local function starcall(f, x, args, nargs)
   return f(unpack(all, 1, n + nargs))
 end
 
--- A frequencies key the inline sink does not count itself (a table or
--- NaN), into partial 'p'.
+-- A frequencies key the inline sink does not count itself (a table,
+-- userdata or NaN), into partial 'p'.
 local function count_key(p, x)
   local vals, k, new = slot(p, x)
   vals[k] = new and 1 or vals[k] + 1
 end
 
 local helpers = { nil_result = nil_result, not_a_list = not_a_list, pluck_many = pluck_many,
-                  starcall = starcall, unpack = unpack, type = type, error = error, canon = canon }
+                  starcall = starcall, unpack = unpack, type = type, error = error,
+                  no_key = no_key, list_len = list_len, list_hole = list_hole, count_key = count_key }
 
 -- The code of step i applied to 'x', wrapping 'inner' (the rest).
 local function step_code(op, i, inner)
@@ -180,29 +199,34 @@ local function step_code(op, i, inner)
     return string.format("op, e = %d, x; if F%d(x) then\n%send\n", i, i, inner)
   elseif kind == "remove" then
     return string.format("op, e = %d, x; if not F%d(x) then\n%send\n", i, i, inner)
-  elseif kind == "pluck" then
-    return string.format("op, e = %d, x; x = x[F%d]\n%s", i, i, inner)
+  elseif kind == "pluck" then -- (with a default, A[i] is {default})
+    return string.format("op, e = %d, x; x = x[F%d]; if x == nil then %s end\n%s", i, i,
+                         nargs > 0 and string.format("x = A%d[1]", i) or string.format("no_key(F%d)", i),
+                         inner)
   elseif kind == "pluck_many" then
-    return string.format("op, e = %d, x; x = pluck_many(x, F%d)\n%s", i, i, inner)
+    return string.format("op, e = %d, x; x = pluck_many(x, F%d, A%d)\n%s", i, i, i, inner)
   elseif kind == "flatten" then
     return string.format("op, e = %d, x; if type(x) ~= 'table' then not_a_list(x) end\n" ..
-                         "for j%d = 1, #x do local x = x[j%d]\n%send\n", i, i, i, inner)
+                         "for j%d = 1, list_len(x) or list_hole(x, 'it') do local x = x[j%d]\n%send\n",
+                         i, i, i, inner)
   end
   error("unknown bag operation " .. tostring(kind))
 end
 
 -- sinks: collect a list, or feed a reduction (sum, count and
 -- frequencies inline: 'step' is then the partial, see keyed_new);
--- 'through' gives the value back to C (a range folded in C)
+-- 'through' gives the value back to C (a range folded in C).  A sink
+-- that can fail sets 'op' to 0: the error is then the reduction's.
 local sink_code = {
   list = "n = n + 1; out[n] = x\n",
   sum = "acc = acc + x\n",
   count = "acc = acc + 1\n",
   -- (new keys at #fkeys + 1: dusk.json.each_record adds keys too)
-  frequencies = "local k = x; if type(k) == 'table' then k = canon(k) end\n" ..
-                "local c = fvals[k]; if c then fvals[k] = c + 1 else\n" ..
-                "fkeys[#fkeys + 1] = k; fvals[k] = 1; forig[k] = x end\n",
-  step = "step(x)\n",
+  frequencies = "local tx = type(x); if x == x and tx ~= 'table' and tx ~= 'userdata' then\n" ..
+                "local c = fvals[x]; if c then fvals[x] = c + 1 else\n" ..
+                "fkeys[#fkeys + 1] = x; fvals[x] = 1; forig[x] = x end\n" ..
+                "else op, e = 0, x; count_key(step, x) end\n",
+  step = "op, e = 0, x; step(x)\n",
   through = "do return true, x end\n",
 }
 
@@ -262,9 +286,11 @@ local function compile(source, ops, sink, fused)
   local binds = {}
   for i = 1, #ops do binds[#binds + 1] = string.format("local F%d, A%d = F[%d], A[%d]", i, i, i, i) end
   local code = "local helpers = ...\n" ..
-    "local nil_result, not_a_list, pluck_many, starcall, unpack, type, error, canon = " ..
+    "local nil_result, not_a_list, pluck_many, starcall, unpack, type, error = " ..
     "helpers.nil_result, helpers.not_a_list, helpers.pluck_many, helpers.starcall, " ..
-    "helpers.unpack, helpers.type, helpers.error, helpers.canon\n" ..
+    "helpers.unpack, helpers.type, helpers.error\n" ..
+    "local no_key, list_len, list_hole, count_key = " ..
+    "helpers.no_key, helpers.list_len, helpers.list_hole, helpers.count_key\n" ..
     "return function(src, F, A, step, feed, sink)\n" ..
     table.concat(binds, "\n") .. "\n" ..
     "local n, out, acc, op, e = 0, {}, 0, nil, nil\n" ..
@@ -331,8 +357,8 @@ end
 
 -- Runs 'fn', naming the step and element that failed: the generated
 -- function's locals 'op' and 'e' (upvalues, in a 'consume' closure) say
--- where it was.
-local function guarded(fn, ops, ...)
+-- where it was (op 0: the sink, reduction 'sink').
+local function guarded(fn, ops, sink, ...)
   local ok, a, b, c = xpcall(fn, function(msg)
     local op, e
     for level = 2, 200 do
@@ -353,8 +379,8 @@ local function guarded(fn, ops, ...)
       end
     end
     local where = ""
-    if op and ops[op] then
-      local name = ops[op][1] == "pluck_many" and "pluck" or ops[op][1]
+    if op and (ops[op] or op == 0 and sink) then
+      local name = op == 0 and sink or ops[op][1] == "pluck_many" and "pluck" or ops[op][1]
       where = string.format("%s failed on element %s: ", name, describe(e))
       -- dusk's own messages ("it returned nil") name the user's function
       local f = ops[op] and ops[op][2]
@@ -396,7 +422,7 @@ function M.pipe(spec, index, inputs)
     end
   else
     local block = inputs[1]
-    src = { block[1], { offset = block[2], length = block[3], compression = block[4] } }
+    src = { block[1], { offset = block[2], length = block[3], compression = block[4], size = block[5] } }
     feed = require("dusk.io").each_line
     local stages = json_stages(ops)
     if stages then
@@ -406,19 +432,21 @@ function M.pipe(spec, index, inputs)
   end
   local F, A = {}, {}
   for i, op in ipairs(ops) do F[i], A[i] = op[2], op[3] end
-  local sink_kind, step, finish = "list", nil, nil
+  local sink_kind, step, finish, closing = "list", nil, nil, nil
   if sink then
     local r = reductions[sink[1]]
     sink_kind = (sink[1] == "sum" or sink[1] == "count" or sink[1] == "frequencies") and sink[1]
                 or "step"
-    if sink_kind == "step" then step, finish = r.part(sink[2], index) end
+    -- (a sink's resource, such as the file written, closes on an error)
+    if sink_kind == "step" then step, finish, closing = r.part(sink[2], index) end
     if sink_kind == "frequencies" then
       step = keyed_new()
       if kind == "json" and fused == #ops then src[4] = step end
     end
   end
   local fn = compile(kind, ops, sink_kind, fused)
-  local _, out, acc = guarded(fn, ops, src, F, A, step, feed, sink and sink[1])
+  local _ <close> = closing
+  local _, out, acc = guarded(fn, ops, sink and sink[1], src, F, A, step, feed, sink and sink[1])
   if sink_kind == "list" then return out end
   if sink_kind == "step" then return finish(sink[2]) end
   if sink_kind == "frequencies" then return step end
@@ -453,18 +481,21 @@ reductions.sum = {
   combine = function(_, partials) return sum_list(partials) end,
 }
 
+-- min and max: a NaN makes the result NaN (as numpy's), whatever the
+-- order the elements come in (Lua's comparisons alone would keep or
+-- skip it by position)
 local function extreme(better, name)
   return {
     part = function()
       local best
-      return function(x) if best == nil or better(x, best) then best = x end end,
+      return function(x) if best == nil or x ~= x or better(x, best) then best = x end end,
              function() return best end
     end,
     combine = function(_, partials)
       local best
       for i = 1, #partials do
         local v = partials[i]
-        if v ~= nil and (best == nil or better(v, best)) then best = v end
+        if best == nil or v ~= v or better(v, best) then best = v end
       end
       return best
     end,
@@ -552,13 +583,16 @@ local function keyed_combine(merge)
     for i = 1, #partials do
       local p = partials[i]
       for _, k in ipairs(p.keys) do
-        local v = p.vals[k]
-        if out.vals[k] == nil then
+        local vals, orig, ovals, oorig, key = p.vals, p.orig, out.vals, out.orig, k
+        if type(k) == "table" then
+          vals, orig, ovals, oorig, key = p.tvals, p.torig, out.tvals, out.torig, k[1]
+        end
+        if oorig[key] == nil then
           out.keys[#out.keys + 1] = k
-          out.orig[k] = p.orig[k]
-          out.vals[k] = merge(args, nil, v, true)
+          oorig[key] = orig[key]
+          ovals[key] = merge(args, nil, vals[key], true)
         else
-          out.vals[k] = merge(args, out.vals[k], v, false)
+          ovals[key] = merge(args, ovals[key], vals[key], false)
         end
       end
     end
@@ -568,7 +602,11 @@ end
 
 local function keyed_list(_, p, pair)
   local out = {}
-  for i, k in ipairs(p.keys) do out[i] = pair and { p.orig[k], p.vals[k] } or p.orig[k] end
+  for i, k in ipairs(p.keys) do
+    local vals, orig = p.vals, p.orig
+    if type(k) == "table" then vals, orig, k = p.tvals, p.torig, k[1] end
+    if pair then out[i] = { orig[k], vals[k] } else out[i] = orig[k] end
+  end
   return out
 end
 
@@ -581,7 +619,6 @@ reductions.frequencies = {
 reductions.distinct = {
   part = function()
     local p = keyed_new()
-    local keys, vals, orig = p.keys, p.vals, p.orig
     return function(x)
       local vals, k = slot(p, x)
       vals[k] = true
@@ -595,7 +632,6 @@ reductions.groupby = {
   part = function(args)
     local key = key_fn(args.key)
     local p = keyed_new()
-    local keys, vals, orig = p.keys, p.vals, p.orig
     return function(x)
       local vals, k, new = slot(p, key(x))
       if new then vals[k] = { x } else
@@ -611,6 +647,13 @@ reductions.groupby = {
   finish = function(args, p) return keyed_list(args, p, true) end,
 }
 
+-- An initial value of foldby: a function is called for each key, as Dask
+-- calls a callable one (so that {} is a new table per key).
+local function initial_of(v)
+  if type(v) == "function" then return v() end
+  return v
+end
+
 -- foldby: binop(acc, x) from 'initial' per key in each partition (the
 -- first element when there is no initial), then, at each level of the
 -- tree as Dask does, combine(acc, acc) from 'combine_initial' (or from the
@@ -619,31 +662,21 @@ reductions.foldby = {
   part = function(args)
     local key, binop, initial = key_fn(args.key), args.binop, args.initial
     local p = keyed_new()
-    local keys, vals, orig = p.keys, p.vals, p.orig
     return function(x)
-      local kv = key(x)
-      local k = canon(kv)
-      local acc = vals[k]
-      if acc == nil then
-        keys[#keys + 1] = k
-        orig[k] = kv
-        if initial == nil then vals[k] = x else vals[k] = binop(initial, x) end
+      local vals, k, new = slot(p, key(x))
+      if not new then
+        vals[k] = binop(vals[k], x)
+      elseif initial == nil then
+        vals[k] = x
       else
-        vals[k] = binop(acc, x)
+        vals[k] = binop(initial_of(initial), x)
       end
     end, function() return p end
   end,
   combine = keyed_combine(function(args, a, b, first)
     local combine = args.combine or args.binop
     if not first then return combine(a, b) end
-    if args.combine_initial ~= nil then return combine(args.combine_initial, b) end
--- An initial value of foldby: a function is called for each key, as Dask
--- calls a callable one (so that {} is a new table per key).
-local function initial_of(v)
-  if type(v) == "function" then return v() end
-  return v
-end
-
+    if args.combine_initial ~= nil then return combine(initial_of(args.combine_initial), b) end
     return b
   end),
   finish = function(args, p) return keyed_list(args, p, true) end,
@@ -664,11 +697,7 @@ local function topk_before(a, b)
 end
 
 local function topk_sort(list, k)
-  table.sort(list, function(a, b)
-    if a[1] ~= b[1] then return a[1] > b[1] end
-    if a[3] ~= b[3] then return a[3] < b[3] end
-    return a[4] < b[4]
-  end)
+  table.sort(list, topk_before)
   for i = #list, k + 1, -1 do list[i] = nil end
   return list
 end
@@ -679,8 +708,10 @@ reductions.topk = {
     local k = args.k
     local list, pos = {}, 0
     return function(x)
+      local kv = key(x)
+      if kv == nil then error("its key is nil", 0) end
       pos = pos + 1
-      list[#list + 1] = { key(x), x, index, pos }
+      list[#list + 1] = { kv, x, index, pos }
       if #list >= 2 * k + 64 then topk_sort(list, k) end
     end, function() return topk_sort(list, k) end
   end,
@@ -712,10 +743,11 @@ reductions.reduction = {
 -- Dask: initial counts once per partition.  A result is boxed, {acc}, so
 -- that an empty partition without initial (none) is not a nil result.
 reductions.fold = {
-  part = function()
-    local list, n = {}, 0
-    return function(x) n = n + 1; list[n] = x end,
-           function(args) return reduce(args.binop, list, args.initial, args.initial ~= nil) end
+  part = function(args)
+    local binop, acc, any = args.binop, args.initial, args.initial ~= nil
+    return function(x)
+      if any then acc = binop(acc, x) else acc, any = x, true end
+    end, function() if any then return { acc } end end
   end,
   combine = function(args, partials)
     if #partials == 0 then return nil end
@@ -731,7 +763,7 @@ reductions.fold = {
 
 -- to_textfiles: the elements written to this partition's file as they
 -- come; the file is the writer's to close
-reductions.write = {
+reductions.to_textfiles = {
   part = function(args, index)
     local path = args.pattern:gsub("%*", string.format("%0" .. args.width .. "d", index), 1)
     local w, err = require("dusk.io").writer(path, { compression = args.compression })
@@ -781,6 +813,11 @@ reductions.multi = {
 
 ---------------------------------------------------------------- tasks
 
+-- {"pick", k}: partial k of a "multi" task's partials.
+function M.pick(spec, _, inputs)
+  return inputs[1][spec[2]]
+end
+
 -- {"agg", kind, args, final}: the partials are the inputs.
 function M.agg(spec, _, inputs)
   local r = reductions[spec[2]]
@@ -803,16 +840,14 @@ local parts = {}
 
 -- {"partitions", "map_partitions", f, args, nargs}
 function parts.map_partitions(spec, index, inputs)
--- {"pick", k}: partial k of a "multi" task's partials.
-function M.pick(spec, _, inputs)
-  return inputs[1][spec[2]]
-end
-
   local f, args, nargs = spec[3], spec[4], spec[5] or 0
   local out = f(inputs[1], unpack(args, 1, nargs))
   if type(out) ~= "table" then
     error(string.format("map_partitions must return a list, got a %s for partition %d",
                         type(out), index), 0)
+  end
+  if not list_len(out) then
+    list_hole(out, string.format("the list map_partitions returned for partition %d", index))
   end
   return out
 end
@@ -842,6 +877,9 @@ function parts.from_delayed(_, index, inputs)
   if type(list) ~= "table" then
     error(string.format("from_delayed: the Delayed of partition %d gave a %s, not a list",
                         index, type(list)), 0)
+  end
+  if not list_len(list) then
+    list_hole(list, string.format("from_delayed: the list the Delayed of partition %d gave", index))
   end
   return list
 end

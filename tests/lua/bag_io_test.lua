@@ -86,7 +86,10 @@ t.test("to_textfiles: a file per partition, names padded, directories made", fun
   t.eq(io.popen("gzip -dc " .. d .. "/z/1.txt.gz"):read("a"), "a\n")
   b:to_textfiles(d .. "/s/*.zst")
   t.eq(db.read_text(d .. "/s/*.zst"):compute(), { "a", "b", "c" })
-  t.raises("must contain '*'", function() b:to_textfiles(d .. "/x.txt") end)
+  t.raises("must contain one '*'", function() b:to_textfiles(d .. "/x.txt") end)
+  -- one '*' only, as Dask ("Output path spec must contain exactly one '*'")
+  t.raises("must contain one '*'", function() b:to_textfiles(d .. "/*/part-*.txt") end)
+  t.eq(io.popen("ls -A " .. d .. " | wc -l"):read("n"), 4, "nothing written for a bad pattern")
   os.execute("rm -rf " .. d)
 end)
 
@@ -103,5 +106,93 @@ t.test("to_textfiles is atomic: a failed compute leaves no half-written file", f
   t.raises("to_textfiles", function()
     db.from_sequence({ {} }):to_textfiles(d .. "/t/*.txt")
   end)
+  os.execute("rm -rf " .. d)
+end)
+
+t.test("to_textfiles streams: a partition is never held whole", function()
+  local d = tmpdir()
+  -- 2,000,000 lines (25 MB) in one partition: holding the partition made
+  -- 210 MB; streamed, the process stays under 60 MB
+  local script = d .. "/w.lua"
+  write(script, string.format([[
+    local names = dusk.bag.range(2000000, { npartitions = 1 })
+      :map(function(x) return "line " .. x end):to_textfiles(%q)
+    for l in io.lines("/proc/self/status") do
+      local kb = l:match("^VmHWM:%%s*(%%d+)")
+      if kb then print(names[1], kb) end
+    end
+  ]], d .. "/out/*.txt"))
+  local code, out, err = t.sh(t.dusk .. " " .. script)
+  t.eq(code, 0, err)
+  local name, kb = out:match("^(%S+)\t(%d+)")
+  t.eq(name, d .. "/out/1.txt")
+  t.truthy(tonumber(kb) < 60 * 1024, "peak " .. tostring(kb) .. " kB")
+  t.eq(db.read_text(name):count():compute(), 2000000)
+  -- the same with a list partition and compression; an element that is no
+  -- string is named, and leaves no file
+  local b = db.from_sequence({ "a", 1, 2.5, "d" }, { npartitions = 2 })
+  b:to_textfiles(d .. "/z/*.gz")
+  t.eq(db.read_text(d .. "/z/*.gz"):compute(), { "a", "1", "2.5", "d" })
+  local e = t.raises("cannot write element 2 (a table) to " .. d .. "/t/1.txt", function()
+    db.from_sequence({ "a", {}, "c" }, { npartitions = 1 }):map(function(x) return x end)
+      :to_textfiles(d .. "/t/*.txt", { scheduler = "sync" })
+  end)
+  t.truthy(e:find("to_textfiles failed on element {}: cannot write", 1, true), e)
+  t.eq(io.popen("ls -A " .. d .. "/t 2>/dev/null | wc -l"):read("n"), 0, "no file, no temporary file")
+  os.execute("rm -rf " .. d)
+end)
+
+t.test("read_text: a glob matching a directory, or a directory, fails at once", function()
+  local d = tmpdir()
+  write(d .. "/a.txt", "x\n")
+  os.execute("mkdir " .. d .. "/sub")
+  t.raises(d .. "/* matches a directory, not a file: " .. d .. "/sub", function() db.read_text(d .. "/*") end)
+  t.raises(d .. "/* matches a directory", function() db.read_json(d .. "/*") end)
+  t.raises(d .. "/sub is a directory, not a file", function() db.read_text(d .. "/sub") end)
+  t.raises(d .. "/sub is a directory", function() db.read_text({ d .. "/a.txt", d .. "/sub" }) end)
+  t.eq(db.read_text(d .. "/*.txt"):compute(), { "x" })
+  os.execute("rm -rf " .. d)
+end)
+
+t.test("read_text reads a file as it was when the bag was made", function()
+  local d = tmpdir()
+  local lines = {}
+  local total = 0
+  for i = 1, 300 do
+    lines[i] = tostring(i * i * (i % 13 + 1))
+    total = total + tonumber(lines[i])
+  end
+  local text = table.concat(lines, "\n") -- the last line without a newline
+  for _, bs in ipairs({ false, 1, 7, 100, 1000, #text, #text * 3 }) do
+    local path = d .. "/grow.txt"
+    write(path, text)
+    local opts = bs and { blocksize = bs } or nil
+    local b = db.read_text(path, opts)
+    local recs = db.read_json(path, opts)
+    local f = assert(io.open(path, "ab"))
+    f:write("5\n", string.rep("6\n", 200))
+    f:close()
+    t.eq(b:compute(), lines, "blocksize " .. tostring(bs))
+    t.eq(b:count():compute(), 300, "blocksize " .. tostring(bs))
+    t.eq(db.read_text(path, opts):count():compute(), 500, "a new bag reads it all (the last line longer)")
+    t.eq(recs:sum():compute(), total, "read_json, blocksize " .. tostring(bs))
+    -- a file that shrank is an error naming it
+    write(path, "short\n")
+    t.raises("cannot read " .. path .. ": it is shorter than the " .. #text .. " bytes it had", function()
+      b:compute()
+    end)
+  end
+  -- compressed: the compressed bytes it had (a member appended later is not read)
+  write(d .. "/p1.txt", "alpha\nbeta\n")
+  write(d .. "/p2.txt", "gamma\n")
+  assert(os.execute(string.format("cd %s && gzip -k p1.txt p2.txt && cp p1.txt.gz g.gz", d)))
+  assert(os.execute(string.format("cd %s && zstd -q p1.txt -o z.zst && zstd -q p2.txt -o p2.zst", d)))
+  local gz, zs = db.read_text(d .. "/g.gz"), db.read_text(d .. "/z.zst")
+  assert(os.execute(string.format("cd %s && cat p2.txt.gz >> g.gz && cat p2.zst >> z.zst", d)))
+  t.eq(gz:compute(), { "alpha", "beta" })
+  t.eq(zs:compute(), { "alpha", "beta" })
+  t.eq(db.read_text(d .. "/g.gz"):compute(), { "alpha", "beta", "gamma" })
+  assert(os.execute(string.format("cd %s && head -c 20 p1.txt.gz > g.gz", d)))
+  t.raises("g.gz", function() gz:compute() end)
   os.execute("rm -rf " .. d)
 end)

@@ -133,12 +133,12 @@ t.test("test_pluck", function()
   end
 end)
 
-t.test("test_pluck_with_default", t.pending("pluck of missing keys (bag engineer)", function()
+t.test("test_pluck_with_default", function()
   -- Dask's strings "Hello", "", "World" as lists of characters
   local bb = db.from_sequence({ { "H", "e", "l", "l", "o" }, {}, { "W", "o", "r", "l", "d" } })
   t.raises("pluck", function() bb:pluck(1):compute() end)
   t.eq(bb:pluck(1, { default = "?" }):compute(), { "H", "?", "W" })
-end))
+end)
 
 t.test("test_fold", function()
   for _, o in ipairs(SCHEDULERS) do
@@ -166,14 +166,14 @@ t.test("test_fold", function()
   end
 end)
 
-t.test("test_fold: initial in each partition only", t.pending("fold's initial in combine (bag engineer)", function()
+t.test("test_fold: initial in each partition only", function()
   for _, n in ipairs({ 1, 2, 3, 5 }) do
     local bb = db.from_sequence(L, { npartitions = n })
     for _, o in ipairs(SCHEDULERS) do
       t.eq(bb:fold(add, nil, 10):compute(o), 30 + 10 * bb.npartitions, n .. " partitions, " .. o.scheduler)
     end
   end
-end))
+end)
 
 t.test("test_distinct", function()
   for _, o in ipairs(SCHEDULERS) do
@@ -355,10 +355,9 @@ t.test("test_take, test_take_npartitions", function()
   end
 end)
 
-t.test("test_take_npartitions: more partitions than the bag has",
-       t.pending("reported: take clamps npartitions where Dask raises", function()
+t.test("test_take_npartitions: more partitions than the bag has", function()
   t.raises("partitions", function() b:take(1, { npartitions = 5 }) end)
-end))
+end)
 
 t.test("test_read_text", function()
   local dir = t.tmpdir()

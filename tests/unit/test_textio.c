@@ -534,6 +534,34 @@ static void test_write(void) {
   free(got.p);
 }
 
+/* textio_limit: a block of a file that grew reads what it had. */
+static void test_limit(void) {
+  char err[TEXTIO_ERRMAX];
+  sh("mkdir -p %s && printf 'one\\ntwo\\nthr' > %s", at("lim"), at("lim/f.txt"));
+  sh("printf 'ee\\nfour\\n' >> %s", at("lim/f.txt"));
+  int64_t offs[] = {0, 1, 4, 8, 10};
+  const char *want[] = {"one|two|thr|", "two|thr|", "two|thr|", "thr|", ""};
+  for (int k = 0; k < 5; k++) {
+    textio_reader *r = textio_open(at("lim/f.txt"), TEXTIO_PLAIN, offs[k], -1, err);
+    textio_limit(r, 11);
+    char got[64] = "";
+    const char *s;
+    size_t n;
+    while (textio_next(r, &s, &n) == 1) snprintf(got + strlen(got), sizeof got - strlen(got), "%.*s|", (int)n, s);
+    TEST("a limited read sees the first bytes only", strcmp(got, want[k]) == 0);
+    textio_reader_free(r);
+  }
+  textio_reader *r = textio_open(at("lim/f.txt"), TEXTIO_PLAIN, 0, -1, err);
+  textio_limit(r, 100);
+  const char *s;
+  size_t n;
+  int st;
+  while ((st = textio_next(r, &s, &n)) == 1) {}
+  TEST("a file shorter than its limit is an error", st == -1
+       && strstr(textio_reader_error(r), "shorter than the 100 bytes"));
+  textio_reader_free(r);
+}
+
 static void test_expand(void) {
   sh("mkdir -p %s && cd %s && touch b.csv a.csv a10.csv a9.csv B.csv c.txt", at("g"), at("g"));
   textio_paths p = {0};
@@ -551,6 +579,12 @@ static void test_expand(void) {
   TEST("a pattern matching nothing is an error naming it",
        textio_expand(at("g/*.json"), &p, err) < 0 && strstr(err, "no files match")
        && strstr(err, "*.json"));
+  sh("mkdir -p %s", at("g/d.csv"));
+  TEST("a pattern matching a directory is an error naming it",
+       textio_expand(at("g/*.csv"), &p, err) < 0 && strstr(err, "matches a directory")
+       && strstr(err, "d.csv") && p.n == 6);
+  TEST("a directory is no file", textio_expand(at("g/d.csv"), &p, err) < 0
+                                 && strstr(err, "is a directory") && p.n == 6);
   textio_paths_free(&p);
   TEST("freed paths are empty", p.n == 0 && p.v == NULL);
   TEST("size", textio_size(at("out/a/b/plain.txt"), err) == 4);
@@ -611,6 +645,7 @@ int main(void) {
   test_gzip_damage();
   test_zstd();
   test_write();
+  test_limit();
   test_expand();
   sh("rm -rf %s", dir);
   return test_report();
