@@ -13,6 +13,10 @@
  * check of the flag and a blocking read nor be lost: the wait fails with
  * EINTR, we report an error to libedit, el_wgets returns and the loop
  * abandons the entry.
+ *
+ * Tab runs Lua inside libedit, and evaluating `a.b` to complete `a.b.c`
+ * may run a user's __index: that call lets SIGINT in and is bounded
+ * (rt_docall_bounded), so a completion that hangs never hangs the REPL.
  */
 #include "repl.h"
 
@@ -32,6 +36,8 @@
 #include "runtime.h"
 
 #define HISTORY_SIZE 1000
+#define COMPLETE_SECONDS 1 /* then a completion gives up */
+#define QUERY_ITEMS 100     /* this many candidates or more: ask first (readline's) */
 
 typedef struct repl {
   lua_State *L;
@@ -197,6 +203,21 @@ static int read_char(EditLine *el, wchar_t *wc) {
   }
 }
 
+/* readline's question before a long list (its completion-query-items):
+ * y, Y or space shows it; n, N, Delete or Ctrl-C does not. */
+static int want_list(EditLine *el, lua_Integer n) {
+  printf("\nDisplay all %lld possibilities? (y or n)", (long long)n);
+  fflush(stdout);
+  for (;;) {
+    wchar_t c;
+    if (el_wgetc(el, &c) != 1) return 0;
+    if (c == L'y' || c == L'Y' || c == L' ') return 1;
+    if (c == L'n' || c == L'N' || c == 0x7f) return 0;
+    fputc('\a', stdout); /* any other key: ask again */
+    fflush(stdout);
+  }
+}
+
 static unsigned char complete(EditLine *el, int ch) {
   (void)ch;
   repl *r;
@@ -206,14 +227,30 @@ static unsigned char complete(EditLine *el, int ch) {
   push_repl_fn(r, "complete");
   lua_rawgeti(L, LUA_REGISTRYINDEX, r->env_ref);
   lua_pushlstring(L, li->buffer, (size_t)(li->cursor - li->buffer));
-  if (rt_docall(L, 2, 2) != LUA_OK) {
+  /* Completing a.b.c evaluates a.b: a user's __index may never return.
+   * So Ctrl-C is let in, and the completion gives up after a while. */
+  sigset_t sigint, before;
+  sigemptyset(&sigint);
+  sigaddset(&sigint, SIGINT);
+  sigprocmask(SIG_UNBLOCK, &sigint, &before);
+  int st = rt_docall_bounded(L, 2, 2, COMPLETE_SECONDS);
+  sigprocmask(SIG_SETMASK, &before, NULL);
+  if (st != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    if (msg == NULL) msg = "(error object is not a string)";
+    printf("\ncompletion failed: %.*s\n", (int)strcspn(msg, "\n"), msg);
+    fflush(stdout);
     lua_pop(L, 1);
-    return CC_ERROR;
+    return CC_REDISPLAY;
   }
   unsigned char status = CC_REFRESH;
   const char *add = lua_tostring(L, -2);
   if (add != NULL && add[0] != '\0') {
     if (el_insertstr(el, add) == -1) status = CC_ERROR;
+  } else if (lua_istable(L, -1) && luaL_len(L, -1) >= QUERY_ITEMS &&
+             !want_list(el, luaL_len(L, -1))) {
+    fputc('\n', stdout);
+    status = CC_REDISPLAY;
   } else if (lua_istable(L, -1)) {
     int width = 80;
     el_get(el, EL_GETTC, "co", &width);

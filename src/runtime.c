@@ -312,7 +312,8 @@ static int bound_seconds;
 
 static void stop_late(lua_State *L, lua_Debug *ar) {
   (void)ar;
-  luaL_error(L, "stopped after %d s", bound_seconds);
+  lua_pushfstring(L, "stopped after %d s", bound_seconds);
+  lua_error(L);
 }
 
 static void bound_hook(lua_State *L, lua_Debug *ar) {

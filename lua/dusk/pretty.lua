@@ -12,10 +12,43 @@ local defaults = { width = 80, max_items = 100, max_depth = 8, indent = "  " }
 local escapes = { ["\\"] = "\\\\", ['"'] = '\\"', ["\n"] = "\\n",
                   ["\r"] = "\\r", ["\t"] = "\\t" }
 
+-- Code points a terminal would act on rather than show: C1 controls,
+-- line and paragraph separators, direction controls, the BOM.
+local function unshown(c)
+  return c < 0xA0 or (c >= 0x200E and c <= 0x200F) or (c >= 0x2028 and c <= 0x202E)
+      or (c >= 0x2066 and c <= 0x2069) or c == 0xFEFF
+end
+
+-- A string as Lua source that a terminal shows as it is: printable ASCII
+-- and valid UTF-8 as they are; control bytes, the code points above and
+-- bytes that are not UTF-8 escaped (\ddd, \u{XXXX}), as Python's repr
+-- escapes them.
 local function quote(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
-    return escapes[c] or string.format("\\%03d", c:byte())
-  end) .. '"'
+  local out, i = { '"' }, 1
+  while true do
+    local j = s:find('[%c"\\\128-\255]', i)
+    out[#out + 1] = s:sub(i, j and j - 1)
+    if not j then break end
+    local b, n = s:byte(j), 1
+    if b < 0x80 then
+      out[#out + 1] = escapes[string.char(b)] or string.format("\\%03d", b)
+    else
+      n = b >= 0xF0 and 4 or b >= 0xE0 and 3 or b >= 0xC2 and 2 or 1
+      local seq = s:sub(j, j + n - 1)
+      local c = n > 1 and #seq == n and utf8.len(seq) == 1 and utf8.codepoint(seq)
+      if not c then
+        n = 1
+        out[#out + 1] = string.format("\\%03d", b)
+      elseif unshown(c) then
+        out[#out + 1] = string.format("\\u{%X}", c)
+      else
+        out[#out + 1] = seq
+      end
+    end
+    i = j + n
+  end
+  out[#out + 1] = '"'
+  return table.concat(out)
 end
 
 local keywords = {}

@@ -181,6 +181,66 @@ def main():
     s.send("\x04")
     check("-i session exits", s.wait() == 0)
 
+    # a session of its own for what once hung the REPL
+    s = Session(history)
+    s.expect(r"> ")
+    # Ctrl-C while a pipeline runs in C (dusk.pure), on either scheduler
+    for sched in ("threads", "sync"):
+        typed(s, "dusk.bag.range(1000000000000, {npartitions = 4})"
+                 f":map(function(x) return x + 1 end):sum():compute{{scheduler = '{sched}'}}\r",
+              r"\r\n", f"a pipeline run in C ({sched})")
+        time.sleep(0.8)
+        t0 = time.time()
+        s.send("\x03")
+        seen = s.expect(r"interrupted!.*?\r\n> ", 3)
+        check(f"Ctrl-C stops it ({sched})", seen is not None, s.out[-300:])
+        check(f"back at the prompt within a second ({sched})", time.time() - t0 < 1.0,
+              f"{time.time() - t0:.3f} s")
+        typed(s, "1 + 1\r", r"\r\n2\r\n> ", f"the REPL works after it ({sched})")
+
+    # Tab through an __index that never returns (or catches what stops it)
+    typed(s, "hang = setmetatable({}, {__index = function() while true do end end})\r", r"> ",
+          "an __index that never returns")
+    typed(s, "catch = setmetatable({}, {__index = function() while true do "
+             "pcall(function() while true do end end) end end})\r", r"> ",
+          "one that catches every error")
+    for name in ("hang", "catch"):
+        t0 = time.time()
+        typed(s, f"{name}.a.\t", rf"completion failed: stopped after 1 s\r\n.*?> {name}\.a\.",
+              f"Tab through {name}'s __index gives up", timeout=4)
+        check(f"after about a second ({name})", time.time() - t0 < 2.0, f"{time.time() - t0:.3f} s")
+        s.send("\x15")
+        s.send(f"{name}.b.\t")
+        time.sleep(0.3)
+        t0 = time.time()
+        s.send("\x03")
+        seen = s.expect(rf"completion failed: [^\r]*interrupted!\r\n.*?> {name}\.b\.", 2)
+        check(f"Ctrl-C stops that Tab at once ({name})", seen is not None and time.time() - t0 < 0.5,
+              f"{time.time() - t0:.3f} s: {s.out[-300:]!r}")
+        s.send("\x15")
+        typed(s, "1 + 2\r", r"\r\n3\r\n> ", f"the REPL works after it ({name})")
+
+    # Tab asks before listing many names, as readline does
+    typed(s, "big = {} for i = 1, 5000 do big[('abcdefghij'):sub(i % 10 + 1, i % 10 + 1) .. i] = i end\r",
+          r"> ", "5,000 names sharing no prefix")
+    typed(s, "big.\t", r"\r?\nDisplay all 5000 possibilities\? \(y or n\)",
+          "Tab asks before listing 5,000 names")
+    s.send("n")
+    seen = s.expect(r"> big\.", 2)
+    check("n: the line comes back and nothing is listed", seen is not None and "j4999" not in seen,
+          s.out[-300:])
+    typed(s, "\t", r"Display all 5000 possibilities", "Tab asks again")
+    typed(s, "y", r"j4999.*> big\.", "y lists them", timeout=10)
+    s.send("\x15")
+    s.expect(r"> ")
+
+    # strings print as Lua source a terminal shows as it is
+    typed(s, "'\\xff\\27[1m\\u{9B}\\u{e9}\\0' .. 1\r", r'\r\n"\\255\\027\[1m\\u\{9B\}é\\0001"\r\n> ',
+          "control bytes and bytes that are not UTF-8 are escaped")
+
+    s.send("\x04")
+    check("that session exits with status 0", s.wait() == 0, s.out)
+
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 

@@ -15,6 +15,29 @@ t.test("strings are quoted with escapes", function()
   t.eq(pretty('a"b\\c\n\t\0'), '"a\\"b\\\\c\\n\\t\\000"')
 end)
 
+t.test("what a terminal would act on is escaped, valid UTF-8 is shown", function()
+  -- as Python's repr: control bytes (C0, DEL, C1), bytes that are not
+  -- UTF-8 (a stray continuation, a truncated or overlong sequence, a
+  -- surrogate, past U+10FFFF), direction and line controls
+  local cases = {
+    {"\27[31mred", '"\\027[31mred"'}, {"\127", '"\\127"'},
+    {"\xff", '"\\255"'}, {"\x80", '"\\128"'}, {"\xe2\x82", '"\\226\\130"'},
+    {"\xc0\xaf", '"\\192\\175"'}, {"\xed\xa0\x80", '"\\237\\160\\128"'},
+    {"\xf4\x90\x80\x80", '"\\244\\144\\128\\128"'},
+    {"\u{9B}2J", '"\\u{9B}2J"'}, {"\u{202E}abc", '"\\u{202E}abc"'},
+    {"a\u{2028}b", '"a\\u{2028}b"'}, {"\u{FEFF}x", '"\\u{FEFF}x"'},
+    {"caf\u{e9} \u{65e5}\u{672c} \u{1F600}", '"caf\u{e9} \u{65e5}\u{672c} \u{1F600}"'},
+    {"\xe9t\xc3\xa9", '"\\233t\u{e9}"'}, {"\0" .. "1", '"\\0001"'},
+  }
+  for _, c in ipairs(cases) do
+    local shown = pretty(c[1])
+    t.eq(shown, c[2])
+    t.eq(load("return " .. shown)(), c[1]) -- and it reads back as the string
+  end
+  -- keys too
+  t.eq(pretty({["\xff"] = 1}), '{["\\255"] = 1}')
+end)
+
 t.test("lists and records on one line", function()
   t.eq(pretty({}), "{}")
   t.eq(pretty({1, 2, 3}), "{1, 2, 3}")
