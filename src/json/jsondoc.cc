@@ -292,6 +292,11 @@ static void begin(jsondoc *j) {
 template <class V>
 static error_code read_scalar(jsondoc *j, V &v, od::json_type t, const char *tok,
                               jsondoc_val *out) {
+  /* A view that is a scalar is one token, and the scalar must end where
+   * it does: stage 1 makes one token of 'null"{"' or "false'", and
+   * simdjson's checks of a root scalar pass over such bytes. */
+  const char *root = nullptr;
+  if constexpr (std::is_same_v<V, od::document>) root = j->cur->buf.get() + j->cur->len;
   j->at = tok;
   switch (t) {
   case od::json_type::string: {
@@ -307,23 +312,19 @@ static error_code read_scalar(jsondoc *j, V &v, od::json_type t, const char *tok
     /* read by jsonnum (simdjson's own reading is wrong for long numbers) */
     const char *end;
     if (jsonnum_read(tok, &end, out) != 0) return simdjson::NUMBER_ERROR;
-    if constexpr (std::is_same_v<V, od::document>) {
-      double d; /* simdjson checks that nothing follows the root */
-      SIMDJSON_TRY(v.get_double().get(d));
-    } else if (!is_space(*end) && !is_structural(*end)) {
+    if (root ? end != root : !is_space(*end) && !is_structural(*end))
       return simdjson::NUMBER_ERROR;
-    }
     break;
   }
   case od::json_type::boolean: {
     bool b;
-    if (v.get_bool().get(b)) return simdjson::T_ATOM_ERROR;
+    if (v.get_bool().get(b) || (root && tok + (b ? 4 : 5) != root)) return simdjson::T_ATOM_ERROR;
     out->type = b ? JSONDOC_TRUE : JSONDOC_FALSE;
     break;
   }
   case od::json_type::null: {
     bool null;
-    if (v.is_null().get(null) || !null) return simdjson::N_ATOM_ERROR;
+    if (v.is_null().get(null) || !null || (root && tok + 4 != root)) return simdjson::N_ATOM_ERROR;
     out->type = JSONDOC_NULL;
     break;
   }
@@ -592,6 +593,8 @@ static bool first_time(gathered &g, std::string_view key) {
   return g.seen.insert(key).second;
 }
 
+static error_code check_container(jsondoc *j, cursor &c, int level, int *deepest);
+
 /* Appends the member whose value is 'v'; 'next' is where the member
  * starts (its key, in an object), which ends the one before.  A repeated
  * key leaves a placeholder (JSONDOC_NONE), dropped when packing. */
@@ -600,8 +603,19 @@ static error_code add_member(jsondoc *j, gathered &g, const slot *s, const jsond
   if (!g.m.empty()) g.m.back().v.len = where(s, src, value_end(next)) - g.m.back().v.off;
   jsondoc_member m{};
   m.v.off = where(s, src, v.raw_json_token().data());
-  jsondoc_val dropped; /* a repeated key's value is read only for its errors */
-  SIMDJSON_TRY(read_value(j, v, repeated ? &dropped : &m.v));
+  if (repeated) {
+    /* a repeated key's value is read only for its errors, all of it */
+    jsondoc_val dropped;
+    SIMDJSON_TRY(read_value(j, v, &dropped));
+    if (dropped.type == JSONDOC_OBJECT || dropped.type == JSONDOC_ARRAY) {
+      cursor c;
+      int deepest = 0;
+      SIMDJSON_TRY(open_value(v, c));
+      SIMDJSON_TRY(check_container(j, c, 1, &deepest));
+    }
+  } else {
+    SIMDJSON_TRY(read_value(j, v, &m.v));
+  }
   g.m.push_back(m);
   g.strs.push_back(m.v.type == JSONDOC_STRING ? std::string_view(m.v.s, m.v.n)
                                               : std::string_view());
@@ -758,11 +772,6 @@ int jsondoc_extent(jsondoc *j, const jsondoc_src *src, size_t *off, size_t *len)
   }
 }
 
-/* Reads every member of 'c', at 'level' (1 for the value checked), and
- * of what it holds, noting in '*deepest' the deepest level met: no deeper
- * than JSONDOC_MAXDEPTH, which open_view checked. */
-static error_code check_container(jsondoc *j, cursor &c, int level, int *deepest);
-
 static error_code check_value(jsondoc *j, od::value &v, int level, int *deepest) {
   jsondoc_val val;
   SIMDJSON_TRY(read_value(j, v, &val));
@@ -772,6 +781,9 @@ static error_code check_value(jsondoc *j, od::value &v, int level, int *deepest)
   return check_container(j, c, level + 1, deepest);
 }
 
+/* Reads every member of 'c', at 'level' (1 for the value checked), and
+ * of what it holds, noting in '*deepest' the deepest level met: no deeper
+ * than JSONDOC_MAXDEPTH, which open_view checked. */
 static error_code check_container(jsondoc *j, cursor &c, int level, int *deepest) {
   if (level > *deepest) *deepest = level;
   if (c.is_obj) {

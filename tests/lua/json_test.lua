@@ -264,6 +264,12 @@ local malformed = {
   { '{"a":[1,2}', "malformed JSON (a comma, colon, bracket or key missing or extra) at byte 10" },
   { '[[1]', "unclosed or unbalanced object or array at byte 1" },
   { '[x]', "invalid value at byte 2" },
+  -- a scalar alone is one token, bytes glued to it included
+  { 'null"{"', "invalid literal (true, false or null) at byte 1" },
+  { "false'", "invalid literal (true, false or null) at byte 1" },
+  { 'true"x"', "invalid literal (true, false or null) at byte 1" },
+  { '1"a"', "invalid or out of range number at byte 1" },
+  { '"a"x', "unexpected text after the value at byte 4" },
 }
 
 t.test("text after the value and trailing commas are errors in every mode", function()
@@ -281,6 +287,10 @@ t.test("text after the value and trailing commas are errors in every mode", func
   t.eq(r[1].a, 1)
   t.eq(#r[2], 2)
   t.raises("at byte 9", json.decode, '[{"a": 1,}, 2]')
+  -- and what is well-formed decodes, a scalar alone too
+  t.eq(json.decode("3e" .. string.rep("0", 80), { validate = true }), 3.0)
+  t.eq(json.decode(" -12.5e-1 "), -1.25)
+  t.eq(json.decode("\tnull\n"), null)
 end)
 
 
@@ -321,6 +331,14 @@ t.test("repeated keys: the first one, everywhere", function()
   n = 0
   for k, v in pairs(late) do n = n + 1; t.eq(v, late[k]); t.eq(v, tonumber(k:sub(2))) end
   t.eq(n, 16)
+  -- the value of a repeated key is never given, but pairs reads it for its
+  -- errors: reading every member finds every error, as validate does
+  for _, text in ipairs({ '{"a": 1, "a": 1x}', '{"a": 1, "a": [n]}', '{"a": 1, "a": {"b": ["\\q"]}}' }) do
+    local r2 = json.decode(text)
+    t.eq(r2.a, 1)
+    t.raises("at byte", function() for _ in pairs(r2) do end end)
+    t.raises("at byte", json.decode, text, { validate = true })
+  end
 end)
 
 t.test("big documents", function()
