@@ -257,8 +257,6 @@ static void build_names(lua_State *L, int st, lua_Integer nloaded) {
   }
   for (lua_pushnil(L); lua_next(L, loaded); lua_pop(L, 1)) {
     if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TTABLE) continue;
-    /* a sealed worker's modules are views: their fields are the real's */
-    if (sandbox_push_real(L, -1)) lua_replace(L, -2);
     int mod = lua_gettop(L);
     /* the baseline copy of a standard table, or of _G */
     if (lua_rawequal(L, mod, g)) lua_pushvalue(L, baseg);
@@ -619,6 +617,16 @@ static int lookup_name(enc *e, int idx) {
     e->names = S_NAMES;
   }
   lua_pushvalue(L, idx);
+  if (lua_rawget(L, e->names) != LUA_TNIL) return 1;
+  /* in a sealed worker, a view or a guard goes by its real one's name
+   * (views have metatables: most tables are spared the look-up) */
+  int maybe = lua_type(L, idx) == LUA_TFUNCTION;
+  if (!maybe && lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    maybe = 1;
+  }
+  if (!maybe || !sandbox_push_real(L, idx)) return 0;
+  lua_replace(L, -2);
   return lua_rawget(L, e->names) != LUA_TNIL;
 }
 
@@ -1091,7 +1099,7 @@ static void put_paths(enc *e) {
 static int enc_main(lua_State *L) {
   enc *e = lua_touserdata(L, 1);
   serial_state(L);
-  lua_pushglobaltable(L);
+  sandbox_push_env(L); /* a task's functions have its environment */
   lua_settop(L, S_NAMES);
   e->st = S_ST;
   e->g = S_G;

@@ -234,6 +234,10 @@ static void resolve(dec *d, const char *m, const char *f) {
     lua_remove(L, -2);
     if (lua_isnil(L, -1)) luaL_error(L, "cannot decode: '%s.%s' not found", m, f);
   }
+  if (d->flags & SERIAL_TASKENV) { /* a sealed worker's tasks hold views */
+    sandbox_push_view(L, -1);
+    lua_replace(L, -2);
+  }
   if (!(d->flags & SERIAL_FUNCTIONS) && !lua_istable(L, -1))
     luaL_error(L, "cannot decode: '%s%s%s' is not a table", m, *f ? "." : "", f);
 }
@@ -292,12 +296,13 @@ static void dec_ext(dec *d) {
 static void push_env(dec *d) {
   lua_State *L = d->L;
   if (lua_isnil(L, d->fenv)) {
-    lua_newtable(L);
-    lua_createtable(L, 0, 1);
-    lua_pushvalue(L, d->env);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, -2);
-    if (d->flags & SERIAL_TASKENV) sandbox_task_env(L);
+    if (!(d->flags & SERIAL_TASKENV) || !sandbox_task_env(L)) {
+      lua_newtable(L);
+      lua_createtable(L, 0, 1);
+      lua_pushvalue(L, d->env);
+      lua_setfield(L, -2, "__index");
+      lua_setmetatable(L, -2);
+    }
     lua_replace(L, d->fenv);
   }
   lua_pushvalue(L, d->fenv);
@@ -471,11 +476,10 @@ static void dec_extras(dec *d) {
       lua_pop(L, 2);
       lua_rawgeti(L, d->st, R_STDTABS);
       if (lua_getfield(L, -1, t) != LUA_TTABLE) corrupt(d, "not a standard table");
-      sandbox_push_view(L, -1); /* a task's additions are its own */
-      lua_replace(L, -5);
-      lua_pop(L, 2);
+      lua_replace(L, -4);
+      lua_pop(L, 1);
       dec_value(d);
-      lua_settable(L, -3);
+      lua_rawset(L, -3);
       lua_pop(L, 1);
     } else {
       corrupt(d, "bad section");

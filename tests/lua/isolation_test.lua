@@ -33,9 +33,21 @@ local cases = {
   { "_G's metatable",
     function() setmetatable(_G, { __index = function() return 1 end }) end,
     function() return undefined_name == nil end },
-  { "getmetatable(_G).__index written",
-    function() getmetatable(_G).__index.leaked = 1 end,
-    function() return leaked == nil end },
+  { "the globals through package.loaded._G",
+    function() package.loaded._G.leaked = 1; rawset(package.loaded._G, "leaked2", 2) end,
+    function() return leaked == nil and leaked2 == nil end },
+  { "a standard field deleted",
+    function() math.pi = nil; os.execute = nil; rawset(math, "huge", nil) end,
+    function() return math.pi ~= nil and os.execute ~= nil and math.huge ~= nil end },
+  { "dusk's internal tables",
+    function() require("dusk.runner").kinds.agg = function() return 12345 end end,
+    function() return dusk.bag.range(10, { npartitions = 2 }):count():compute() == 10 end },
+  { "a C type's metatable made after the worker started",
+    function() getmetatable(dusk.json.decode("{}")).__index = function() return 42 end end,
+    function() return dusk.json.decode('{"a": 1}').missing == nil end },
+  { "the real searchers through rawget",
+    function() table.insert(rawget(package, "searchers"), 1, function() return function() return "FAKE" end end) end,
+    function() return require("string") ~= "FAKE" and #package.searchers == 4 end },
   { "a global through _G",
     function() _G.leaked_global = 1 end,
     function() return leaked_global == nil and _G.leaked_global == nil end },
@@ -152,6 +164,72 @@ return Point
   end)
   package.path = saved
   assert(ok, err)
+end)
+
+t.test("a task sees its own deletions, stubs and standard globals as the caller would", function()
+  local function probe()
+    math.pi = nil
+    local n, saw = 0, false
+    for k in pairs(_G) do n = n + 1; if k == "print" then saw = true end end
+    package.loaded.iso_stub = { name = "stub" }
+    package.preload.iso_pre = function() return { name = "preloaded" } end
+    return { math.pi == nil, n > 20 and saw, rawget(_G, "print") == print,
+             rawlen(package.searchers), require("iso_stub").name, require("iso_pre").name }
+  end
+  for _, scheduler in ipairs { "threads", "sync" } do
+    t.eq(run(probe, scheduler), { true, true, true, 4, "stub", "preloaded" }, scheduler)
+    t.eq(run(function() return package.loaded.iso_stub == nil and math.pi ~= nil end, scheduler), true)
+  end
+  package.loaded.iso_stub, package.preload.iso_pre = nil, nil
+  math.pi = math.pi or 4 * math.atan(1)
+end)
+
+t.test("strict mode on _G in a task keeps the standard globals", function()
+  for _, scheduler in ipairs { "threads", "sync" } do
+    t.eq(run(function()
+      setmetatable(_G, { __index = function(_, k) error("undefined global " .. k, 2) end })
+      return type(print) .. " " .. tostring(pcall(function() return undefined_x end))
+    end, scheduler), "function false", scheduler)
+    t.eq(run(function() return getmetatable(_G) == nil and type(print) end, scheduler), "function")
+  end
+end)
+
+t.test("a module reads the globals of the task calling it, and keeps those it defines", function()
+  local dir = t.tmpdir()
+  t.write(dir .. "/iso_thresh.lua", "function iso_helper(x) return x * 2 end\n" ..
+                                   "return { above = function(x) return iso_helper(x) > threshold end }\n")
+  local saved = package.path
+  package.path = dir .. "/?.lua;" .. package.path
+  local ok, err = pcall(function()
+    local b = db.from_sequence({ 5, 15, 25 }, { npartitions = 3 })
+    local function keep(x) local _ = threshold; return require("iso_thresh").above(x) end
+    for _, scheduler in ipairs { "threads", "sync" } do
+      local o = { scheduler = scheduler, num_workers = 1 }
+      threshold = 20
+      t.eq(b:filter(keep):count():compute(o), 2, scheduler)
+      threshold = 40
+      t.eq(b:filter(keep):count():compute(o), 1, scheduler)
+    end
+  end)
+  package.path, threshold, iso_helper = saved, nil, nil
+  package.loaded.iso_thresh = nil
+  assert(ok, err)
+end)
+
+t.test("the steps of a fused chain each start from the caller's values", function()
+  local change = delayed(function(x) string.rep = function() return "HACKED" end; return x end)
+  local read = delayed(function(x) return string.rep("a", x) end)
+  for _, fuse in ipairs { true, false } do
+    t.eq(read(change(2)):compute { num_workers = 1, fuse = fuse }, "aa", tostring(fuse))
+  end
+end)
+
+t.test("debug functions reached through pairs renew the worker", function()
+  for _, scheduler in ipairs { "threads", "sync" } do
+    run(function() for k, f in pairs(debug) do if k == "sethook" then f(function() end, "l") end end end,
+        scheduler)
+    t.eq(run(function() return debug.gethook() == nil end, scheduler), true, scheduler)
+  end
 end)
 
 -- What would end or change the whole process is an error in the task.
