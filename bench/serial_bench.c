@@ -18,8 +18,9 @@
 
 #include <lauxlib.h>
 
-#include "runtime.h"
-#include "serial.h"
+#include "bind/lmodules.h"
+#include "exec/runtime.h"
+#include "serial/serial.h"
 
 static double now(void) {
   struct timespec ts;
@@ -79,7 +80,7 @@ static double run(lua_State *A, lua_State *B, const char *name, int reps,
 
 int main(void) {
   char err[256];
-  lua_State *A = rt_newstate(err, sizeof err), *B = rt_newstate(err, sizeof err);
+  lua_State *A = rt_newstate(lmod_open, err, sizeof err), *B = rt_newstate(lmod_open, err, sizeof err);
   if (!A || !B) {
     fprintf(stderr, "%s\n", err);
     return 1;

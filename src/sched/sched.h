@@ -13,7 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "graph.h"
+#include "graph/graph.h"
 
 typedef struct sched_job {
   const plan *plan;

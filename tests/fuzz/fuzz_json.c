@@ -17,8 +17,8 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "ljson.h"
-#include "serial.h"
+#include "bind/ljson.h"
+#include "serial/serial.h"
 
 /* The reference: RFC 8259 JSON, read by recursive descent, with dusk's
  * limits (objects and arrays nested at most 1024 deep, numbers within a

@@ -16,10 +16,10 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "lio.h"
-#include "ljson.h"
-#include "lpure.h"
-#include "serial.h"
+#include "bind/lio.h"
+#include "bind/ljson.h"
+#include "bind/lpure.h"
+#include "serial/serial.h"
 
 static const char check[] =
   "local json, path = ...\n"

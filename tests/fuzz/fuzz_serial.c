@@ -18,7 +18,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "serial.h"
+#include "serial/serial.h"
 
 /* Harmless functions: a decoded one may end up as a metamethod. */
 static const char known[] =

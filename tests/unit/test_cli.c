@@ -1,7 +1,7 @@
 /* Unit tests of the command-line parser (src/cli.c). */
 #include <string.h>
 
-#include "cli.h"
+#include "app/cli.h"
 #include "testhelp.h"
 
 static int parse(cli_opts *o, char *err, int argc, char **argv) {

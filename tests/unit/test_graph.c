@@ -1,7 +1,7 @@
 /* Unit tests of layers, culling, fusion and ordering (src/graph.c). */
 #include <string.h>
 
-#include "graph.h"
+#include "graph/graph.h"
 #include "testhelp.h"
 
 static int released[64];

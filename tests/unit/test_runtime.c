@@ -3,18 +3,19 @@
 
 #include <lauxlib.h>
 
-#include "runtime.h"
+#include "bind/lmodules.h"
+#include "exec/runtime.h"
 #include "testhelp.h"
 
 int main(void) {
-  TEST("the dusk module is embedded", rt_find_module("dusk") != NULL);
-  TEST("the REPL module is embedded", rt_find_module("dusk.repl") != NULL);
-  TEST("unknown modules are not found", rt_find_module("dusk.nope") == NULL);
-  const rt_module *m = rt_find_module("dusk.pretty");
+  TEST("the dusk module is embedded", lmod_find("dusk") != NULL);
+  TEST("the REPL module is embedded", lmod_find("dusk.repl") != NULL);
+  TEST("unknown modules are not found", lmod_find("dusk.nope") == NULL);
+  const lmod_module *m = lmod_find("dusk.pretty");
   TEST("chunk names point into lua/", m && strcmp(m->chunkname, "@lua/dusk/pretty.lua") == 0);
 
   char err[256];
-  lua_State *L = rt_newstate(err, sizeof err);
+  lua_State *L = rt_newstate(lmod_open, err, sizeof err);
   TEST("a state is created", L != NULL);
   if (L == NULL) return test_report();
   TEST("the dusk global is a table", lua_getglobal(L, "dusk") == LUA_TTABLE);

@@ -6,9 +6,10 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "runtime.h"
-#include "serial.h"
-#include "serial_int.h"
+#include "bind/lmodules.h"
+#include "exec/runtime.h"
+#include "serial/serial.h"
+#include "serial/serial_int.h"
 #include "testhelp.h"
 
 static lua_State *A, *B; /* sender and receiver */
@@ -458,8 +459,8 @@ static void test_memory(void) {
 
 int main(void) {
   char err[256];
-  A = rt_newstate(err, sizeof err);
-  B = rt_newstate(err, sizeof err);
+  A = rt_newstate(lmod_open, err, sizeof err);
+  B = rt_newstate(lmod_open, err, sizeof err);
   if (A == NULL || B == NULL) {
     printf("%s\n", err);
     return 1;

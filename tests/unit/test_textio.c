@@ -3,7 +3,7 @@
  * every block size, gzip members and zstd frames (made with the gzip and
  * zstd commands), corrupt and truncated input, atomic writes, globs.
  */
-#include "textio.h"
+#include "io/textio.h"
 
 #include <dirent.h>
 #include <errno.h>

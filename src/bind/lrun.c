@@ -1,0 +1,414 @@
+/*
+ * lcompute: running computations for "dusk.core" (core.compute and
+ * core.persist): plan the targets, prepare each layer's spec once, run the
+ * job on the scheduler the options ask for, hand the results back (or
+ * keep them, persisted).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+
+#include "bind/lgraph_int.h"
+#include "sched/progress.h"
+#include "bind/lmodules.h"
+#include "exec/runtime.h"
+#include "data/value.h"
+
+
+/* Workers' states are dusk's (bind/lmodules.c). */
+static const exec_config workers = { lmod_open };
+
+/* A compute's job with what it owns besides: the specs of its layers and
+ * the frames they point into. */
+typedef struct compute_job {
+  exec_job x;              /* first: exec's callbacks get its address */
+  progress bar;
+  exec_spec *specs;
+  uint32_t nspecs;
+  unsigned char **frames;
+  uint32_t nframes;
+} compute_job;
+
+static void job_free(compute_job *cj) {
+  exec_job *j = &cj->x;
+  if (j->results)
+    for (uint32_t t = 0; t < j->plan.ntasks; t++) value_free(&j->results[t]);
+  free(j->results);
+  for (uint32_t i = 0; i < cj->nspecs; i++) {
+    if (cj->specs[i].stored) store_decref(cj->specs[i].stored);
+    for (uint32_t a = 0; a < cj->specs[i].nargs; a++)
+      value_free(&cj->specs[i].args[a].value);
+    free(cj->specs[i].args);
+  }
+  free(cj->specs);
+  for (uint32_t i = 0; i < cj->nframes; i++) free(cj->frames[i]);
+  free(cj->frames);
+  free(j->spec);
+  free(j->error);
+  value_free(&j->error_value);
+  pthread_mutex_destroy(&j->lock);
+  plan_free(&j->plan);
+}
+
+/* Encodes the value at 'idx' as a new frame of the job. */
+static int add_frame(lua_State *L, compute_job *cj, int idx,
+                     const unsigned char **frame, size_t *len) {
+  value v;
+  int status = value_frame(L, idx, &v);
+  if (status != LUA_OK) return status;
+  cj->frames[cj->nframes++] = v.u.p;
+  *frame = v.u.p;
+  *len = v.len;
+  return LUA_OK;
+}
+
+/* Whether the value at 'idx' is a placeholder of a dependency; if so
+ * 'input' is its position. */
+static int is_dep(lua_State *L, int idx, uint32_t *input) {
+  if (lua_type(L, idx) != LUA_TTABLE) return 0;
+  if (luaL_getmetafield(L, idx, "__name") == LUA_TNIL) return 0;
+  int yes = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "dusk.dep") == 0;
+  lua_pop(L, 1);
+  if (!yes) return 0;
+  lua_rawgeti(L, idx, 1);
+  lua_Integer k = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (k < 1 || k > UINT32_MAX) return 0;
+  *input = (uint32_t)k;
+  return 1;
+}
+
+/* Makes the spec at 'idx' direct when it is {"call", fn, args, n, nout}
+ * with plain arguments; 'fns' (a table) maps functions to their frames.
+ * Returns 1 when done, 0 when the spec must go whole, -1 on error (a
+ * message pushed). */
+static int make_direct(lua_State *L, compute_job *cj, exec_spec *sp, int idx, int fns) {
+  int top = lua_gettop(L);
+  if (lua_rawgeti(L, idx, 1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "call") != 0 ||
+      lua_rawgeti(L, idx, 3) != LUA_TTABLE || lua_rawgeti(L, idx, 4) != LUA_TNUMBER) {
+    lua_settop(L, top);
+    return 0;
+  }
+  lua_Integer n = lua_tointeger(L, -1);
+  int args = top + 2;
+  if (n < 0 || n > 250) {
+    lua_settop(L, top);
+    return 0;
+  }
+  for (lua_Integer i = 1; i <= n; i++) { /* only plain arguments */
+    int ty = lua_rawgeti(L, args, i);
+    uint32_t input;
+    int ok = ty == LUA_TNIL || ty == LUA_TBOOLEAN || ty == LUA_TNUMBER ||
+             ty == LUA_TSTRING || is_dep(L, -1, &input);
+    lua_pop(L, 1);
+    if (!ok) {
+      lua_settop(L, top);
+      return 0;
+    }
+  }
+  if (lua_rawgeti(L, idx, 5) != LUA_TNIL && lua_tointeger(L, -1) == 0) {
+    lua_settop(L, top); /* nout=0 keeps no result: dusk.runner's kinds.call */
+    return 0;
+  }
+  lua_pop(L, 1);
+  sp->args = calloc((size_t)(n ? n : 1), sizeof *sp->args);
+  if (sp->args == NULL) {
+    lua_pushliteral(L, "not enough memory");
+    return -1;
+  }
+  sp->nargs = (uint32_t)n;
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, args, i);
+    exec_arg *a = &sp->args[i - 1];
+    if (!is_dep(L, -1, &a->input) && value_from(L, -1, &a->value) != LUA_OK)
+      return -1;
+    lua_pop(L, 1);
+  }
+  lua_rawgeti(L, idx, 5);
+  sp->nout = (int)luaL_optinteger(L, -1, 0);
+  lua_rawgeti(L, idx, 2); /* the function: one frame per compute */
+  if (lua_rawget(L, fns) == LUA_TLIGHTUSERDATA) {
+    exec_spec *same = lua_touserdata(L, -1);
+    sp->frame = same->frame;
+    sp->len = same->len;
+  } else {
+    lua_pop(L, 1);
+    lua_rawgeti(L, idx, 2);
+    if (add_frame(L, cj, -1, &sp->frame, &sp->len) != LUA_OK) return -1;
+    lua_pushlightuserdata(L, sp);
+    lua_rawset(L, fns);
+  }
+  sp->direct = 1;
+  lua_settop(L, top);
+  return 1;
+}
+
+/* Replaces the error message on top, of sending the spec at 'spec', by
+ * dusk.runner.unsendable's, which names the part of the spec that cannot
+ * be sent ("argument 2 of map") when it finds one. */
+static void explain(lua_State *L, int spec) {
+  int top = lua_gettop(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "dusk.runner");
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, "unsendable") == LUA_TFUNCTION) {
+    lua_pushvalue(L, spec);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) lua_replace(L, top);
+  }
+  lua_settop(L, top);
+}
+
+/* Prepares the spec of each layer of the plan once; nodes of a layer share
+ * it.  Returns LUA_OK or an error with a message pushed. */
+static int encode_specs(lua_State *L, core_state *cs, compute_job *cj) {
+  exec_job *j = &cj->x;
+  uint32_t n = j->plan.nnodes;
+  j->spec = calloc(n ? n : 1, sizeof *j->spec);
+  cj->specs = calloc(n ? n : 1, sizeof *cj->specs);
+  cj->frames = calloc(n ? n : 1, sizeof *cj->frames);
+  if (!j->spec || !cj->specs || !cj->frames) {
+    lua_pushliteral(L, "not enough memory");
+    return LUA_ERRMEM;
+  }
+  int top = lua_gettop(L);
+  lua_createtable(L, 0, 16); /* layer id -> its spec (light userdata) */
+  lua_createtable(L, 0, 16); /* function -> a direct spec holding its frame */
+  int seen = top + 1, fns = top + 2;
+  for (uint32_t i = 0; i < n; i++) {
+    graph_id id = j->plan.nodes[i].layer;
+    if (lua_rawgeti(L, seen, id) == LUA_TLIGHTUSERDATA) {
+      j->spec[i] = lua_touserdata(L, -1);
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pop(L, 1);
+    exec_spec *sp = &cj->specs[cj->nspecs++];
+    j->spec[i] = sp;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)graph_payload(cs->g, id));
+    int spec = lua_gettop(L);
+    stored_ud *st = luaL_testudata(L, spec, STORED);
+    if (st) {
+      if (st->b == NULL) {
+        lua_pushfstring(L, "the persisted data of %s was released", graph_name(cs->g, id));
+        lua_replace(L, top + 1);
+        lua_settop(L, top + 1);
+        return LUA_ERRRUN;
+      }
+      sp->stored = st->b;
+      store_incref(st->b); /* the job's reference */
+      lua_settop(L, spec - 1);
+      lua_pushlightuserdata(L, sp);
+      lua_rawseti(L, seen, id);
+      continue;
+    }
+    int direct = lua_type(L, spec) == LUA_TTABLE ? make_direct(L, cj, sp, spec, fns) : 0;
+    int status = direct < 0 ? LUA_ERRRUN : LUA_OK;
+    if (direct == 0) status = add_frame(L, cj, spec, &sp->frame, &sp->len);
+    if (status != LUA_OK) {
+      if (lua_type(L, spec) == LUA_TTABLE) explain(L, spec);
+      lua_pushfstring(L, "%s (in task %s)", lua_tostring(L, -1), graph_name(cs->g, id));
+      lua_replace(L, top + 1);
+      lua_settop(L, top + 1);
+      return status;
+    }
+    lua_settop(L, spec - 1);
+    lua_pushlightuserdata(L, sp);
+    lua_rawseti(L, seen, id);
+  }
+  lua_settop(L, top);
+  return LUA_OK;
+}
+
+static int opt_int(lua_State *L, int opts, const char *key, int dflt) {
+  if (lua_type(L, opts) != LUA_TTABLE) return dflt;
+  lua_getfield(L, opts, key);
+  int v = lua_isnil(L, -1) ? dflt : (int)luaL_checkinteger(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+/* Runs the job with the scheduler the options ask for, or inline on
+ * 'inside', the worker whose task called compute. */
+static int run_job(lua_State *L, core_state *cs, exec_job *j, int opts,
+                   exec_worker *inside) {
+  if (inside != NULL) return sched_run_sync(&j->sched, inside);
+  const char *scheduler = "threads";
+  if (lua_type(L, opts) == LUA_TTABLE) {
+    lua_getfield(L, opts, "scheduler");
+    if (!lua_isnil(L, -1)) scheduler = luaL_checkstring(L, -1);
+    lua_pop(L, 1);
+  }
+  if (strcmp(scheduler, "sync") == 0) {
+    if (cs->sync == NULL) cs->sync = exec_worker_new((void *)&workers, -1);
+    if (cs->sync == NULL) return SCHED_NOMEM;
+    return sched_run_sync(&j->sched, cs->sync);
+  }
+  if (strcmp(scheduler, "threads") != 0) return -1;
+  int n = opt_int(L, opts, "num_workers", (int)sysconf(_SC_NPROCESSORS_ONLN));
+  if (n < 1) n = 1;
+  if (cs->pool != NULL && cs->pool_size != n) {
+    sched_pool_free(cs->pool);
+    cs->pool = NULL;
+  }
+  if (cs->pool == NULL) {
+    cs->pool = sched_pool_new(n, exec_worker_new, exec_worker_free, (void *)&workers,
+                              RT_INTERRUPT_SIGNAL);
+    if (cs->pool == NULL) return SCHED_NOMEM;
+    cs->pool_size = n;
+  }
+  return sched_pool_run(cs->pool, &j->sched);
+}
+
+static void tick(void *ud) { progress_tick(&((compute_job *)ud)->bar); }
+
+/* Moves the results of the targets into stored blocks, counts[k] of them
+ * in the k-th (the table at 'counts'); pushes the list of blocks.  A task
+ * requested more than once is copied but for its last request. */
+static int keep_results(lua_State *L, compute_job *cj, uint32_t n, int counts) {
+  exec_job *j = &cj->x;
+  uint32_t *last = malloc((j->plan.ntasks ? j->plan.ntasks : 1) * sizeof *last);
+  if (last == NULL) {
+    lua_pushliteral(L, "not enough memory to persist");
+    return LUA_ERRMEM;
+  }
+  for (uint32_t i = 0; i < n; i++) last[j->plan.targets[i]] = i;
+  lua_Integer ngroups = luaL_len(L, counts);
+  lua_createtable(L, (int)ngroups, 0);
+  uint32_t next = 0;
+  int status = LUA_OK;
+  for (lua_Integer k = 1; k <= ngroups && status == LUA_OK; k++) {
+    lua_geti(L, counts, k);
+    lua_Integer count = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (count < 0 || next + (uint64_t)count > n) {
+      lua_pushliteral(L, "persist: counts do not add up to the targets");
+      status = LUA_ERRRUN;
+      break;
+    }
+    stored_ud *st = lcore_push_stored(L);
+    st->b = store_new((uint32_t)count);
+    if (st->b == NULL) {
+      lua_pushliteral(L, "not enough memory to persist");
+      status = LUA_ERRMEM;
+      break;
+    }
+    for (uint32_t i = 0; i < (uint32_t)count; i++, next++) {
+      uint32_t t = j->plan.targets[next];
+      value v = j->results[t];
+      if (last[t] == next) {
+        j->results[t].type = VALUE_NONE; /* moved */
+      } else if (value_copy(&j->results[t], &v) != 0) {
+        lua_pushliteral(L, "not enough memory to persist");
+        status = LUA_ERRMEM;
+        break;
+      }
+      store_put(st->b, i, &v);
+    }
+    lua_rawseti(L, -2, k);
+  }
+  free(last);
+  return status;
+}
+
+/* The work of core.compute and core.persist, without raising: returns
+ * LUA_OK with the results pushed (a list of values; with 'counts', a list
+ * of stored blocks), or an error status with a message pushed. */
+static int compute(lua_State *L, core_state *cs, compute_job *cj,
+                   const graph_node *targets, uint32_t n, int opts, int counts) {
+  exec_job *j = &cj->x;
+  int fuse = 1, show = -1;
+  if (lua_type(L, opts) == LUA_TTABLE) {
+    lua_getfield(L, opts, "fuse");
+    fuse = lua_isnil(L, -1) || lua_toboolean(L, -1);
+    lua_getfield(L, opts, "progress");
+    show = lua_isnil(L, -1) ? -1 : lua_toboolean(L, -1);
+    lua_pop(L, 2);
+  }
+  plan_options o = {fuse};
+  if (graph_plan(cs->g, targets, n, &o, &j->plan) != 0) {
+    lua_pushliteral(L, "not enough memory to plan the graph");
+    return LUA_ERRMEM;
+  }
+  int status = encode_specs(L, cs, cj);
+  if (status != LUA_OK) return status;
+  j->results = calloc(j->plan.ntasks ? j->plan.ntasks : 1, sizeof *j->results);
+  if (j->results == NULL) {
+    lua_pushliteral(L, "not enough memory");
+    return LUA_ERRMEM;
+  }
+  j->sched.plan = &j->plan;
+  j->sched.run = exec_run;
+  j->sched.release = exec_release;
+  j->sched.ud = j;
+  j->sched.tick = tick;
+  lua_getfield(L, LUA_REGISTRYINDEX, "dusk.worker"); /* set in worker states */
+  exec_worker *inside = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  /* Ctrl-C stops this compute, even one pressed while it was planned
+   * (inside a task: the task's interrupt does) */
+  if (!inside) j->sched.cancel = rt_cancel_flag();
+  progress_start(&cj->bar, inside ? 0 : show, &j->sched.done, j->plan.ntasks);
+  int rc = run_job(L, cs, j, opts, inside);
+  progress_end(&cj->bar);
+  if (rc == -1) {
+    lua_pushliteral(L, "unknown scheduler");
+    return LUA_ERRRUN;
+  }
+  if (rc == SCHED_FAILED) { /* a task's error table is raised as itself */
+    const char *msg = j->error ? j->error : "a task failed";
+    if (j->error_value.type != VALUE_NONE && value_push(L, &j->error_value) == LUA_OK) {
+      lua_pushstring(L, msg);
+      rt_set_error_note(L, -2);
+    } else {
+      lua_pushstring(L, msg);
+    }
+    return LUA_ERRRUN;
+  }
+  if (rc == SCHED_CANCELLED) {
+    rt_interrupt_push(L);
+    return LUA_ERRRUN;
+  }
+  if (rc == SCHED_NOMEM) {
+    lua_pushliteral(L, "not enough memory (or threads) to run the graph");
+    return LUA_ERRMEM;
+  }
+  if (counts) return keep_results(L, cj, n, counts);
+  lua_createtable(L, (int)n, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    status = value_push(L, &j->results[j->plan.targets[i]]);
+    if (status != LUA_OK) return status;
+    lua_rawseti(L, -2, i + 1);
+  }
+  return LUA_OK;
+}
+
+int lcore_compute(lua_State *L) {
+  core_state *cs = lua_touserdata(L, lua_upvalueindex(1));
+  uint32_t n;
+  graph_node *targets = lcore_targets(L, cs, &n);
+  compute_job cj;
+  memset(&cj, 0, sizeof cj);
+  cj.x.g = cs->g;
+  pthread_mutex_init(&cj.x.lock, NULL);
+  int status = compute(L, cs, &cj, targets, n, 3, 0);
+  job_free(&cj); /* free first, raise last */
+  if (status != LUA_OK) return lua_error(L);
+  return 1;
+}
+
+int lcore_persist(lua_State *L) {
+  core_state *cs = lua_touserdata(L, lua_upvalueindex(1));
+  uint32_t n;
+  graph_node *targets = lcore_targets(L, cs, &n);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  compute_job cj;
+  memset(&cj, 0, sizeof cj);
+  cj.x.g = cs->g;
+  pthread_mutex_init(&cj.x.lock, NULL);
+  int status = compute(L, cs, &cj, targets, n, 4, 3);
+  job_free(&cj);
+  if (status != LUA_OK) return lua_error(L);
+  return 1;
+}
+

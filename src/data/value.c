@@ -1,0 +1,104 @@
+/* value: Lua values held in C (see value.h). */
+#include "data/value.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "serial/serial.h"
+
+static int frame_at(lua_State *L, int idx, value *out, const char *where);
+
+int value_from(lua_State *L, int idx, value *out) {
+  return value_from_at(L, idx, out, NULL);
+}
+
+int value_from_at(lua_State *L, int idx, value *out, const char *where) {
+  out->len = 0;
+  switch (lua_type(L, idx)) {
+  case LUA_TNIL:
+    out->type = VALUE_NIL;
+    return LUA_OK;
+  case LUA_TBOOLEAN:
+    out->type = VALUE_BOOLEAN;
+    out->u.b = lua_toboolean(L, idx);
+    return LUA_OK;
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx)) {
+      out->type = VALUE_INTEGER;
+      out->u.i = lua_tointeger(L, idx);
+    } else {
+      out->type = VALUE_NUMBER;
+      out->u.n = lua_tonumber(L, idx);
+    }
+    return LUA_OK;
+  case LUA_TSTRING: {
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    out->u.p = malloc(len ? len : 1);
+    if (out->u.p == NULL) {
+      lua_pushliteral(L, "not enough memory for a result");
+      return LUA_ERRMEM;
+    }
+    memcpy(out->u.p, s, len);
+    out->type = VALUE_STRING;
+    out->len = len;
+    return LUA_OK;
+  }
+  default:
+    return frame_at(L, idx, out, where);
+  }
+}
+
+int value_frame(lua_State *L, int idx, value *out) {
+  return frame_at(L, idx, out, NULL);
+}
+
+static int frame_at(lua_State *L, int idx, value *out, const char *where) {
+  serial_buf b;
+  serial_buf_init(&b, NULL, NULL);
+  int status = serial_encode_at(L, idx, SERIAL_FUNCTIONS | SERIAL_LOCAL, &b, where);
+  if (status != LUA_OK) {
+    serial_buf_free(&b);
+    return status;
+  }
+  out->type = VALUE_FRAME;
+  out->u.p = b.p; /* the buffer's bytes become the value's */
+  out->len = b.len;
+  return LUA_OK;
+}
+
+int value_push(lua_State *L, const value *v) {
+  switch (v->type) {
+  case VALUE_NONE:
+  case VALUE_NIL: lua_pushnil(L); return LUA_OK;
+  case VALUE_BOOLEAN: lua_pushboolean(L, v->u.b); return LUA_OK;
+  case VALUE_INTEGER: lua_pushinteger(L, v->u.i); return LUA_OK;
+  case VALUE_NUMBER: lua_pushnumber(L, v->u.n); return LUA_OK;
+  case VALUE_STRING: lua_pushlstring(L, (const char *)v->u.p, v->len); return LUA_OK;
+  case VALUE_FRAME:
+    return serial_decode(L, v->u.p, v->len, 0, SERIAL_FUNCTIONS | SERIAL_LOCAL);
+  }
+  return LUA_OK;
+}
+
+void value_free(value *v) {
+  if (v->type == VALUE_STRING || v->type == VALUE_FRAME) free(v->u.p);
+  v->type = VALUE_NONE;
+  v->len = 0;
+}
+
+size_t value_bytes(const value *v) {
+  return (v->type == VALUE_STRING || v->type == VALUE_FRAME) ? v->len : 0;
+}
+
+int value_copy(const value *v, value *out) {
+  *out = *v;
+  if (v->type != VALUE_STRING && v->type != VALUE_FRAME) return 0;
+  out->u.p = malloc(v->len ? v->len : 1);
+  if (out->u.p == NULL) {
+    out->type = VALUE_NONE;
+    return -1;
+  }
+  memcpy(out->u.p, v->u.p, v->len);
+  return 0;
+}
