@@ -1,0 +1,42 @@
+/*
+ * alloc: see alloc.h.  The failure counter is atomic: allocation happens
+ * on every worker thread, and a test may count them across a compute.
+ */
+#include "base/alloc.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static atomic_long fail_at = -1; /* allocations left before failing; -1: never */
+static atomic_long made;
+
+static int fails(void) {
+  atomic_fetch_add_explicit(&made, 1, memory_order_relaxed);
+  long left = atomic_load_explicit(&fail_at, memory_order_relaxed);
+  if (left < 0) return 0;
+  if (left == 0) return 1;
+  return atomic_fetch_sub_explicit(&fail_at, 1, memory_order_relaxed) <= 0;
+}
+
+void *base_realloc(void *p, size_t n) {
+  if (n == 0) {
+    free(p);
+    return NULL;
+  }
+  if (fails()) return NULL;
+  return realloc(p, n);
+}
+
+void *base_calloc(size_t n, size_t size) {
+  if (size != 0 && n > SIZE_MAX / size) return NULL;
+  void *p = base_realloc(NULL, n * size ? n * size : 1);
+  if (p) memset(p, 0, n * size);
+  return p;
+}
+
+long base_alloc_fail_after(long k) {
+  atomic_store(&fail_at, k < 0 ? -1 : k - 1);
+  return atomic_exchange(&made, 0);
+}

@@ -1,0 +1,31 @@
+/*
+ * alloc: the one allocation hook of dusk's C code (Lua's frealloc, zstd's
+ * ZSTD_customMem), so that tests can make any allocation fail.
+ *
+ * Every C module allocates through base_realloc and its three shorthands;
+ * none calls malloc, calloc, realloc or free itself.  The hook is
+ * process-wide: in tests, base_alloc_fail_after(k) makes the k-th
+ * allocation from now on fail, and every one after it, until it is reset
+ * with -1 (as ltests.c's memcontrol limits a whole process).
+ */
+#ifndef DUSK_ALLOC_H
+#define DUSK_ALLOC_H
+
+#include <stddef.h>
+
+/* realloc's contract: 'n' == 0 frees 'p' and returns NULL; NULL when out
+ * of memory (then 'p' is left as it was). */
+void *base_realloc(void *p, size_t n);
+
+/* 'n' * 'size' bytes, zeroed; NULL when out of memory or on overflow. */
+void *base_calloc(size_t n, size_t size);
+
+static inline void *base_malloc(size_t n) { return n ? base_realloc(NULL, n) : NULL; }
+static inline void base_free(void *p) { if (p) base_realloc(p, 0); }
+
+/* Tests: allocation 'k' from now on (1: the next) and all after it fail;
+ * -1 turns failures off.  Returns how many allocations were made since
+ * the last call. */
+long base_alloc_fail_after(long k);
+
+#endif
