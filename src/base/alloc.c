@@ -31,8 +31,9 @@ void *base_realloc(void *p, size_t n) {
 
 void *base_calloc(size_t n, size_t size) {
   if (size != 0 && n > SIZE_MAX / size) return NULL;
-  void *p = base_realloc(NULL, n * size ? n * size : 1);
-  if (p) memset(p, 0, n * size);
+  size_t total = n * size;
+  void *p = base_realloc(NULL, total > 0 ? total : 1);
+  if (p) memset(p, 0, total);
   return p;
 }
 
