@@ -118,8 +118,8 @@ end
 -- operations and its sink), cached by that shape, with the element loop
 -- written out: a chain of map, filter and the like costs one call of the
 -- user's function per step and element, and nothing else.  The generated
--- code keeps 'op' (the step running) and 'e' (its element) in locals so
--- that an error can name them (see guarded below).
+-- code notes the step running and its element in 'at' ({step, element},
+-- step 0 the sink), so that an error can name them (see guarded below).
 
 -- (guarded below adds the step and the element to these messages)
 local function nil_result()
@@ -190,23 +190,23 @@ local function step_code(op, i, inner)
   local args = ""
   for a = 1, nargs do args = args .. string.format(", A%d[%d]", i, a) end
   if kind == "map" then
-    return string.format("op, e = %d, x; x = F%d(x%s); if x == nil then nil_result('map', e) end\n%s",
+    return string.format("at[1], at[2] = %d, x; x = F%d(x%s); if x == nil then nil_result() end\n%s",
                          i, i, args, inner)
   elseif kind == "starmap" then
-    return string.format("op, e = %d, x; x = starcall(F%d, x, A%d, %d); " ..
-                         "if x == nil then nil_result('starmap', e) end\n%s", i, i, i, nargs, inner)
+    return string.format("at[1], at[2] = %d, x; x = starcall(F%d, x, A%d, %d); " ..
+                         "if x == nil then nil_result() end\n%s", i, i, i, nargs, inner)
   elseif kind == "filter" then
-    return string.format("op, e = %d, x; if F%d(x) then\n%send\n", i, i, inner)
+    return string.format("at[1], at[2] = %d, x; if F%d(x) then\n%send\n", i, i, inner)
   elseif kind == "remove" then
-    return string.format("op, e = %d, x; if not F%d(x) then\n%send\n", i, i, inner)
+    return string.format("at[1], at[2] = %d, x; if not F%d(x) then\n%send\n", i, i, inner)
   elseif kind == "pluck" then -- (with a default, A[i] is {default})
-    return string.format("op, e = %d, x; x = x[F%d]; if x == nil then %s end\n%s", i, i,
+    return string.format("at[1], at[2] = %d, x; x = x[F%d]; if x == nil then %s end\n%s", i, i,
                          nargs > 0 and string.format("x = A%d[1]", i) or string.format("no_key(F%d)", i),
                          inner)
   elseif kind == "pluck_many" then
-    return string.format("op, e = %d, x; x = pluck_many(x, F%d, A%d)\n%s", i, i, i, inner)
+    return string.format("at[1], at[2] = %d, x; x = pluck_many(x, F%d, A%d)\n%s", i, i, i, inner)
   elseif kind == "flatten" then
-    return string.format("op, e = %d, x; if type(x) ~= 'table' then not_a_list(x) end\n" ..
+    return string.format("at[1], at[2] = %d, x; if type(x) ~= 'table' then not_a_list(x) end\n" ..
                          "for j%d = 1, list_len(x) or list_hole(x, 'it') do local x = x[j%d]\n%send\n",
                          i, i, i, inner)
   end
@@ -216,17 +216,17 @@ end
 -- sinks: collect a list, or feed a reduction (sum, count and
 -- frequencies inline: 'step' is then the partial, see keyed_new);
 -- 'through' gives the value back to C (a range folded in C).  A sink
--- that can fail sets 'op' to 0: the error is then the reduction's.
+-- that can fail notes step 0: the error is then the reduction's.
 local sink_code = {
   list = "n = n + 1; out[n] = x\n",
-  sum = "acc = acc + x\n",
+  sum = "at[1], at[2] = 0, x; acc = acc + x\n",
   count = "acc = acc + 1\n",
   -- (new keys at #fkeys + 1: dusk.json.each_record adds keys too)
   frequencies = "local tx = type(x); if x == x and tx ~= 'table' and tx ~= 'userdata' then\n" ..
                 "local c = fvals[x]; if c then fvals[x] = c + 1 else\n" ..
                 "fkeys[#fkeys + 1] = x; fvals[x] = 1; forig[x] = x end\n" ..
-                "else op, e = 0, x; count_key(step, x) end\n",
-  step = "op, e = 0, x; step(x)\n",
+                "else at[1], at[2] = 0, x; count_key(step, x) end\n",
+  step = "at[1], at[2] = 0, x; step(x)\n",
   through = "do return true, x end\n",
 }
 
@@ -235,7 +235,7 @@ local source_code = {
   range = "for x0 = src[1], src[2] do local x = x0\n%send\n",
   lines = "local function consume(x)\n%send\n" ..
           "local lines, err = feed(src[1], src[2], consume)\n" ..
-          "if not lines then error(err, 0) end\n",
+          "if not lines then at[1] = nil; error(err, 0) end\n",
   -- a range with its first steps run in C (see stages_of below): 'all'
   -- takes an element over where C cannot decide it, 'rest' what C made
   range_c = "local function all(x)\n%send\n" ..
@@ -251,7 +251,7 @@ local source_code = {
          "local function decoded(x)\n%send\n" ..
          "local function rest(x)\n%send\n" ..
          "local lines, err = feed(src[1], src[2], F[1], src[3], consume, decoded, rest, src[4])\n" ..
-         "if not lines then error(err, 0) end\n",
+         "if not lines then at[1] = nil; error(err, 0) end\n",
 }
 
 local compiled = {}
@@ -291,9 +291,9 @@ local function compile(source, ops, sink, fused)
     "helpers.unpack, helpers.type, helpers.error\n" ..
     "local no_key, list_len, list_hole, count_key = " ..
     "helpers.no_key, helpers.list_len, helpers.list_hole, helpers.count_key\n" ..
-    "return function(src, F, A, step, feed, sink)\n" ..
+    "return function(src, F, A, step, feed, sink, at)\n" ..
     table.concat(binds, "\n") .. "\n" ..
-    "local n, out, acc, op, e = 0, {}, 0, nil, nil\n" ..
+    "local n, out, acc = 0, {}, 0\n" ..
     (sink == "frequencies" and
      "local fkeys, fvals, forig = step.keys, step.vals, step.orig\n" or "") ..
     loop ..
@@ -355,32 +355,19 @@ local function json_stages(ops)
   return stages_of(ops, 2)
 end
 
--- Runs 'fn', naming the step and element that failed: the generated
--- function's locals 'op' and 'e' (upvalues, in a 'consume' closure) say
--- where it was (op 0: the sink, reduction 'sink').
-local function guarded(fn, ops, sink, ...)
+local own_src = debug.getinfo(1, "S").short_src:gsub("%p", "%%%0")
+
+-- Runs 'fn', naming the step and element that failed from what the
+-- generated function noted in 'at' ({step, element}; step 0 is the sink,
+-- reduction 'sink', and 'member' names the one of a shared pass that
+-- failed).
+local function guarded(fn, at, ops, sink, member, ...)
   local ok, a, b, c = xpcall(fn, function(msg)
-    local op, e
-    for level = 2, 200 do
-      local info = debug.getinfo(level, "fS")
-      if not info then break end
-      if info.short_src == "bag pipeline" then
-        for i = 1, 255 do
-          local name, v = debug.getlocal(level, i)
-          if not name then break end
-          if name == "op" then op = v elseif name == "e" then e = v end
-        end
-        for i = 1, 255 do
-          local name, v = debug.getupvalue(info.func, i)
-          if not name then break end
-          if name == "op" then op = v elseif name == "e" then e = v end
-        end
-        if op then break end
-      end
-    end
+    local op, e = at[1], at[2]
     local where = ""
     if op and (ops[op] or op == 0 and sink) then
-      local name = op == 0 and sink or ops[op][1] == "pluck_many" and "pluck" or ops[op][1]
+      local name = op == 0 and (member and member() or sink)
+                   or ops[op][1] == "pluck_many" and "pluck" or ops[op][1]
       where = string.format("%s failed on element %s: ", name, describe(e))
       -- dusk's own messages ("it returned nil") name the user's function
       local f = ops[op] and ops[op][2]
@@ -388,6 +375,11 @@ local function guarded(fn, ops, sink, ...)
         local info = debug.getinfo(f, "S")
         if info.what ~= "C" then where = string.format("%s%s:%d: ", where, info.short_src, info.linedefined) end
       end
+    end
+    -- (a line of the generated code or of this file means nothing to the
+    -- user: the operation and element say it)
+    if type(msg) == "string" then
+      msg = msg:gsub("^([^\n]-)bag pipeline:%d+: ", "%1", 1):gsub("^([^\n]-)" .. own_src .. ":%d+: ", "%1", 1)
     end
     return require("dusk.core").task_error(msg, where, 2)
   end, ...)
@@ -432,13 +424,13 @@ function M.pipe(spec, index, inputs)
   end
   local F, A = {}, {}
   for i, op in ipairs(ops) do F[i], A[i] = op[2], op[3] end
-  local sink_kind, step, finish, closing = "list", nil, nil, nil
+  local sink_kind, step, finish, closing, member = "list", nil, nil, nil, nil
   if sink then
     local r = reductions[sink[1]]
     sink_kind = (sink[1] == "sum" or sink[1] == "count" or sink[1] == "frequencies") and sink[1]
                 or "step"
     -- (a sink's resource, such as the file written, closes on an error)
-    if sink_kind == "step" then step, finish, closing = r.part(sink[2], index) end
+    if sink_kind == "step" then step, finish, closing, member = r.part(sink[2], index) end
     if sink_kind == "frequencies" then
       step = keyed_new()
       if kind == "json" and fused == #ops then src[4] = step end
@@ -446,7 +438,9 @@ function M.pipe(spec, index, inputs)
   end
   local fn = compile(kind, ops, sink_kind, fused)
   local _ <close> = closing
-  local _, out, acc = guarded(fn, ops, sink and sink[1], src, F, A, step, feed, sink and sink[1])
+  local at = { nil, nil } -- (see guarded)
+  local _, out, acc = guarded(fn, at, ops, sink and sink[1], member, src, F, A, step, feed,
+                              sink and sink[1], at)
   if sink_kind == "list" then return out end
   if sink_kind == "step" then return finish(sink[2]) end
   if sink_kind == "frequencies" then return step end
@@ -456,7 +450,9 @@ end
 ---------------------------------------------------------------- reductions
 
 -- Each reduction: part(args, index) -> step, result (a sink and its
--- partial), combine(args, partials) -> partial, finish(args, partial) -> value.
+-- partial) [, a resource to close, a function naming the reduction
+-- running when step fails], combine(args, partials) -> partial,
+-- finish(args, partial) -> value.
 M.reductions = reductions
 
 local function sum_list(list)
@@ -803,11 +799,12 @@ reductions.multi = {
         finishes[k] = function() return out end
       end
     end
-    return function(x) for k = 1, n do steps[k](x) end end, function()
+    local running = 0
+    return function(x) for k = 1, n do running = k; steps[k](x) end end, function()
       local partials = {}
       for k = 1, n do partials[k] = finishes[k](sinks[k] and sinks[k][2]) end
       return partials
-    end
+    end, nil, function() return sinks[running] and sinks[running][1] end
   end,
 }
 

@@ -79,3 +79,60 @@ t.test("an error in a shared pass names the operation and the element", function
   local m = db.from_sequence({ 1, "two", 3 }, { npartitions = 1 }):map(function(x) return x + 1 end)
   t.raises('map failed on element "two"', function() dusk.compute(m:sum(), m:count()) end)
 end)
+
+-- The first line of an error without its task's name ("task mean-part-12
+-- failed: "), which differs between the lone and the shared graph.
+local function failure(fn)
+  local ok, e = pcall(fn)
+  assert(not ok, "no error")
+  return (tostring(e):match("[^\n]*"):gsub("^task [^ ]+ failed: ", ""))
+end
+
+t.test("a reduction that fails in a shared pass names itself as alone, not the pass", function()
+  local m = db.from_sequence({ 1, "a", 2 }, { npartitions = 1 }):map(function(x) return x end)
+  local function bad() error("bad binop", 0) end
+  local reductions = {
+    sum = function(b) return b:sum() end, min = function(b) return b:min() end,
+    max = function(b) return b:max() end, mean = function(b) return b:mean() end,
+    var = function(b) return b:var() end, std = function(b) return b:std() end,
+    fold = function(b) return b:fold(bad) end,
+    foldby = function(b) return b:foldby(function() return 1 end, bad) end,
+    groupby = function(b) return b:groupby(function(x) if x ~= "a" then return x end end) end,
+    topk = function(b) return b:topk(1, function() end) end,
+    reduction = function(b) return b:reduction(function(l) return l[1] + l[2] end, bad) end,
+  }
+  for name, make in pairs(reductions) do
+    for _, scheduler in ipairs { "threads", "sync" } do
+      local o = { scheduler = scheduler }
+      local alone = failure(function() return make(m):compute(o) end)
+      local shared = failure(function() return dusk.compute(m:count(), make(m), m, o) end)
+      t.eq(shared, alone, name)
+      if name ~= "reduction" then -- (its perpartition runs after the pass, on the list)
+        t.truthy(shared:find('^' .. name .. ' failed on element '), shared)
+      end
+      -- no line of dusk's own code where the element says it
+      t.truthy(not shared:find("bag pipeline") and not shared:find("bagops"), shared)
+    end
+  end
+end)
+
+t.test("a step before the sinks that fails in a shared pass names the step and the user's line", function()
+  local line = debug.getinfo(1, "l").currentline
+  local m = db.from_sequence({ 1, 2, 3 }, { npartitions = 1 }):map(function(x)
+    if x == 2 then error("boom") end
+    return x
+  end)
+  local n = db.from_sequence({ 1, 2, 3 }, { npartitions = 1 }):filter(function(x) return x.v end)
+  local q = db.from_sequence({ 1, 2, 3 }, { npartitions = 1 }):map(function(x) if x < 3 then return x end end)
+  for _, scheduler in ipairs { "threads", "sync" } do
+    local o = { scheduler = scheduler }
+    local file = debug.getinfo(1, "S").short_src
+    local want = string.format("map failed on element 2: %s:%d: boom", file, line + 2)
+    t.eq(failure(function() return dusk.compute(m:mean(), m:count(), o) end), want)
+    t.eq(failure(function() return m:mean():compute(o) end), want)
+    want = string.format("filter failed on element 1: %s:%d: attempt to index a number value", file, line + 5)
+    t.eq(failure(function() return dusk.compute(n:sum(), n, o) end):sub(1, #want), want)
+    want = string.format("map failed on element 3: %s:%d: it returned nil", file, line + 6)
+    t.eq(failure(function() return dusk.compute(q:max(), q:std(), o) end):sub(1, #want), want)
+  end
+end)
