@@ -6,6 +6,9 @@
  * Options as in lua(1): -e CODE and -l NAME run in the order given, -i
  * enters the REPL after the script, -v/--version, -h/--help, -- ends the
  * options, - runs the program on standard input.
+ *
+ * Folder src/app/ owns the binary: main, the command line, the REPL; it
+ * includes bind/ and exec/.
  */
 #ifndef DUSK_CLI_H
 #define DUSK_CLI_H

@@ -7,6 +7,10 @@
  * process-wide: in tests, base_alloc_fail_after(k) makes the k-th
  * allocation from now on fail, and every one after it, until it is reset
  * with -1 (as ltests.c's memcontrol limits a whole process).
+ *
+ * Folder src/base/ owns what every plane may use without Lua: this
+ * allocation hook, the interrupt flag (interrupt.h), hashing, the dict,
+ * varints; it includes nothing of dusk.
  */
 #ifndef DUSK_ALLOC_H
 #define DUSK_ALLOC_H

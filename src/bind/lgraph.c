@@ -1,6 +1,6 @@
 /*
- * lcore: the Lua module "dusk.core", the C half of every collection
- * (computations run in lcompute.c).
+ * lgraph: the Lua module "dusk.core", the C half of every collection
+ * (computations run in lrun.c).
  *
  *   core.layer(mt, name, ntasks, spec, deps) -> layer (a userdata with
  *       metatable 'mt', whose __gc must be core.release); deps: a list of
@@ -67,7 +67,7 @@ static int stored_bytes(lua_State *L) {
   return 1;
 }
 
-stored_ud *lcore_push_stored(lua_State *L) {
+stored_ud *lgraph_push_stored(lua_State *L) {
   stored_ud *st = lua_newuserdatauv(L, sizeof *st, 0);
   st->b = NULL;
   if (luaL_newmetatable(L, STORED)) {
@@ -199,7 +199,7 @@ static int core_stored_new(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_Integer n = luaL_len(L, 1);
   luaL_argcheck(L, n >= 0 && n < UINT32_MAX, 1, "too many values");
-  stored_ud *st = lcore_push_stored(L);
+  stored_ud *st = lgraph_push_stored(L);
   st->b = store_new((uint32_t)n);
   if (st->b == NULL) return luaL_error(L, "not enough memory");
   for (lua_Integer i = 1; i <= n; i++) {
@@ -231,7 +231,7 @@ static int core_ntasks(lua_State *L) {
 
 /* ---------------------------------------------------------------- plans */
 
-graph_node *lcore_targets(lua_State *L, core_state *cs, uint32_t *n) {
+graph_node *lgraph_targets(lua_State *L, core_state *cs, uint32_t *n) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_Integer len = luaL_len(L, 1);
@@ -255,7 +255,7 @@ graph_node *lcore_targets(lua_State *L, core_state *cs, uint32_t *n) {
 static int core_plan(lua_State *L) {
   core_state *cs = state_of(L);
   uint32_t n;
-  graph_node *targets = lcore_targets(L, cs, &n);
+  graph_node *targets = lgraph_targets(L, cs, &n);
   plan_options o = {lua_isnoneornil(L, 3) || lua_toboolean(L, 3)};
   plan p;
   if (graph_plan(cs->g, targets, n, &o, &p) != 0)
@@ -419,8 +419,8 @@ static const luaL_Reg core_funcs[] = {
   {"payload", core_payload},
   {"is_stored", core_is_stored},
   {"plan", core_plan},
-  {"compute", lcore_compute},
-  {"persist", lcore_persist},
+  {"compute", lrun_compute},
+  {"persist", lrun_persist},
   {"stored_bytes", stored_bytes},
   {"stored_new", core_stored_new},
   {"stored_release", stored_release},

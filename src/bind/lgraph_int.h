@@ -1,7 +1,7 @@
 /*
- * lcore_int: what the two halves of "dusk.core" share: the module's state
- * and the persisted-data userdata.  lcore.c makes layers, plans and the
- * module; lcompute.c runs computations.
+ * lgraph_int: what the two halves of "dusk.core" share: the module's state
+ * and the persisted-data userdata.  lgraph.c makes layers, plans and the
+ * module; lrun.c runs computations.
  */
 #ifndef DUSK_LCORE_INT_H
 #define DUSK_LCORE_INT_H
@@ -28,15 +28,15 @@ typedef struct stored_ud {
 } stored_ud;
 
 /* Pushes a new, empty Stored; the caller sets its block. */
-stored_ud *lcore_push_stored(lua_State *L);
+stored_ud *lgraph_push_stored(lua_State *L);
 
 /* Reads the targets of compute/persist/plan from the lists at stack
  * positions 1 (layers) and 2 (1-based task indexes); the array lives in a
  * userdata pushed on the stack. */
-graph_node *lcore_targets(lua_State *L, core_state *cs, uint32_t *n);
+graph_node *lgraph_targets(lua_State *L, core_state *cs, uint32_t *n);
 
 /* core.compute and core.persist, with the module's state as upvalue 1. */
-int lcore_compute(lua_State *L);
-int lcore_persist(lua_State *L);
+int lrun_compute(lua_State *L);
+int lrun_persist(lua_State *L);
 
 #endif

@@ -9,7 +9,7 @@
 
 int luaopen_dusk_json(lua_State *L);
 
-/* Adds compile and each_record (ljsonscan.c) to the module table at
+/* Adds compile and each_record (ljsonlines.c) to the module table at
  * 'mod'; 'null' is the index of json.null. */
 void ljson_open_scan(lua_State *L, int mod, int null);
 

@@ -1,5 +1,5 @@
 /*
- * ljsonscan: record functions run in C (pure.h), for dusk.json.
+ * ljsonlines: JSON lines through record functions run in C (pure/purevm.h), for dusk.json.
  *
  *   json.each_record(path, opts, decode, stages, all, decoded, rest
  *                    [, counts]) -> number of lines

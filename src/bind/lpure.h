@@ -1,6 +1,6 @@
 /*
  * lpure: the Lua module "dusk.pure" (pure Lua functions run in C, see
- * pure.h).  See lpure.c for its functions.
+ * pure/purevm.h).  See lpure.c for its functions.
  */
 #ifndef DUSK_LPURE_H
 #define DUSK_LPURE_H

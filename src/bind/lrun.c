@@ -1,5 +1,5 @@
 /*
- * lcompute: running computations for "dusk.core" (core.compute and
+ * lrun: running computations for "dusk.core" (core.compute and
  * core.persist): plan the targets, prepare each layer's spec once, run the
  * job on the scheduler the options ask for, hand the results back (or
  * keep them, persisted).
@@ -286,7 +286,7 @@ static int keep_results(lua_State *L, compute_job *cj, uint32_t n, int counts) {
       status = LUA_ERRRUN;
       break;
     }
-    stored_ud *st = lcore_push_stored(L);
+    stored_ud *st = lgraph_push_stored(L);
     st->b = store_new((uint32_t)count);
     if (st->b == NULL) {
       lua_pushliteral(L, "not enough memory to persist");
@@ -383,10 +383,10 @@ static int compute(lua_State *L, core_state *cs, compute_job *cj,
   return LUA_OK;
 }
 
-int lcore_compute(lua_State *L) {
+int lrun_compute(lua_State *L) {
   core_state *cs = lua_touserdata(L, lua_upvalueindex(1));
   uint32_t n;
-  graph_node *targets = lcore_targets(L, cs, &n);
+  graph_node *targets = lgraph_targets(L, cs, &n);
   compute_job cj;
   memset(&cj, 0, sizeof cj);
   cj.x.g = cs->g;
@@ -397,10 +397,10 @@ int lcore_compute(lua_State *L) {
   return 1;
 }
 
-int lcore_persist(lua_State *L) {
+int lrun_persist(lua_State *L) {
   core_state *cs = lua_touserdata(L, lua_upvalueindex(1));
   uint32_t n;
-  graph_node *targets = lcore_targets(L, cs, &n);
+  graph_node *targets = lgraph_targets(L, cs, &n);
   luaL_checktype(L, 3, LUA_TTABLE);
   compute_job cj;
   memset(&cj, 0, sizeof cj);

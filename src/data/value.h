@@ -4,6 +4,9 @@
  * Scalars and strings are C values; anything else is a serial frame.  A
  * value is immutable once made, so any number of threads may push it at
  * once; each push of a frame builds a fresh copy in the pushing state.
+ *
+ * Folder src/data/ owns the values tasks hand each other and the store of
+ * persisted ones; it includes serial/ and base/.
  */
 #ifndef DUSK_VALUE_H
 #define DUSK_VALUE_H

@@ -7,6 +7,10 @@
  * its spec afresh in the worker's state, so each task starts from the
  * caller's values.  Results are values: scalars and strings as C
  * values, anything else as a serial frame.
+ *
+ * Folder src/exec/ owns the Lua states dusk makes (runtime) and running a
+ * plan task in one (exec): the plane that runs Lua code for the
+ * scheduler; it includes sched/, graph/, data/, serial/, sandbox/, base/.
  */
 #ifndef DUSK_EXEC_H
 #define DUSK_EXEC_H

@@ -18,6 +18,9 @@
  * graph_plan() turns requested tasks into what the scheduler runs: culled
  * to what they need, linear chains fused into one task, and ordered so
  * that work started is finished first (see graph.c).
+ *
+ * Folder src/graph/ owns the task graph and its plans; it includes only
+ * base/ (no Lua, no threads).
  */
 #ifndef DUSK_GRAPH_H
 #define DUSK_GRAPH_H

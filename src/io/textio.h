@@ -18,6 +18,9 @@
  *
  * Readers and writers are used by one thread at a time; different ones
  * run on different threads freely (no shared state).
+ *
+ * Folder src/io/ owns text files (blocks, lines, gzip, zstd); it includes
+ * only base/.
  */
 #ifndef DUSK_TEXTIO_H
 #define DUSK_TEXTIO_H

@@ -12,6 +12,9 @@
  * varint length and the key's bytes, or JSONDOC_INDEX and a varint
  * 0-based index (varints: 7 bits a byte, low bits first, high bit set on
  * all bytes but the last).
+ *
+ * Folder src/json/ owns reading JSON over simdjson (jsondoc, jsonrec,
+ * jsonnum, jsontok); it includes only base/ (no Lua).
  */
 #ifndef DUSK_JSONDOC_H
 #define DUSK_JSONDOC_H

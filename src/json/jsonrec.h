@@ -1,6 +1,6 @@
 /*
  * jsonrec: one JSON record read in place, for programs run in C
- * (pure.h).
+ * (pure/purevm.h).
  *
  * jsondoc reads any value of a text by a path from its root, with
  * simdjson's On-Demand API, as Lua records need.  A program reads a few

@@ -1,6 +1,6 @@
 /*
  * pure: Lua bytecode of a pure function, run in C on numbers and on a
- * record's text (see pure.h).
+ * record's text (see purevm.h).
  *
  * DESIGN.  Programs are Lua's own instructions, checked once by
  * pure_compile (every register, constant and jump in range, jumps
@@ -17,7 +17,7 @@
  * root to t.
  *
  * Lua's semantics that a record value cannot meet here bail out: Lua
- * decides them (see pure.h).  Records read as Lua's dusk.json records
+ * decides them (see purevm.h).  Records read as Lua's dusk.json records
  * do: a missing key or an element out of range is nil, a string key of an
  * array or an integer key of an object is nil, # of an object is 0, JSON
  * null is a value of its own that is true.

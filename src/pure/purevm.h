@@ -17,6 +17,9 @@
  * and the caller runs the Lua function instead: a translated function
  * gives the same answers and the same errors as the Lua one, on every
  * value.  Programs have no loops (jumps only go forward), so they end.
+ *
+ * Folder src/pure/ owns pure Lua functions run in C; it includes serial/
+ * (luabc) and json/.
  */
 #ifndef DUSK_PURE_H
 #define DUSK_PURE_H

@@ -28,6 +28,9 @@
  * metatable), as a Python module does in a Dask worker; what it defines
  * as globals while loading stays defined.  The cost for a task that
  * changes nothing is reading two flags.
+ *
+ * Folder src/sandbox/ owns sealing worker states; it includes nothing of
+ * dusk, so serial/ and exec/ may both use it.
  */
 #ifndef DUSK_SANDBOX_H
 #define DUSK_SANDBOX_H

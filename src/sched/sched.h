@@ -6,6 +6,10 @@
  * on its own thread by the pool's 'worker_new' (dusk gives each a Lua
  * state) and reused for every job; a job says how to run one task on a
  * worker and how to drop a result nobody needs any more.
+ *
+ * Folder src/sched/ owns running a plan's tasks in order: the state machine,
+ * the thread pool and the progress bar; it includes graph/ and base/
+ * (no Lua).
  */
 #ifndef DUSK_SCHED_H
 #define DUSK_SCHED_H

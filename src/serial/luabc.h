@@ -9,7 +9,7 @@
  * other, so a Lua whose format differs is refused, not misread.
  *
  * Only the function itself is read (not its nested functions or debug
- * information): enough to translate a small pure function (pure.h).
+ * information): enough to translate a small pure function (pure/purevm.h).
  */
 #ifndef DUSK_LUABC_H
 #define DUSK_LUABC_H

@@ -11,6 +11,9 @@
  *
  * Every function runs its work in a protected call: a Lua error or a
  * memory error comes back as a status, never as a longjmp.
+ *
+ * Folder src/serial/ owns frames of Lua values and Lua's bytecode layout
+ * (luabc); it includes base/ and sandbox/.
  */
 #ifndef DUSK_SERIAL_H
 #define DUSK_SERIAL_H

@@ -83,7 +83,9 @@ t.test("lists with holes are refused wherever they enter a bag", function()
   local b = db.from_sequence({ 1, 2, 3, 4 }, { npartitions = 2 })
   for _, o in ipairs(SCHEDULERS) do
     t.raises("the list map_partitions returned for partition 1 " .. hole, function()
-      b:map_partitions(function() return { 1, nil, 3 } end):compute(o)
+      -- only partition 1 has a hole: which partition fails first is the
+      -- threads' order
+      b:map_partitions(function(p) return p[1] == 1 and { 1, nil, 3 } or p end):compute(o)
     end)
     t.raises("map_partitions returned for partition", function()
       b:map_partitions(function() return { 1, nil, 3 } end):count():compute(o)
