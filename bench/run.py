@@ -4,7 +4,10 @@
 table of medians and the ratio (Dask time / dusk time: above 1, dusk is
 faster).
 
-usage: bench/run.py [--dusk build/dusk] [--runs N] [workload ...]
+usage: bench/run.py [--dusk build/dusk] [--before OLD_DUSK] [--runs N] [workload ...]
+
+--before runs a second dusk binary (say, one built from the last commit)
+in the same rounds and adds its medians and the ratio old/new.
 
 A workload is measured one of two ways:
   process   the wall time of the whole command (start-up, say)
@@ -77,22 +80,25 @@ def expand(cmd, dusk):
     return [a.replace("{dusk}", dusk).replace("{bench}", HERE) for a in cmd]
 
 
-def measure(cmd, how, runs):
-    """Returns {label: [seconds, ...]}."""
-    times = {}
+def measure(cmds, how, runs):
+    """Runs each command of 'cmds' in turn, 'runs' rounds (interleaved, so
+    that a machine's drift falls on all alike); returns one {label:
+    [seconds, ...]} per command."""
+    times = [{} for _ in cmds]
     for _ in range(runs):
-        t0 = time.perf_counter()
-        p = subprocess.run(cmd, capture_output=True, text=True)
-        elapsed = time.perf_counter() - t0
-        if p.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed:\n{p.stderr}")
-        if how == "process":
-            times.setdefault("wall", []).append(elapsed)
-        else:
-            for line in p.stdout.splitlines():
-                parts = line.split()
-                if len(parts) == 3 and parts[0] == "time":
-                    times.setdefault(parts[1], []).append(float(parts[2]))
+        for cmd, t in zip(cmds, times):
+            t0 = time.perf_counter()
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            elapsed = time.perf_counter() - t0
+            if p.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd)} failed:\n{p.stderr}")
+            if how == "process":
+                t.setdefault("wall", []).append(elapsed)
+            else:
+                for line in p.stdout.splitlines():
+                    parts = line.split()
+                    if len(parts) == 3 and parts[0] == "time":
+                        t.setdefault(parts[1], []).append(float(parts[2]))
     return times
 
 
@@ -109,11 +115,14 @@ def fmt(seconds):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dusk", default=os.path.join(HERE, "..", "build", "dusk"))
+    ap.add_argument("--before", default=None,
+                    help="another dusk binary, measured in the same rounds")
     ap.add_argument("--runs", type=int, default=None,
                     help="runs per measurement (default: per workload)")
     ap.add_argument("workloads", nargs="*")
     args = ap.parse_args()
     dusk = os.path.abspath(args.dusk)
+    before = os.path.abspath(args.before) if args.before else None
     dask = have_dask()
     if not dask:
         print(f"(no dask in {DASK_PYTHON}: dusk only; "
@@ -126,8 +135,15 @@ def main():
         n = args.runs or runs
         if name in SETUP:
             subprocess.run(expand(SETUP[name], dusk), check=True, capture_output=True)
-        ours = measure(expand(dusk_cmd, dusk), how, n)
-        theirs = measure(expand(dask_cmd, dusk), how, n) if dask and dask_cmd else {}
+        cmds = [expand(dusk_cmd, dusk)]
+        if before:
+            cmds.append(expand(dusk_cmd, before))
+        if dask and dask_cmd:
+            cmds.append(expand(dask_cmd, dusk))
+        got = measure(cmds, how, n)
+        ours = got[0]
+        old = got[1] if before else {}
+        theirs = got[-1] if dask and dask_cmd else {}
         for label in ours:
             a = statistics.median(ours[label])
             other = against or label
@@ -135,12 +151,16 @@ def main():
             ratio = f"{b / a:.1f}x" if b else "-"
             if b and against:
                 ratio += f" (vs {against})"
-            rows.append((name, label, n, a, b, ratio))
+            o = statistics.median(old[label]) if label in old else None
+            rows.append((name, label, n, a, b, ratio, o, f"{o / a:.2f}" if o else "-"))
         for label in theirs:
             if label != against and (against or label not in ours):
-                rows.append((name, label, n, None, statistics.median(theirs[label]), "-"))
+                rows.append((name, label, n, None, statistics.median(theirs[label]), "-", None, "-"))
     head = ["workload", "measure", "runs", "dusk (median)", "dask (median)", "dask/dusk"]
-    table = [head] + [[r[0], r[1], str(r[2]), fmt(r[3]), fmt(r[4]), r[5]] for r in rows]
+    if before:
+        head += ["before (median)", "before/dusk"]
+    table = [head] + [[r[0], r[1], str(r[2]), fmt(r[3]), fmt(r[4]), r[5]]
+                      + ([fmt(r[6]), r[7]] if before else []) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
     for i, row in enumerate(table):
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
