@@ -80,13 +80,19 @@ def expand(cmd, dusk):
     return [a.replace("{dusk}", dusk).replace("{bench}", HERE) for a in cmd]
 
 
-def measure(cmds, how, runs):
+def measure(cmds, how, runs, dask_last=False):
     """Runs each command of 'cmds' in turn, 'runs' rounds (interleaved, so
-    that a machine's drift falls on all alike); returns one {label:
+    that the machine's drift falls on all alike); returns one {label:
     [seconds, ...]} per command."""
     times = [{} for _ in cmds]
-    for _ in range(runs):
-        for cmd, t in zip(cmds, times):
+    for r in range(runs):
+        # The process that follows a Dask run is measurably slower (caches,
+        # clock), so Dask's command (the last) goes first in every round and
+        # the others take turns behind it.
+        rest = list(range(len(cmds) - 1)) if dask_last else list(range(len(cmds)))
+        rest = rest[r % len(rest):] + rest[:r % len(rest)]
+        order = ([len(cmds) - 1] if dask_last else []) + rest
+        for cmd, t in ((cmds[i], times[i]) for i in order):
             t0 = time.perf_counter()
             p = subprocess.run(cmd, capture_output=True, text=True)
             elapsed = time.perf_counter() - t0
@@ -140,7 +146,7 @@ def main():
             cmds.append(expand(dusk_cmd, before))
         if dask and dask_cmd:
             cmds.append(expand(dask_cmd, dusk))
-        got = measure(cmds, how, n)
+        got = measure(cmds, how, n, dask_last=bool(dask and dask_cmd))
         ours = got[0]
         old = got[1] if before else {}
         theirs = got[-1] if dask and dask_cmd else {}
