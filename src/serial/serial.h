@@ -37,6 +37,14 @@
 #define SERIAL_FRAMEDEPTH (SERIAL_MAXDEPTH + 8)
 #define SERIAL_COMPRESS_MIN (64 << 10) /* payload bytes worth compressing */
 #define SERIAL_HEADER 16             /* bytes before the payload */
+/* Every frame's header starts with SERIAL_MAGIC and SERIAL_VERSION; its
+ * byte 5 is a value frame's Lua version (0x54) or SERIAL_KIND_BUFFER for a
+ * buffer's frame (data/buffer.h), so each decoder refuses the other's;
+ * byte 7 holds flags. */
+#define SERIAL_MAGIC "\x1b" "Dsk"
+#define SERIAL_VERSION 2
+#define SERIAL_KIND_BUFFER 0xB1
+#define SERIAL_FZSTD 0x10 /* header flag: payload is one zstd frame */
 
 /* realloc-like: 'n' == 0 frees 'p' and returns NULL. */
 typedef void *(*serial_alloc)(void *ud, void *p, size_t n);

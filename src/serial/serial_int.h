@@ -9,9 +9,6 @@
 
 #include "serial/serial.h"
 
-#define SERIAL_MAGIC "\x1b" "Dsk"
-#define SERIAL_VERSION 2
-#define SERIAL_FZSTD 0x10 /* header flag: payload is one zstd frame */
 #define SERIAL_SHORTSTR 32 /* longest T_SSTR */
 
 /* One byte before every value.  Objects marked * get the next reference
