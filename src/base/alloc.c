@@ -37,6 +37,16 @@ void *base_calloc(size_t n, size_t size) {
   return p;
 }
 
+void *base_zalloc(void *ud, size_t n) {
+  (void)ud;
+  return base_malloc(n);
+}
+
+void base_zfree(void *ud, void *p) {
+  (void)ud;
+  base_free(p);
+}
+
 long base_alloc_fail_after(long k) {
   atomic_store(&fail_at, k < 0 ? -1 : k - 1);
   return atomic_exchange(&made, 0);

@@ -17,6 +17,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* realloc's contract: 'n' == 0 frees 'p' and returns NULL; NULL when out
  * of memory (then 'p' is left as it was). */
 void *base_realloc(void *p, size_t n);
@@ -27,9 +31,18 @@ void *base_calloc(size_t n, size_t size);
 static inline void *base_malloc(size_t n) { return n ? base_realloc(NULL, n) : NULL; }
 static inline void base_free(void *p) { if (p) base_realloc(p, 0); }
 
+/* The hook for libraries that take an allocator with an opaque pointer
+ * ('ud', unused), such as zstd's ZSTD_customMem. */
+void *base_zalloc(void *ud, size_t n);
+void base_zfree(void *ud, void *p);
+
 /* Tests: allocation 'k' from now on (1: the next) and all after it fail;
  * -1 turns failures off.  Returns how many allocations were made since
  * the last call. */
 long base_alloc_fail_after(long k);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

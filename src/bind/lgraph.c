@@ -43,6 +43,7 @@
 
 #include <lauxlib.h>
 
+#include "base/hash.h"
 #include "bind/lgraph.h"
 #include "bind/lgraph_int.h"
 #include "exec/runtime.h"
@@ -309,12 +310,8 @@ static int core_plan(lua_State *L) {
 
 static int core_hash(lua_State *L) {
   size_t len;
-  const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &len);
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (size_t i = 0; i < len; i++) {
-    h ^= s[i];
-    h *= 0x100000001b3ull;
-  }
+  const char *s = luaL_checklstring(L, 1, &len);
+  uint64_t h = hash_bytes(s, len);
   char hex[17];
   for (int i = 15; i >= 0; i--) {
     hex[i] = "0123456789abcdef"[h & 15];

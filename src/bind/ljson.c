@@ -57,6 +57,7 @@
 
 #include <lauxlib.h>
 
+#include "base/alloc.h"
 #include "base/interrupt.h"
 #include "json/jsondoc.h"
 #include "bind/ljson.h"
@@ -176,7 +177,7 @@ static void push_member(lua_State *L, int pidx, const record *p, const jsondoc_v
 /* Frees the members of a list in a to-be-closed slot. */
 static int list_close(lua_State *L) {
   jsondoc_list **box = lua_touserdata(L, 1);
-  free(*box);
+  base_free(*box);
   *box = NULL;
   return 0;
 }
@@ -387,7 +388,7 @@ static char *reserve(lua_State *L, jstate *st, size_t n) {
       if (cap > ((size_t)-1) / 2) luaL_error(L, "dusk.json: text too large");
       cap *= 2;
     }
-    char *p = realloc(st->buf, cap);
+    char *p = base_realloc(st->buf, cap);
     if (p == NULL) luaL_error(L, "dusk.json: not enough memory");
     st->buf = p;
     st->cap = cap;
@@ -727,7 +728,7 @@ static int l_encode(lua_State *L) {
   enc_value(&e, 1);
   lua_pushlstring(L, e.st->buf, e.st->len);
   if (e.st->cap > (64 << 20)) { /* keep no huge buffer */
-    free(e.st->buf);
+    base_free(e.st->buf);
     e.st->buf = NULL;
     e.st->cap = 0;
   }
@@ -755,7 +756,7 @@ static int state_gc(lua_State *L) {
   jstate *st = lua_touserdata(L, 1);
   jsondoc_free(st->doc);
   st->doc = NULL;
-  free(st->buf);
+  base_free(st->buf);
   st->buf = NULL;
   st->len = st->cap = 0;
   return 0;

@@ -23,11 +23,13 @@
  * they first came, and Lua makes one string per distinct key, not one
  * per line.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
 
+#include "base/alloc.h"
+#include "base/dict.h"
+#include "base/hash.h"
 #include "base/interrupt.h"
 #include "bind/lio.h"
 #include "bind/ljson.h"
@@ -39,10 +41,9 @@
 enum { A_PATH = 1, A_OPTS, A_DECODE, A_STAGES, A_ALL, A_DECODED, A_REST, A_COUNTS, A_NULL };
 
 /* Strings counted, in the order they first came: entries in 'e', their
- * bytes in 'bytes', found through the open-addressed 'slot' (entry + 1,
- * 0 for none; a power of two, at most half full). */
+ * bytes in 'bytes', found by their hash in 'index' (entry k is the
+ * dict's key k). */
 typedef struct count_entry {
-  uint64_t hash;
   size_t off, len;
   lua_Integer n;
 } count_entry;
@@ -50,8 +51,7 @@ typedef struct count_entry {
 typedef struct counts {
   count_entry *e;
   size_t ne, cape;
-  uint32_t *slot;
-  size_t nslots;
+  dict index;
   char *bytes;
   size_t used, capb;
 } counts;
@@ -68,9 +68,9 @@ typedef struct scan {
 } scan;
 
 static void counts_free(counts *c) {
-  free(c->e);
-  free(c->slot);
-  free(c->bytes);
+  base_free(c->e);
+  dict_free(&c->index);
+  base_free(c->bytes);
   memset(c, 0, sizeof *c);
 }
 
@@ -80,12 +80,6 @@ static int scan_close(lua_State *L) {
   s->rec = NULL;
   counts_free(&s->c);
   return 0;
-}
-
-static uint64_t hash_bytes(const char *p, size_t n) {
-  uint64_t h = 0x9E3779B97F4A7C15u ^ n;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 0x100000001B3u;
-  return h ^ (h >> 29);
 }
 
 /* Adds the counted strings to the partial at A_COUNTS, and empties the
@@ -119,57 +113,42 @@ static void flush_counts(lua_State *L, scan *s) {
   lua_pop(L, 3);
   c->ne = 0;
   c->used = 0;
-  memset(c->slot, 0, c->nslots * sizeof *c->slot);
-}
-
-static int grow_slots(counts *c) {
-  size_t n = c->nslots ? 2 * c->nslots : 1024;
-  uint32_t *slot = calloc(n, sizeof *slot);
-  if (slot == NULL) return 0;
-  for (size_t k = 0; k < c->ne; k++) {
-    size_t i = c->e[k].hash & (n - 1);
-    while (slot[i] != 0) i = (i + 1) & (n - 1);
-    slot[i] = (uint32_t)(k + 1);
-  }
-  free(c->slot);
-  c->slot = slot;
-  c->nslots = n;
-  return 1;
+  dict_clear(&c->index);
 }
 
 /* Counts the string 'p'['n']; 0 when it cannot (out of memory, or the
  * table is full): then Lua must count it. */
 static int count(scan *s, const char *p, size_t n) {
   counts *c = &s->c;
-  if ((c->ne + 1) * 2 > c->nslots && !grow_slots(c)) return 0;
+  if (dict_reserve(&c->index) != 0) return 0;
   uint64_t h = hash_bytes(p, n);
-  size_t i = h & (c->nslots - 1);
-  for (uint32_t k; (k = c->slot[i]) != 0; i = (i + 1) & (c->nslots - 1)) {
-    count_entry *e = &c->e[k - 1];
-    if (e->hash == h && e->len == n && memcmp(c->bytes + e->off, p, n) == 0) {
+  dict_slot *slot;
+  for (slot = dict_find(&c->index, h); slot->num1 != 0; slot = dict_next(&c->index, slot, h)) {
+    count_entry *e = &c->e[slot->num1 - 1];
+    if (e->len == n && memcmp(c->bytes + e->off, p, n) == 0) {
       e->n++;
       return 1;
     }
   }
-  if (c->used + n > COUNTS_MAXBYTES || c->ne + 1 >= UINT32_MAX) return 0;
+  if (c->used + n > COUNTS_MAXBYTES) return 0;
   if (c->ne == c->cape) {
     size_t cap = c->cape ? 2 * c->cape : 256;
-    count_entry *e = realloc(c->e, cap * sizeof *e);
+    count_entry *e = base_realloc(c->e, cap * sizeof *e);
     if (e == NULL) return 0;
     c->e = e;
     c->cape = cap;
   }
   if (c->capb - c->used < n) {
     size_t cap = 2 * (c->capb + n);
-    char *b = realloc(c->bytes, cap);
+    char *b = base_realloc(c->bytes, cap);
     if (b == NULL) return 0;
     c->bytes = b;
     c->capb = cap;
   }
   memcpy(c->bytes + c->used, p, n);
-  c->e[c->ne] = (count_entry){h, c->used, n, 1};
+  c->e[c->ne++] = (count_entry){c->used, n, 1};
   c->used += n;
-  c->slot[i] = (uint32_t)++c->ne;
+  dict_put(&c->index, slot, h);
   return 1;
 }
 

@@ -28,6 +28,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/alloc.h"
+#include "base/varint.h"
 #include "jsonnum.h"
 #include "jsontok.h"
 
@@ -433,14 +435,12 @@ static error_code find_index(od::array &arr, size_t index, od::value &out, bool 
   return SUCCESS;
 }
 
+/* A path's varint (jsondoc_step wrote it: never cut short). */
 static size_t get_varint(const unsigned char *&p, const unsigned char *end) {
-  size_t v = 0;
-  for (int shift = 0; p < end && shift < 64; shift += 7) {
-    unsigned char b = *p++;
-    v |= (size_t)(b & 0x7F) << shift;
-    if (!(b & 0x80)) break;
-  }
-  return v;
+  uint64_t v = 0;
+  int n = varint_get(p, end, &v);
+  p = n > 0 ? p + n : end;
+  return (size_t)v;
 }
 
 /* Takes the path step at 'p' in the container 'c'. */
@@ -512,10 +512,9 @@ static const char *after_close(slot *s, const jsondoc_src *src) {
 extern "C" {
 
 size_t jsondoc_step(unsigned char *out, const char *key, size_t klen, size_t index) {
-  size_t n = 0, v = key ? klen : index;
-  out[n++] = key ? JSONDOC_KEY : JSONDOC_INDEX;
-  for (; v >= 0x80; v >>= 7) out[n++] = (unsigned char)(v | 0x80);
-  out[n++] = (unsigned char)v;
+  size_t n = 1;
+  out[0] = key ? JSONDOC_KEY : JSONDOC_INDEX;
+  n += varint_put(out + n, key ? klen : index);
   if (key) memcpy(out + n, key, klen);
   return n + (key ? klen : 0);
 }
@@ -663,7 +662,7 @@ static jsondoc_list *pack(gathered &g) {
     bytes += g.strs[i].size() + (i < g.keys.size() ? g.keys[i].size() : 0);
   }
   size_t head = sizeof(jsondoc_list) + n * sizeof(jsondoc_member);
-  jsondoc_list *l = static_cast<jsondoc_list *>(malloc(head + bytes + 1));
+  jsondoc_list *l = static_cast<jsondoc_list *>(base_malloc(head + bytes + 1));
   if (l == nullptr) return nullptr;
   l->n = n;
   l->m = reinterpret_cast<jsondoc_member *>(l + 1);

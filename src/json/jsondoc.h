@@ -75,7 +75,7 @@ typedef struct jsondoc_val {
 /* The members of an object or array, in document order; an object's
  * repeated keys are left out after their first appearance (as
  * jsondoc_get finds the first), their values read only for errors.  One
- * allocation, strings inside: free() it. */
+ * allocation, strings inside: base_free() it. */
 typedef struct jsondoc_member {
   jsondoc_val v;
   const char *key;   /* objects: the unescaped key */

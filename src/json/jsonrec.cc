@@ -28,6 +28,7 @@
 
 #include <simdjson.h>
 
+#include "base/alloc.h"
 #include "jsonnum.h"
 #include "jsontok.h"
 
@@ -44,8 +45,8 @@ struct jsonrec {
   bool live = false;
 
   ~jsonrec() {
-    free(buf);
-    free(next);
+    base_free(buf);
+    base_free(next);
   }
 };
 
@@ -180,9 +181,9 @@ int jsonrec_open(jsonrec *r, const char *text, size_t len, jsondoc_val *root) {
   if (len == 0 || len > JSONDOC_MAXSIZE || (text[0] != '{' && text[0] != '[')) return -1;
   size_t need = len + simdjson::SIMDJSON_PADDING;
   if (r->cap < need) {
-    free(r->buf);
+    base_free(r->buf);
     r->cap = 0;
-    if ((r->buf = static_cast<char *>(malloc(need))) == nullptr) return -1;
+    if ((r->buf = static_cast<char *>(base_malloc(need))) == nullptr) return -1;
     r->cap = need;
   }
   if (!r->index) {
@@ -204,9 +205,9 @@ int jsonrec_open(jsonrec *r, const char *text, size_t len, jsondoc_val *root) {
   tok[r->ntok] = tok[r->ntok + 1] = (uint32_t)len;
   r->tok = tok;
   if (r->nextcap < r->ntok) {
-    free(r->next);
+    base_free(r->next);
     r->nextcap = 0;
-    if ((r->next = static_cast<uint32_t *>(malloc(r->ntok * sizeof *r->next))) == nullptr)
+    if ((r->next = static_cast<uint32_t *>(base_malloc(r->ntok * sizeof *r->next))) == nullptr)
       return -1;
     r->nextcap = r->ntok;
   }

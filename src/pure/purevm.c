@@ -26,8 +26,9 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+
+#include "base/alloc.h"
 
 #define MAXNODES 4096 /* places one record may hold (a program makes few) */
 
@@ -161,24 +162,18 @@ static void set_const(pure_val *v, const luabc_const *k) {
 
 pure *pure_compile(luabc_func *f, char *why, size_t whylen) {
   if (!check(f, why, whylen)) {
-    free(f);
+    base_free(f);
     return NULL;
   }
-  pure *p = malloc(sizeof *p);
-  pure_val *k = malloc((f->nk ? f->nk : 1) * sizeof *k);
-  if (p == NULL || k == NULL) {
+  pure *p = base_malloc(sizeof *p);
+  pure_val *k = base_malloc((f->nk ? f->nk : 1) * sizeof *k);
+  ins *code = base_malloc((f->ncode ? f->ncode : 1) * sizeof *code);
+  if (p == NULL || k == NULL || code == NULL) {
     snprintf(why, whylen, "out of memory");
-    free(p);
-    free(k);
-    free(f);
-    return NULL;
-  }
-  ins *code = malloc(f->ncode * sizeof *code);
-  if (code == NULL) {
-    snprintf(why, whylen, "out of memory");
-    free(p);
-    free(k);
-    free(f);
+    base_free(p);
+    base_free(k);
+    base_free(code);
+    base_free(f);
     return NULL;
   }
   for (size_t c = 0; c < f->nk; c++) set_const(&k[c], &f->k[c]);
@@ -220,18 +215,18 @@ pure *pure_compile(luabc_func *f, char *why, size_t whylen) {
 
 void pure_free(pure *p) {
   if (p == NULL) return;
-  free(p->f);
-  free(p->k);
-  free(p->code);
-  free(p);
+  base_free(p->f);
+  base_free(p->k);
+  base_free(p->code);
+  base_free(p);
 }
 
 /* ------------------------------------------------------------ records */
 
 pure_rec *pure_rec_new(void) {
-  pure_rec *r = calloc(1, sizeof *r);
+  pure_rec *r = base_calloc(1, sizeof *r);
   if (r != NULL && (r->json = jsonrec_new()) == NULL) {
-    free(r);
+    base_free(r);
     r = NULL;
   }
   return r;
@@ -240,8 +235,8 @@ pure_rec *pure_rec_new(void) {
 void pure_rec_free(pure_rec *r) {
   if (r == NULL) return;
   jsonrec_free(r->json);
-  free(r->nodes);
-  free(r);
+  base_free(r->nodes);
+  base_free(r);
 }
 
 /* A new place: the step 'key' (or element 'index') of 'parent'.  -1 when
@@ -250,7 +245,7 @@ static int new_node(pure_rec *r, int parent, const char *key, size_t klen, int64
   if (r->nnodes == r->capnodes) {
     if (r->capnodes >= MAXNODES) return -1;
     int cap = r->capnodes ? 2 * r->capnodes : 16;
-    node *nodes = realloc(r->nodes, (size_t)cap * sizeof *nodes);
+    node *nodes = base_realloc(r->nodes, (size_t)cap * sizeof *nodes);
     if (nodes == NULL) return -1;
     r->nodes = nodes;
     r->capnodes = cap;

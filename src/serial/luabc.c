@@ -4,15 +4,16 @@
  * The layout follows Lua 5.4's ldump.c: a header, the number of upvalues
  * of the main closure, then the function: source, line range, parameter
  * count, vararg flag, stack size, code, constants (then upvalues, nested
- * functions and debug information, not read here).  Sizes are varints,
- * 7 bits a byte, most significant first, the last byte marked by 0x80.
+ * functions and debug information, not read here).  Sizes are read by
+ * luabc_size.
  */
 #include "serial/luabc.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
+
+#include "base/alloc.h"
 
 /* The check values of ldump.c's header. */
 #define LUAC_DATA "\x19\x93\r\n\x1a\n"
@@ -40,16 +41,13 @@ static int byte(reader *r) {
 }
 
 static size_t size(reader *r) {
-  size_t x = 0;
-  for (;;) {
-    int b = byte(r);
-    if (r->bad || x > (SIZE_MAX >> 7)) {
-      r->bad = 1;
-      return 0;
-    }
-    x = (x << 7) | (size_t)(b & 0x7F);
-    if (b & 0x80) return x;
+  size_t x = 0, n = r->bad ? 0 : luabc_size(r->p, r->end, &x);
+  if (n == 0) {
+    r->bad = 1;
+    return 0;
   }
+  r->p += n;
+  return x;
 }
 
 /* A string's bytes and length; NULL for a missing one. */
@@ -123,7 +121,7 @@ const char *luabc_read(const char *b, size_t n, luabc_func **out) {
   if (r.bad || nk > (size_t)(r.end - r.p)) return "truncated bytecode"; /* a byte a constant at least */
   /* code, constants, then their strings: one block */
   size_t strbytes = (size_t)(r.end - r.p);
-  luabc_func *f = malloc(sizeof *f + nk * sizeof(luabc_const) + ncode * 4 + strbytes);
+  luabc_func *f = base_malloc(sizeof *f + nk * sizeof(luabc_const) + ncode * 4 + strbytes);
   if (f == NULL) return "out of memory";
   luabc_const *k = (luabc_const *)(f + 1);
   uint32_t *fcode = (uint32_t *)(k + nk);
@@ -157,7 +155,7 @@ const char *luabc_read(const char *b, size_t n, luabc_func **out) {
     default: r.bad = 1;
     }
     if (r.bad) {
-      free(f);
+      base_free(f);
       return "truncated bytecode";
     }
   }

@@ -76,13 +76,30 @@ typedef struct luabc_func {
   const luabc_const *k;
 } luabc_func;
 
+/* Reads a size of a dump at 'p' (7 bits a byte, most significant first,
+ * the last byte marked by 0x80: ldump.c dumpSize) into '*x'.  Returns the
+ * bytes read, or 0 when 'end' comes first or the size overflows ('*x'
+ * then 0). */
+static inline size_t luabc_size(const unsigned char *p, const unsigned char *end, size_t *x) {
+  size_t v = 0;
+  *x = 0;
+  for (const unsigned char *q = p; q < end && v <= (SIZE_MAX >> 7); q++) {
+    v = (v << 7) | (size_t)(*q & 0x7F);
+    if (*q & 0x80) {
+      *x = v;
+      return (size_t)(q - p) + 1;
+    }
+  }
+  return 0;
+}
+
 /* Pushes the bytecode of the Lua function at 'idx' (lua_dump, debug
  * information dropped when 'strip'): 0, or -1 with nothing pushed when it
  * cannot be dumped (a C function). */
 int luabc_dump(lua_State *L, int idx, int strip);
 
 /* Reads the function of the dump 'b'['n'] into '*out': one allocation,
- * free() it.  Returns 0, or an error ("not Lua 5.4 bytecode of this
+ * base_free() it.  Returns 0, or an error ("not Lua 5.4 bytecode of this
  * build", "truncated bytecode", "out of memory"). */
 const char *luabc_read(const char *b, size_t n, luabc_func **out);
 

@@ -53,18 +53,21 @@
  * Speed: a frame numbers its first few values in stack slots and the rest
  * in a scratch table, reused cleared from one frame to the next, so a
  * small closure makes little garbage; upvalue cells and protos are
- * numbered in C (idmap here, ivec in the decoder), which needs no
+ * numbered in C (a dict here, ivec in the decoder), which needs no
  * clearing.  Per function, the dump analysis is cached per closure in a
  * weak table; the receiver caches the loaded factory by the chunk's hash
  * and checks the bytes on a hit.
  */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_createCCtx_advanced: memory from base/alloc.h */
 #include <zstd.h>
 
+#include "base/alloc.h"
+#include "base/dict.h"
+#include "base/varint.h"
 #include "sandbox/sandbox.h"
 #include "serial/serial_int.h"
 
@@ -72,11 +75,7 @@
 
 static void *default_alloc(void *ud, void *p, size_t n) {
   (void)ud;
-  if (n == 0) {
-    free(p);
-    return NULL;
-  }
-  return realloc(p, n);
+  return base_realloc(p, n);
 }
 
 void serial_buf_init(serial_buf *b, serial_alloc alloc, void *ud) {
@@ -309,22 +308,10 @@ typedef struct seg {
 } seg;
 
 /* Upvalue cells (by lua_upvalueid) and prototypes (by hash) are numbered
- * in maps of 64-bit ids kept in C: such keys hold nothing the collector
+ * in dicts of 64-bit ids kept in C: such keys hold nothing the collector
  * must see, and in the scratch table each would cost an insertion and a
- * clearing.  Open addressing, in the enc struct until a frame has many. */
-#define IDMAP_INLINE 16
-
-typedef struct idslot {
-  uint64_t id;
-  lua_Integer num1; /* the number + 1; 0: an empty slot */
-} idslot;
-
-typedef struct idmap {
-  idslot *slot;
-  size_t cap, n; /* cap is 0 until the first id, then a power of 2, at
-                    least twice n */
-  idslot inline_slots[IDMAP_INLINE];
-} idmap;
+ * clearing.  Their slots are in the enc struct until a frame has many. */
+#define ENC_INLINE 16
 
 /* The first values a frame numbers are kept in stack slots and found with
  * lua_rawequal: a small frame needs no scratch table, so no insertion,
@@ -341,7 +328,8 @@ typedef struct enc {
   int flags, depth;
   int st, g, seen, work, sent, names;
   lua_Integer nrefs, nwork;
-  idmap cells, protos;
+  dict cells, protos;
+  dict_slot cells_inl[ENC_INLINE], protos_inl[ENC_INLINE];
   int npath;
   const char *where; /* errors: the place of the value sent, or NULL */
   int anyfn;         /* a Lua function was written */
@@ -349,48 +337,15 @@ typedef struct enc {
   seg path[2 * SERIAL_FRAMEDEPTH + 8];
 } enc;
 
-static void idmap_free(idmap *m, serial_buf *b) {
-  if (m->cap > IDMAP_INLINE) b->alloc(b->ud, m->slot, 0);
-}
-
-/* The slot holding 'id', or the empty one where it would go. */
-static idslot *idmap_slot(const idmap *m, uint64_t id) {
-  size_t mask = m->cap - 1, i = (size_t)((id * 0x9e3779b97f4a7c15u) >> 32) & mask;
-  while (m->slot[i].num1 != 0 && m->slot[i].id != id) i = (i + 1) & mask;
-  return &m->slot[i];
-}
-
-/* The number of 'id', or -1 when it has none. */
-static lua_Integer idmap_get(const idmap *m, uint64_t id) {
-  return m->n == 0 ? -1 : idmap_slot(m, id)->num1 - 1;
-}
-
 static void need(enc *e, size_t n) {
   if (e->b->cap - e->b->len < n && serial_buf_reserve(e->b, n) != 0)
     luaL_error(e->L, "not enough memory");
 }
 
 /* Gives 'id', which has none, the next number. */
-static void idmap_add(enc *e, idmap *m, uint64_t id) {
-  if (m->cap == 0) {
-    m->slot = m->inline_slots;
-    m->cap = IDMAP_INLINE;
-    memset(m->slot, 0, sizeof m->inline_slots);
-  } else if (2 * (m->n + 1) > m->cap) {
-    size_t cap = 2 * m->cap;
-    idslot *old = m->slot, *p = NULL;
-    if (cap <= SIZE_MAX / sizeof *p) p = e->b->alloc(e->b->ud, NULL, cap * sizeof *p);
-    if (p == NULL) luaL_error(e->L, "not enough memory");
-    memset(p, 0, cap * sizeof *p);
-    m->slot = p;
-    m->cap = cap;
-    for (size_t i = 0; i < cap / 2; i++)
-      if (old[i].num1 != 0) *idmap_slot(m, old[i].id) = old[i];
-    if (old != m->inline_slots) e->b->alloc(e->b->ud, old, 0);
-  }
-  idslot *s = idmap_slot(m, id);
-  s->id = id;
-  s->num1 = (lua_Integer)++m->n;
+static void add_id(enc *e, dict *m, uint64_t id) {
+  if (dict_reserve(m) != 0) luaL_error(e->L, "not enough memory");
+  dict_put(m, dict_find(m, id), id);
 }
 
 static void put1(enc *e, int c) {
@@ -398,25 +353,15 @@ static void put1(enc *e, int c) {
   e->b->p[e->b->len++] = (unsigned char)c;
 }
 
-static inline size_t varint_at(unsigned char *p, uint64_t x) {
-  size_t n = 0;
-  while (x >= 0x80) {
-    p[n++] = (unsigned char)(x | 0x80);
-    x >>= 7;
-  }
-  p[n++] = (unsigned char)x;
-  return n;
-}
-
 static void put_varint(enc *e, uint64_t x) {
-  need(e, 10);
-  e->b->len += varint_at(e->b->p + e->b->len, x);
+  need(e, VARINT_MAX);
+  e->b->len += varint_put(e->b->p + e->b->len, x);
 }
 
 static inline void put_tagvar(enc *e, int tag, uint64_t x) {
-  need(e, 11);
+  need(e, 1 + VARINT_MAX);
   e->b->p[e->b->len++] = (unsigned char)tag;
-  e->b->len += varint_at(e->b->p + e->b->len, x);
+  e->b->len += varint_put(e->b->p + e->b->len, x);
 }
 
 static void put_bytes(enc *e, const void *p, size_t n) {
@@ -687,14 +632,14 @@ static int next_probe(lua_State *L) {
  * ids, counters or indices, whose differences are small. */
 static void put_ints(enc *e, int from, int k) {
   lua_State *L = e->L;
-  need(e, 1 + 10 + 10 * (size_t)k);
+  need(e, 1 + VARINT_MAX + VARINT_MAX * (size_t)k);
   unsigned char *p = e->b->p + e->b->len;
   *p++ = T_INTS;
-  p += varint_at(p, (uint64_t)k);
+  p += varint_put(p, (uint64_t)k);
   uint64_t prev = 0;
   for (int j = 0; j < k; j++) {
     uint64_t x = (uint64_t)lua_tointeger(L, from + j), u = x - prev;
-    p += varint_at(p, (u << 1) ^ (0 - (u >> 63)));
+    p += varint_put(p, zigzag_enc(u));
     prev = x;
   }
   e->b->len = (size_t)(p - e->b->p);
@@ -753,9 +698,9 @@ static int array_holds(lua_State *L, int t, lua_Integer n) {
 /* Overwrites the two one-byte counts at 'at' (written as zero), moving
  * the table's contents when a count needs more bytes. */
 static void patch_counts(enc *e, size_t at, uint64_t narr, uint64_t nhash) {
-  unsigned char tmp[20];
-  size_t n = varint_at(tmp, narr);
-  n += varint_at(tmp + n, nhash);
+  unsigned char tmp[2 * VARINT_MAX];
+  size_t n = varint_put(tmp, narr);
+  n += varint_put(tmp + n, nhash);
   if (n > 2) {
     need(e, n - 2);
     unsigned char *p = e->b->p;
@@ -943,7 +888,7 @@ static void enc_function(enc *e, int fn) {
   const serial_fninfo *fi = serial_fn_info(L, e->st, fn, envup);
   int info = lua_gettop(L), nups = fi->nups;
   put_tagvar(e, T_LFUNC, (uint64_t)nups);
-  lua_Integer k = idmap_get(&e->protos, fi->hash);
+  lua_Integer k = dict_get(&e->protos, fi->hash);
   if (k >= 0) {
     put_varint(e, (uint64_t)k + 1);
   } else {
@@ -955,7 +900,7 @@ static void enc_function(enc *e, int fn) {
     put_varint(e, n);
     put_bytes(e, chunk, n);
     lua_pop(L, 1);
-    idmap_add(e, &e->protos, fi->hash);
+    add_id(e, &e->protos, fi->hash);
   }
   if (fi->names) {
     if (envup) lua_getupvalue(L, fn, envup);
@@ -965,12 +910,12 @@ static void enc_function(enc *e, int fn) {
   }
   for (int u = 1; u <= nups; u++) {
     uint64_t id = (uint64_t)(uintptr_t)lua_upvalueid(L, fn, u);
-    lua_Integer cell = idmap_get(&e->cells, id);
+    lua_Integer cell = dict_get(&e->cells, id);
     if (cell >= 0) {
       put_varint(e, (uint64_t)cell + 1);
       continue;
     }
-    idmap_add(e, &e->cells, id);
+    add_id(e, &e->cells, id);
     put_varint(e, 0);
     const char *name = lua_getupvalue(L, fn, u);
     if (u == envup) put1(e, T_ENV);
@@ -990,7 +935,7 @@ static void enc_value(enc *e, int idx) {
   int type = lua_type(L, idx);
   if (type == LUA_TNUMBER && lua_isinteger(L, idx)) { /* the common case first */
     uint64_t u = (uint64_t)lua_tointeger(L, idx);
-    put_tagvar(e, T_INT, (u << 1) ^ (0 - (u >> 63))); /* zigzag */
+    put_tagvar(e, T_INT, zigzag_enc(u));
     return;
   }
   switch (type) {
@@ -1053,8 +998,8 @@ static void enc_value(enc *e, int idx) {
 
 /* Inserts a raw string (varint length, bytes) at '*at' in the payload. */
 static void insert_raw(enc *e, size_t *at, const char *s, size_t n) {
-  unsigned char v[10];
-  size_t k = varint_at(v, n);
+  unsigned char v[VARINT_MAX];
+  size_t k = varint_put(v, n);
   need(e, k + n);
   unsigned char *p = e->b->p + *at;
   memmove(p + k + n, p, e->b->len - *at);
@@ -1164,7 +1109,7 @@ static int compress(serial_buf *b, size_t at) {
   unsigned char *tmp = b->alloc(b->ud, NULL, bound);
   if (tmp == NULL) return 0;
   int flags = 0;
-  ZSTD_CCtx *cc = ZSTD_createCCtx();
+  ZSTD_CCtx *cc = ZSTD_createCCtx_advanced((ZSTD_customMem){base_zalloc, base_zfree, NULL});
   if (cc) {
     ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 1);
     ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
@@ -1200,13 +1145,14 @@ int serial_encode_at(lua_State *L, int idx, int flags, serial_buf *out, const ch
   e.depth = e.npath = e.anyfn = 0;
   e.where = where;
   e.nrefs = e.nwork = 0;
-  e.cells.cap = e.cells.n = e.protos.cap = e.protos.n = 0;
+  dict_init(&e.cells, e.cells_inl, ENC_INLINE);
+  dict_init(&e.protos, e.protos_inl, ENC_INLINE);
   lua_pushcfunction(L, enc_main);
   lua_pushlightuserdata(L, &e);
   lua_pushvalue(L, idx);
   int status = lua_pcall(L, 2, 0, 0);
-  idmap_free(&e.cells, out);
-  idmap_free(&e.protos, out);
+  dict_free(&e.cells);
+  dict_free(&e.protos);
   if (status != LUA_OK) {
     out->len = start;
     return status;

@@ -20,8 +20,12 @@
 #include <string.h>
 
 #include <lauxlib.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_createDCtx_advanced: memory from base/alloc.h */
 #include <zstd.h>
 
+#include "base/alloc.h"
+#include "base/hash.h"
+#include "base/varint.h"
 #include "sandbox/sandbox.h"
 #include "serial/serial_int.h"
 
@@ -67,15 +71,11 @@ static inline int rd_byte(dec *d) {
 }
 
 static inline uint64_t rd_varint(dec *d) {
-  if (d->p < d->end && *d->p < 0x80) return *d->p++;
-  uint64_t x = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    int b = rd_byte(d);
-    x |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) return x;
-  }
-  corrupt(d, "bad varint");
-  return 0;
+  uint64_t x;
+  int n = varint_get(d->p, d->end, &x);
+  if (n <= 0) corrupt(d, n == 0 ? "truncated frame" : "bad varint");
+  d->p += n;
+  return x;
 }
 
 /* A count of things each taking at least 'each' bytes. */
@@ -157,14 +157,13 @@ static void dec_ints(dec *d, int t, size_t i, size_t k) {
   uint64_t x = 0;
   for (size_t j = i; j < i + k; j++) {
     uint64_t u;
-    if (p < end && *p < 0x80) {
-      u = *p++;
-    } else {
+    int n = varint_get(p, end, &u);
+    if (n <= 0) {
       d->p = p;
-      u = rd_varint(d);
-      p = d->p;
+      corrupt(d, n == 0 ? "truncated frame" : "bad varint");
     }
-    x += (u >> 1) ^ (0 - (u & 1));
+    p += n;
+    x += zigzag_dec(u);
     lua_pushinteger(L, (lua_Integer)x);
     lua_rawseti(L, t, (lua_Integer)j);
   }
@@ -192,7 +191,7 @@ static void dec_table(dec *d) {
     if (d->p < d->end && *d->p == T_INT) { /* lists of integers, quickly */
       d->p++;
       uint64_t u = rd_varint(d);
-      lua_pushinteger(L, (lua_Integer)((u >> 1) ^ (0 - (u & 1))));
+      lua_pushinteger(L, (lua_Integer)zigzag_dec(u));
     } else {
       dec_value(d);
     }
@@ -331,7 +330,7 @@ static void dec_proto(dec *d) {
   } else {
     lua_pop(L, 1);
     if (!(d->flags & SERIAL_FUNCTIONS)) corrupt(d, "bytecode in an untrusted frame");
-    if (serial_hash(chunk, n) != h) corrupt(d, "prototype hash mismatch");
+    if (hash_bytes(chunk, n) != h) corrupt(d, "prototype hash mismatch");
     lua_createtable(L, 3, 0);
     if (luaL_loadbufferx(L, (const char *)chunk, n, "=(dusk serial)", "b") != LUA_OK)
       lua_error(L);
@@ -504,7 +503,10 @@ static int dec_main(lua_State *L) {
     unsigned long long size = ZSTD_getFrameContentSize(d->p, left(d));
     if (size != raw || raw > SERIAL_MAXRAW) corrupt(d, "bad compressed size");
     unsigned char *out = lua_newuserdatauv(L, (size_t)raw, 0);
-    size_t got = ZSTD_decompress(out, (size_t)raw, d->p, left(d));
+    ZSTD_DCtx *dc = ZSTD_createDCtx_advanced((ZSTD_customMem){base_zalloc, base_zfree, NULL});
+    if (dc == NULL) return luaL_error(L, "not enough memory");
+    size_t got = ZSTD_decompressDCtx(dc, out, (size_t)raw, d->p, left(d));
+    ZSTD_freeDCtx(dc);
     if (ZSTD_isError(got) || got != raw) corrupt(d, "bad compressed data");
     lua_replace(L, S_DEC); /* keeps the bytes alive */
     d->p = out;

@@ -25,6 +25,7 @@
 
 #include <lauxlib.h>
 
+#include "base/hash.h"
 #include "serial/luabc.h"
 #include "serial/serial_int.h"
 
@@ -35,13 +36,6 @@
 
 #define DUMP_HEADER 31 /* signature .. LUAC_NUM */
 #define FACTORY_SOURCE "=?"
-
-uint64_t serial_hash(const unsigned char *p, size_t n) {
-  uint64_t h = 0xcbf29ce484222325u;
-  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3u;
-  return h;
-}
-
 
 typedef struct reader {
   lua_State *L;
@@ -56,13 +50,9 @@ static void bad(reader *r) { /* raises: never returns */
 }
 
 static size_t rd_size(reader *r) {
-  size_t x = 0;
-  int b;
-  do {
-    if (r->p >= r->end || x > (SIZE_MAX >> 7)) bad(r);
-    b = *r->p++;
-    x = (x << 7) | (size_t)(b & 0x7f);
-  } while ((b & 0x80) == 0);
+  size_t x, n = luabc_size(r->p, r->end, &x);
+  if (n == 0) bad(r);
+  r->p += n;
   return x;
 }
 
@@ -246,7 +236,7 @@ const serial_fninfo *serial_fn_info(lua_State *L, int st, int idx, int envup) {
   push_factory(L, d, n, r.upvals, nups);
   size_t len;
   const unsigned char *chunk = (const unsigned char *)lua_tolstring(L, -1, &len);
-  c->hash = serial_hash(chunk, len);
+  c->hash = hash_bytes(chunk, len);
   lua_setiuservalue(L, info, F_CHUNK);
   lua_pushvalue(L, idx);
   lua_pushvalue(L, info);

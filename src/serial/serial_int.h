@@ -92,6 +92,4 @@ enum {
  * is on the stack.  Raises an error if the function cannot be dumped. */
 const serial_fninfo *serial_fn_info(lua_State *L, int st, int idx, int envup);
 
-uint64_t serial_hash(const unsigned char *p, size_t n);
-
 #endif
