@@ -243,10 +243,8 @@ graph_node *lgraph_targets(lua_State *L, core_state *cs, uint32_t *n) {
     t[i - 1].layer = check_layer(L, cs, -1);
     lua_geti(L, 2, i);
     lua_Integer idx = luaL_checkinteger(L, -1);
-    if (idx < 1 || idx > graph_ntasks(cs->g, t[i - 1].layer))
-      luaL_error(L, "task %d of a layer of %d", (int)idx,
-                 (int)graph_ntasks(cs->g, t[i - 1].layer));
-    t[i - 1].index = (uint32_t)(idx - 1);
+    luaL_argcheck(L, idx >= 1 && idx <= UINT32_MAX, 2, "task indexes start at 1");
+    t[i - 1].index = (uint32_t)(idx - 1); /* (past the layer: lgraph_plan says so) */
     lua_pop(L, 2);
   }
   *n = (uint32_t)len;
@@ -259,8 +257,34 @@ static int core_plan(lua_State *L) {
   graph_node *targets = lgraph_targets(L, cs, &n);
   plan_options o = {lua_isnoneornil(L, 3) || lua_toboolean(L, 3)};
   plan p;
-  if (graph_plan(cs->g, targets, n, &o, &p) != 0)
-    return luaL_error(L, "not enough memory to plan the graph");
+int lgraph_plan(lua_State *L, core_state *cs, const graph_node *targets, uint32_t n,
+                const plan_options *o, plan *p) {
+  switch (graph_plan(cs->g, targets, n, o, p)) {
+  case GRAPH_OK:
+    return LUA_OK;
+  case GRAPH_BADTARGET:
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t ntasks = graph_ntasks(cs->g, targets[i].layer);
+      if (targets[i].index >= ntasks) {
+        lua_pushfstring(L, "task %I of %s, which has %I", (lua_Integer)targets[i].index + 1,
+                        graph_name(cs->g, targets[i].layer), (lua_Integer)ntasks);
+        return LUA_ERRRUN;
+      }
+    }
+    lua_pushliteral(L, "a target is not a task of the graph");
+    return LUA_ERRRUN;
+  case GRAPH_TOOLARGE:
+    lua_pushliteral(L, "the graph is too large to plan: its tasks, or their reads, "
+                       "number 2^32 - 1 or more");
+    return LUA_ERRRUN;
+  case GRAPH_NOMEM:
+    break;
+  }
+  lua_pushliteral(L, "not enough memory to plan the graph");
+  return LUA_ERRMEM;
+}
+
+  if (lgraph_plan(L, cs, targets, n, &o, &p) != LUA_OK) return lua_error(L);
   lua_createtable(L, 0, 2);
   lua_createtable(L, (int)p.ntasks, 0);
   for (uint32_t t = 0; t < p.ntasks; t++) {
@@ -405,6 +429,11 @@ static int core_now(lua_State *L) {
 static int core_in_worker(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, "dusk.worker");
   lua_pushboolean(L, !lua_isnil(L, -1));
+  return 1;
+}
+
+static int core_pow(lua_State *L) {
+  lua_pushnumber(L, pow(luaL_checknumber(L, 1), luaL_checknumber(L, 2)));
   return 1;
 }
 

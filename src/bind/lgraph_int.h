@@ -35,6 +35,12 @@ stored_ud *lgraph_push_stored(lua_State *L);
  * userdata pushed on the stack. */
 graph_node *lgraph_targets(lua_State *L, core_state *cs, uint32_t *n);
 
+/* Plans 'targets' into 'p' (graph_plan).  Returns LUA_OK, or an error
+ * status with the failure's own message pushed: out of memory, a target
+ * past its layer's tasks (named), or a graph too large. */
+int lgraph_plan(lua_State *L, core_state *cs, const graph_node *targets, uint32_t n,
+                const plan_options *o, plan *p);
+
 /* core.compute and core.persist, with the module's state as upvalue 1. */
 int lrun_compute(lua_State *L);
 int lrun_persist(lua_State *L);

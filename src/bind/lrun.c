@@ -21,7 +21,12 @@
 static const exec_config workers = { lmod_open };
 
 /* A compute's job with what it owns besides: the specs of its layers and
- * the frames they point into. */
+ * the frames they point into.  It lives in a to-be-closed userdata
+ * (STYLE.md 7), so whatever raises between the plan and the results (a
+ * bad option, a Lua API call out of memory) frees the plan, the specs,
+ * the frames and the store references on the way out. */
+#define JOB "dusk.job"
+
 typedef struct compute_job {
   exec_job x;              /* first: exec's callbacks get its address */
   progress bar;
@@ -29,9 +34,12 @@ typedef struct compute_job {
   uint32_t nspecs;
   unsigned char **frames;
   uint32_t nframes;
+  int open;                /* 0 when freed (or not made yet) */
 } compute_job;
 
+/* The __close and __gc of a job: idempotent. */
 static void job_free(compute_job *cj) {
+  if (!cj->open) return;
   exec_job *j = &cj->x;
   if (j->results)
     for (uint32_t t = 0; t < j->plan.ntasks; t++) value_free(&j->results[t]);
@@ -50,6 +58,31 @@ static void job_free(compute_job *cj) {
   value_free(&j->error_value);
   pthread_mutex_destroy(&j->lock);
   plan_free(&j->plan);
+  memset(cj, 0, sizeof *cj);
+}
+
+static int job_close(lua_State *L) {
+  job_free(luaL_checkudata(L, 1, JOB));
+  return 0;
+}
+
+/* Pushes a new, empty job, marked to be closed when the calling C
+ * function returns or raises. */
+static compute_job *push_job(lua_State *L, core_state *cs) {
+  compute_job *cj = lua_newuserdatauv(L, sizeof *cj, 0);
+  memset(cj, 0, sizeof *cj); /* "closed" until its metatable is set */
+  if (luaL_newmetatable(L, JOB)) {
+    lua_pushcfunction(L, job_close);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "__gc");
+    lua_setfield(L, -2, "__close");
+  }
+  lua_setmetatable(L, -2);
+  cj->x.g = cs->g;
+  pthread_mutex_init(&cj->x.lock, NULL);
+  cj->open = 1;
+  lua_toclose(L, -1);
+  return cj;
 }
 
 /* Encodes the value at 'idx' as a new frame of the job. */
@@ -101,7 +134,8 @@ static int make_direct(lua_State *L, compute_job *cj, exec_spec *sp, int idx, in
     int ty = lua_rawgeti(L, args, i);
     uint32_t input;
     int ok = ty == LUA_TNIL || ty == LUA_TBOOLEAN || ty == LUA_TNUMBER ||
-             ty == LUA_TSTRING || is_dep(L, -1, &input);
+             ty == LUA_TSTRING || is_dep(L, -1, &input) ||
+             luaL_testudata(L, -1, VALUE_BUFCLASS) != NULL; /* shared, not copied */
     lua_pop(L, 1);
     if (!ok) {
       lua_settop(L, top);
@@ -267,11 +301,8 @@ static void tick(void *ud) { progress_tick(&((compute_job *)ud)->bar); }
  * requested more than once is copied but for its last request. */
 static int keep_results(lua_State *L, compute_job *cj, uint32_t n, int counts) {
   exec_job *j = &cj->x;
-  uint32_t *last = malloc((j->plan.ntasks ? j->plan.ntasks : 1) * sizeof *last);
-  if (last == NULL) {
-    lua_pushliteral(L, "not enough memory to persist");
-    return LUA_ERRMEM;
-  }
+  /* (scratch in a userdata: nothing to free if a push below raises) */
+  uint32_t *last = lua_newuserdatauv(L, (j->plan.ntasks ? j->plan.ntasks : 1) * sizeof *last, 0);
   for (uint32_t i = 0; i < n; i++) last[j->plan.targets[i]] = i;
   lua_Integer ngroups = luaL_len(L, counts);
   lua_createtable(L, (int)ngroups, 0);
@@ -305,9 +336,9 @@ static int keep_results(lua_State *L, compute_job *cj, uint32_t n, int counts) {
       }
       store_put(st->b, i, &v);
     }
+    if (status != LUA_OK) break; /* (the message is on top, not the block) */
     lua_rawseti(L, -2, k);
   }
-  free(last);
   return status;
 }
 
@@ -326,11 +357,9 @@ static int compute(lua_State *L, core_state *cs, compute_job *cj,
     lua_pop(L, 2);
   }
   plan_options o = {fuse};
-  if (graph_plan(cs->g, targets, n, &o, &j->plan) != 0) {
-    lua_pushliteral(L, "not enough memory to plan the graph");
-    return LUA_ERRMEM;
-  }
-  int status = encode_specs(L, cs, cj);
+  int status = lgraph_plan(L, cs, targets, n, &o, &j->plan);
+  if (status != LUA_OK) return status;
+  status = encode_specs(L, cs, cj);
   if (status != LUA_OK) return status;
   j->results = calloc(j->plan.ntasks ? j->plan.ntasks : 1, sizeof *j->results);
   if (j->results == NULL) {
@@ -387,12 +416,9 @@ int lrun_compute(lua_State *L) {
   core_state *cs = lua_touserdata(L, lua_upvalueindex(1));
   uint32_t n;
   graph_node *targets = lgraph_targets(L, cs, &n);
-  compute_job cj;
-  memset(&cj, 0, sizeof cj);
-  cj.x.g = cs->g;
-  pthread_mutex_init(&cj.x.lock, NULL);
-  int status = compute(L, cs, &cj, targets, n, 3, 0);
-  job_free(&cj); /* free first, raise last */
+  compute_job *cj = push_job(L, cs);
+  int status = compute(L, cs, cj, targets, n, 3, 0);
+  job_free(cj); /* free first, raise last */
   if (status != LUA_OK) return lua_error(L);
   return 1;
 }
@@ -402,12 +428,9 @@ int lrun_persist(lua_State *L) {
   uint32_t n;
   graph_node *targets = lgraph_targets(L, cs, &n);
   luaL_checktype(L, 3, LUA_TTABLE);
-  compute_job cj;
-  memset(&cj, 0, sizeof cj);
-  cj.x.g = cs->g;
-  pthread_mutex_init(&cj.x.lock, NULL);
-  int status = compute(L, cs, &cj, targets, n, 4, 3);
-  job_free(&cj);
+  compute_job *cj = push_job(L, cs);
+  int status = compute(L, cs, cj, targets, n, 4, 3);
+  job_free(cj);
   if (status != LUA_OK) return lua_error(L);
   return 1;
 }

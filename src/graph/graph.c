@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
+
 typedef struct layer {
   uint32_t refcount;
   uint32_t ntasks;
@@ -51,7 +53,7 @@ struct graph {
 };
 
 graph *graph_new(void (*release)(void *, int64_t), void *ud) {
-  graph *g = calloc(1, sizeof *g);
+  graph *g = base_calloc(1, sizeof *g);
   if (g == NULL) return NULL;
   g->release = release;
   g->ud = ud;
@@ -71,12 +73,12 @@ void graph_free(graph *g) {
     layer *l = g->layers[id];
     if (l != NULL) {
       if (g->release) g->release(g->ud, l->payload);
-      free(l);
+      base_free(l);
     }
   }
-  free(g->layers);
-  free(g->free_ids);
-  free(g);
+  base_free(g->layers);
+  base_free(g->free_ids);
+  base_free(g);
 }
 
 static graph_id new_id(graph *g) {
@@ -84,8 +86,8 @@ static graph_id new_id(graph *g) {
   if (g->cap == UINT32_MAX) return 0;
   uint32_t cap = g->cap ? g->cap * 2 : 64;
   if (cap < g->cap) cap = UINT32_MAX;
-  layer **ls = realloc(g->layers, cap * sizeof *ls);
-  uint32_t *fs = realloc(g->free_ids, cap * sizeof *fs);
+  layer **ls = base_realloc(g->layers, cap * sizeof *ls);
+  uint32_t *fs = base_realloc(g->free_ids, cap * sizeof *fs);
   if (ls) g->layers = ls;
   if (fs) g->free_ids = fs;
   if (!ls || !fs) return 0;
@@ -102,11 +104,11 @@ graph_id graph_add(graph *g, const char *name, uint32_t ntasks,
   for (uint32_t i = 0; i < ndeps; i++)
     if (get(g, deps[i].layer) == NULL) return 0;
   size_t namelen = strlen(name);
-  layer *l = malloc(sizeof *l + ndeps * sizeof(graph_dep) + namelen + 1);
+  layer *l = base_malloc(sizeof *l + ndeps * sizeof(graph_dep) + namelen + 1);
   if (l == NULL) return 0;
   graph_id id = new_id(g);
   if (id == 0) {
-    free(l);
+    base_free(l);
     return 0;
   }
   l->refcount = 1;
@@ -151,16 +153,16 @@ static void destroy(graph *g, graph_id id) {
       } else {
         if (nspill == capspill) {
           capspill = capspill ? capspill * 2 : 64;
-          graph_id *p = realloc(spill, capspill * sizeof *p);
+          graph_id *p = base_realloc(spill, capspill * sizeof *p);
           if (p == NULL) abort(); /* cannot fail halfway through a free */
           spill = p;
         }
         spill[nspill++] = d;
       }
     }
-    free(l);
+    base_free(l);
   }
-  free(spill);
+  base_free(spill);
 }
 
 void graph_decref(graph *g, graph_id id) {
@@ -232,7 +234,7 @@ typedef struct u32s {
 static int push(u32s *s, uint32_t x) {
   if (s->n == s->cap) {
     size_t cap = s->cap ? s->cap * 2 : 256;
-    uint32_t *v = realloc(s->v, cap * sizeof *v);
+    uint32_t *v = base_realloc(s->v, cap * sizeof *v);
     if (v == NULL) return -1;
     s->v = v;
     s->cap = cap;
@@ -242,12 +244,15 @@ static int push(u32s *s, uint32_t x) {
 }
 
 /* Step 1: the layers reachable from the targets, and their bases.  Layers
- * are numbered in id order so node_of can search. */
-static int collect_layers(planner *pl, const graph_node *targets, uint32_t nt) {
+ * are numbered in id order so node_of can search.  Node numbers are
+ * uint32, NONE excepted: more tasks than that is GRAPH_TOOLARGE, found
+ * before anything per task is allocated. */
+static graph_status collect_layers(planner *pl, const graph_node *targets, uint32_t nt) {
   const graph *g = pl->g;
-  pl->base = malloc(g->cap * sizeof *pl->base);
-  pl->layers = malloc(g->cap * sizeof *pl->layers);
-  if (!pl->base || !pl->layers) return -1;
+  size_t cap = g->cap ? g->cap : 1;
+  pl->base = base_malloc(cap * sizeof *pl->base);
+  pl->layers = base_malloc(cap * sizeof *pl->layers);
+  if (!pl->base || !pl->layers) return GRAPH_NOMEM;
   for (uint32_t i = 0; i < g->cap; i++) pl->base[i] = NONE;
   u32s st = {0};
   for (uint32_t i = 0; i < nt; i++) {
@@ -266,28 +271,28 @@ static int collect_layers(planner *pl, const graph_node *targets, uint32_t nt) {
       }
     }
   }
-  free(st.v);
+  base_free(st.v);
   uint64_t total = 0;
   for (graph_id id = 1; id < g->cap; id++) {
     if (pl->base[id] == NONE) continue;
-    if (total + g->layers[id]->ntasks >= NONE) return -1; /* too many tasks */
+    if (total + g->layers[id]->ntasks >= NONE) return GRAPH_TOOLARGE;
     pl->layers[pl->nlayers++] = id;
     pl->base[id] = (uint32_t)total;
     total += g->layers[id]->ntasks;
   }
   pl->nall = total;
-  return 0;
+  return GRAPH_OK;
 oom:
-  free(st.v);
-  return -1;
+  base_free(st.v);
+  return GRAPH_NOMEM;
 }
 
 /* Step 2: mark needed nodes from the targets, then number them densely in
  * node order (so tasks of a layer stay in partition order). */
-static int mark_needed(planner *pl, const graph_node *targets, uint32_t nt) {
+static graph_status mark_needed(planner *pl, const graph_node *targets, uint32_t nt) {
   const graph *g = pl->g;
-  pl->dense = malloc((pl->nall ? pl->nall : 1) * sizeof *pl->dense);
-  if (!pl->dense) return -1;
+  pl->dense = base_malloc((pl->nall ? pl->nall : 1) * sizeof *pl->dense);
+  if (!pl->dense) return GRAPH_NOMEM;
   for (uint64_t i = 0; i < pl->nall; i++) pl->dense[i] = NONE;
   u32s st = {0};
   for (uint32_t i = 0; i < nt; i++) {
@@ -312,12 +317,12 @@ static int mark_needed(planner *pl, const graph_node *targets, uint32_t nt) {
       }
     }
   }
-  free(st.v);
+  base_free(st.v);
   uint32_t n = 0;
   for (uint64_t i = 0; i < pl->nall; i++)
     if (pl->dense[i] != NONE) n++;
-  pl->sparse = malloc((n ? n : 1) * sizeof *pl->sparse);
-  if (!pl->sparse) return -1;
+  pl->sparse = base_malloc((n ? n : 1) * sizeof *pl->sparse);
+  if (!pl->sparse) return GRAPH_NOMEM;
   n = 0;
   for (uint64_t i = 0; i < pl->nall; i++) {
     if (pl->dense[i] != NONE) {
@@ -326,19 +331,21 @@ static int mark_needed(planner *pl, const graph_node *targets, uint32_t nt) {
     }
   }
   pl->n = n;
-  return 0;
+  return GRAPH_OK;
 oom:
-  free(st.v);
-  return -1;
+  base_free(st.v);
+  return GRAPH_NOMEM;
 }
 
-/* Step 3: inputs and dependents, CSR. */
-static int link_nodes(planner *pl) {
+/* Step 3: inputs and dependents, CSR.  The plan numbers its edges (each
+ * read twice: an input and a dependent) and reads (a read or the
+ * previous node, per node) in uint32 too: more is GRAPH_TOOLARGE. */
+static graph_status link_nodes(planner *pl) {
   const graph *g = pl->g;
   uint32_t n = pl->n;
-  pl->in_at = calloc(n + 1, sizeof *pl->in_at);
-  pl->out_at = calloc(n + 1, sizeof *pl->out_at);
-  if (!pl->in_at || !pl->out_at) return -1;
+  pl->in_at = base_calloc(n + 1, sizeof *pl->in_at);
+  pl->out_at = base_calloc(n + 1, sizeof *pl->out_at);
+  if (!pl->in_at || !pl->out_at) return GRAPH_NOMEM;
   uint64_t nedges = 0;
   for (uint32_t v = 0; v < n; v++) {
     graph_node nd = node_of(pl, pl->sparse[v]);
@@ -349,12 +356,12 @@ static int link_nodes(planner *pl) {
       dep_range(g, &l->deps[d], nd.index, &first, &count);
       nedges += count;
     }
-    if (nedges >= NONE) return -1;
+    if (2 * nedges + n >= NONE) return GRAPH_TOOLARGE;
   }
   pl->in_at[n] = (uint32_t)nedges;
-  pl->in = malloc((nedges ? nedges : 1) * sizeof *pl->in);
-  pl->out = malloc((nedges ? nedges : 1) * sizeof *pl->out);
-  if (!pl->in || !pl->out) return -1;
+  pl->in = base_malloc((nedges ? nedges : 1) * sizeof *pl->in);
+  pl->out = base_malloc((nedges ? nedges : 1) * sizeof *pl->out);
+  if (!pl->in || !pl->out) return GRAPH_NOMEM;
   for (uint32_t v = 0; v < n; v++) {
     graph_node nd = node_of(pl, pl->sparse[v]);
     const layer *l = g->layers[nd.layer];
@@ -371,47 +378,47 @@ static int link_nodes(planner *pl) {
     }
   }
   for (uint32_t v = 0; v < n; v++) pl->out_at[v + 1] += pl->out_at[v];
-  uint32_t *fill = malloc((n ? n : 1) * sizeof *fill);
-  if (!fill) return -1;
+  uint32_t *fill = base_malloc((n ? n : 1) * sizeof *fill);
+  if (!fill) return GRAPH_NOMEM;
   memcpy(fill, pl->out_at, n * sizeof *fill);
   for (uint32_t v = 0; v < n; v++)
     for (uint32_t e = pl->in_at[v]; e < pl->in_at[v + 1]; e++)
       pl->out[fill[pl->in[e]]++] = v;
-  free(fill);
-  return 0;
+  base_free(fill);
+  return GRAPH_OK;
 }
 
 static void planner_free(planner *pl) {
-  free(pl->base);
-  free(pl->layers);
-  free(pl->dense);
-  free(pl->sparse);
-  free(pl->in_at);
-  free(pl->in);
-  free(pl->out_at);
-  free(pl->out);
+  base_free(pl->base);
+  base_free(pl->layers);
+  base_free(pl->dense);
+  base_free(pl->sparse);
+  base_free(pl->in_at);
+  base_free(pl->in);
+  base_free(pl->out_at);
+  base_free(pl->out);
 }
 
 void plan_free(plan *p) {
-  free(p->tasks);
-  free(p->nodes);
-  free(p->edges);
-  free(p->targets);
-  free(p->reads);
-  free(p->read_of);
-  free(p->nreads_of);
+  base_free(p->tasks);
+  base_free(p->nodes);
+  base_free(p->edges);
+  base_free(p->targets);
+  base_free(p->reads);
+  base_free(p->read_of);
+  base_free(p->nreads_of);
   memset(p, 0, sizeof *p);
 }
 
 /* Steps 4 and 5, writing the plan. */
-static int build_plan(planner *pl, const graph_node *targets, uint32_t nt,
-                      const plan_options *opts, plan *p) {
+static graph_status build_plan(planner *pl, const graph_node *targets, uint32_t nt,
+                               const plan_options *opts, plan *p) {
   uint32_t n = pl->n;
-  uint32_t *requested = calloc(n ? n : 1, sizeof *requested);
-  uint32_t *next = malloc((n ? n : 1) * sizeof *next);  /* fused into */
-  uint32_t *task_of = malloc((n ? n : 1) * sizeof *task_of);
+  uint32_t *requested = base_calloc(n ? n : 1, sizeof *requested);
+  uint32_t *next = base_malloc((n ? n : 1) * sizeof *next);  /* fused into */
+  uint32_t *task_of = base_malloc((n ? n : 1) * sizeof *task_of);
   u32s st = {0};
-  int rc = -1;
+  graph_status rc = GRAPH_NOMEM;
   if (!requested || !next || !task_of) goto done;
   for (uint32_t i = 0; i < nt; i++) {
     uint32_t v = pl->dense[pl->base[targets[i].layer] + targets[i].index];
@@ -428,13 +435,13 @@ static int build_plan(planner *pl, const graph_node *targets, uint32_t nt,
   uint32_t ntasks = 0;
   for (uint32_t v = 0; v < n; v++)
     if (next[v] == NONE) ntasks++;
-  p->tasks = calloc(ntasks ? ntasks : 1, sizeof *p->tasks);
-  p->nodes = malloc((n ? n : 1) * sizeof *p->nodes);
-  p->read_of = malloc((n ? n : 1) * sizeof *p->read_of);
-  p->nreads_of = malloc((n ? n : 1) * sizeof *p->nreads_of);
-  p->reads = malloc(((size_t)pl->in_at[n] + 1) * sizeof *p->reads);
-  p->edges = malloc(((size_t)pl->in_at[n] * 2 + 1) * sizeof *p->edges);
-  p->targets = malloc((nt ? nt : 1) * sizeof *p->targets);
+  p->tasks = base_calloc(ntasks ? ntasks : 1, sizeof *p->tasks);
+  p->nodes = base_malloc((n ? n : 1) * sizeof *p->nodes);
+  p->read_of = base_malloc((n ? n : 1) * sizeof *p->read_of);
+  p->nreads_of = base_malloc((n ? n : 1) * sizeof *p->nreads_of);
+  p->reads = base_malloc(((size_t)pl->in_at[n] + 1) * sizeof *p->reads);
+  p->edges = base_malloc(((size_t)pl->in_at[n] * 2 + 1) * sizeof *p->edges);
+  p->targets = base_malloc((nt ? nt : 1) * sizeof *p->targets);
   if (!p->tasks || !p->nodes || !p->read_of || !p->nreads_of || !p->reads ||
       !p->edges || !p->targets)
     goto done;
@@ -499,11 +506,11 @@ static int build_plan(planner *pl, const graph_node *targets, uint32_t nt,
     pt->ndependents = ne - pt->dependents;
   }
   /* priorities: iterative post-order from the targets */
-  uint8_t *seen = calloc(ntasks ? ntasks : 1, 1);
-  uint32_t *cursor = calloc(ntasks ? ntasks : 1, sizeof *cursor);
+  uint8_t *seen = base_calloc(ntasks ? ntasks : 1, 1);
+  uint32_t *cursor = base_calloc(ntasks ? ntasks : 1, sizeof *cursor);
   if (!seen || !cursor) {
-    free(seen);
-    free(cursor);
+    base_free(seen);
+    base_free(cursor);
     goto done;
   }
   uint32_t order = 0;
@@ -529,34 +536,34 @@ static int build_plan(planner *pl, const graph_node *targets, uint32_t nt,
       }
     }
   }
-  free(seen);
-  free(cursor);
+  base_free(seen);
+  base_free(cursor);
   if (order != ntasks) goto done; /* out of memory in the walk */
   p->ntargets = nt;
-  rc = 0;
+  rc = GRAPH_OK;
 done:
-  free(st.v);
-  free(requested);
-  free(next);
-  free(task_of);
-  if (rc != 0) plan_free(p);
+  base_free(st.v);
+  base_free(requested);
+  base_free(next);
+  base_free(task_of);
+  if (rc != GRAPH_OK) plan_free(p);
   return rc;
 }
 
-int graph_plan(const graph *g, const graph_node *targets, uint32_t ntargets,
-               const plan_options *opts, plan *p) {
+graph_status graph_plan(const graph *g, const graph_node *targets, uint32_t ntargets,
+                        const plan_options *opts, plan *p) {
   planner pl;
   memset(&pl, 0, sizeof pl);
   memset(p, 0, sizeof *p);
   pl.g = g;
   for (uint32_t i = 0; i < ntargets; i++) {
     const layer *l = get(g, targets[i].layer);
-    if (l == NULL || targets[i].index >= l->ntasks) return -1;
+    if (l == NULL || targets[i].index >= l->ntasks) return GRAPH_BADTARGET;
   }
-  int rc = -1;
-  if (collect_layers(&pl, targets, ntargets) == 0 &&
-      mark_needed(&pl, targets, ntargets) == 0 && link_nodes(&pl) == 0)
-    rc = build_plan(&pl, targets, ntargets, opts, p);
+  graph_status rc = collect_layers(&pl, targets, ntargets);
+  if (rc == GRAPH_OK) rc = mark_needed(&pl, targets, ntargets);
+  if (rc == GRAPH_OK) rc = link_nodes(&pl);
+  if (rc == GRAPH_OK) rc = build_plan(&pl, targets, ntargets, opts, p);
   planner_free(&pl);
   return rc;
 }

@@ -108,10 +108,20 @@ typedef struct plan_options {
   int fuse; /* fuse linear chains */
 } plan_options;
 
+/* What graph_plan returns: each failure is its own code, so the user is
+ * told which one happened. */
+typedef enum graph_status {
+  GRAPH_OK = 0,
+  GRAPH_NOMEM,     /* out of memory */
+  GRAPH_BADTARGET, /* a target is not a task of a live layer */
+  GRAPH_TOOLARGE   /* the layers the targets reach hold 2^32 - 1 tasks or
+                      more, or their tasks as many reads */
+} graph_status;
+
 /* Plans the computation of 'targets' (live layers' tasks; duplicates
- * allowed).  Returns 0, or -1 when out of memory ('p' is then empty). */
-int graph_plan(const graph *g, const graph_node *targets, uint32_t ntargets,
-               const plan_options *opts, plan *p);
+ * allowed).  Returns GRAPH_OK, or a failure ('p' is then empty). */
+graph_status graph_plan(const graph *g, const graph_node *targets, uint32_t ntargets,
+                        const plan_options *opts, plan *p);
 
 void plan_free(plan *p);
 

@@ -332,3 +332,23 @@ t.test("compute and persist options: unknown keys and wrong types are errors nam
     dusk.compute(d, { num_workers = 1.5 })
   end)
 end)
+
+---------------------------------------------------------------- planning
+
+t.test("planning's failures reach the user each as its own message", function()
+  local core = require "dusk.core"
+  local b = db.from_sequence({ 1, 2, 3 }, { npartitions = 3 })
+  local name = core.name(b._layer)
+  t.eq(err_of(core.compute, { b._layer }, { 4 }), "task 4 of " .. name .. ", which has 3")
+  t.eq(err_of(core.plan, { b._layer }, { 4 }), "task 4 of " .. name .. ", which has 3")
+  t.raises("task indexes start at 1", core.plan, { b._layer }, { 0 })
+  -- 4.2e9 partitions counted, and their tree: more than 2^32 - 1 tasks,
+  -- refused before anything per task is allocated
+  local huge = db.range(4200000000, { npartitions = 4200000000 }):count()
+  for _, o in ipairs(SCHEDULERS) do
+    t.eq(err_of(huge.compute, huge, o),
+         "the graph is too large to plan: its tasks, or their reads, number 2^32 - 1 or more")
+  end
+  -- (out of memory, "not enough memory to plan the graph": tests/unit/test_lrun.c)
+  t.eq(b:sum():compute(), 6)
+end)

@@ -1,6 +1,7 @@
 /* Unit tests of layers, culling, fusion and ordering (src/graph.c). */
 #include <string.h>
 
+#include "base/alloc.h"
 #include "graph/graph.h"
 #include "testhelp.h"
 
@@ -18,7 +19,42 @@ static int plan_of(graph *g, graph_id l, uint32_t index, int fuse, plan *p) {
   return graph_plan(g, &t, 1, &o, p);
 }
 
+/* Each failure of graph_plan is its own code, and leaves the plan empty. */
+static void test_plan_failures(void) {
+  graph *g = graph_new(NULL, NULL);
+  graph_id a = graph_add(g, "a", 4, NULL, 0, 0);
+  graph_dep d = blockwise(a);
+  graph_id b = graph_add(g, "b", 4, &d, 1, 0);
+  plan p;
+  TEST("past the layer's tasks: a bad target", plan_of(g, b, 4, 1, &p) == GRAPH_BADTARGET
+       && p.ntasks == 0 && p.tasks == NULL);
+  TEST("no layer 0: a bad target", plan_of(g, 0, 0, 1, &p) == GRAPH_BADTARGET);
+  TEST("a dead layer: a bad target", plan_of(g, b + 1, 0, 1, &p) == GRAPH_BADTARGET);
+
+  /* two layers of 3e9 tasks: too many node numbers, found before any
+   * allocation per task (so this is quick) */
+  graph_id huge = graph_add(g, "huge", 3000000000u, NULL, 0, 0);
+  d = blockwise(huge);
+  graph_id over = graph_add(g, "over", 3000000000u, &d, 1, 0);
+  TEST("6e9 tasks: too large", plan_of(g, over, 0, 1, &p) == GRAPH_TOOLARGE && p.tasks == NULL);
+  TEST("one of them alone is not", graph_ntasks(g, huge) == 3000000000u);
+
+  /* out of memory at every allocation in turn, then none */
+  int nomem = 0, ok = 0;
+  for (long k = 1; k < 100 && !ok; k++) {
+    base_alloc_fail_after(k);
+    graph_status rc = plan_of(g, b, 3, 1, &p);
+    base_alloc_fail_after(-1);
+    if (rc == GRAPH_NOMEM && p.tasks == NULL && p.ntasks == 0) nomem++;
+    else if (rc == GRAPH_OK && p.ntasks == 1 && p.tasks[0].nchain == 2) ok = 1;
+    plan_free(&p);
+  }
+  TEST("out of memory: GRAPH_NOMEM, until the plan is made", nomem > 5 && ok);
+  graph_free(g);
+}
+
 int main(void) {
+  test_plan_failures();
   graph *g = graph_new(release, NULL);
   TEST("a graph", g != NULL);
 
@@ -101,7 +137,7 @@ int main(void) {
   TEST("one task and eight leaves", p.ntasks == 9 && p.tasks[p.targets[0]].ninputs == 8);
   plan_free(&p);
 
-  TEST("bad targets are refused", plan_of(g, shuffle, 3, 1, &p) == -1);
+  TEST("bad targets are refused", plan_of(g, shuffle, 3, 1, &p) == GRAPH_BADTARGET);
 
   /* FOR: task r alone reads the dependency */
   graph_id first = graph_add(g, "one", 1, NULL, 0, 13);
