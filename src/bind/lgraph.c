@@ -251,12 +251,6 @@ graph_node *lgraph_targets(lua_State *L, core_state *cs, uint32_t *n) {
   return t;
 }
 
-static int core_plan(lua_State *L) {
-  core_state *cs = state_of(L);
-  uint32_t n;
-  graph_node *targets = lgraph_targets(L, cs, &n);
-  plan_options o = {lua_isnoneornil(L, 3) || lua_toboolean(L, 3)};
-  plan p;
 int lgraph_plan(lua_State *L, core_state *cs, const graph_node *targets, uint32_t n,
                 const plan_options *o, plan *p) {
   switch (graph_plan(cs->g, targets, n, o, p)) {
@@ -284,6 +278,12 @@ int lgraph_plan(lua_State *L, core_state *cs, const graph_node *targets, uint32_
   return LUA_ERRMEM;
 }
 
+static int core_plan(lua_State *L) {
+  core_state *cs = state_of(L);
+  uint32_t n;
+  graph_node *targets = lgraph_targets(L, cs, &n);
+  plan_options o = {lua_isnoneornil(L, 3) || lua_toboolean(L, 3)};
+  plan p;
   if (lgraph_plan(L, cs, targets, n, &o, &p) != LUA_OK) return lua_error(L);
   lua_createtable(L, 0, 2);
   lua_createtable(L, (int)p.ntasks, 0);
@@ -429,11 +429,6 @@ static int core_now(lua_State *L) {
 static int core_in_worker(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, "dusk.worker");
   lua_pushboolean(L, !lua_isnil(L, -1));
-  return 1;
-}
-
-static int core_pow(lua_State *L) {
-  lua_pushnumber(L, pow(luaL_checknumber(L, 1), luaL_checknumber(L, 2)));
   return 1;
 }
 
