@@ -30,6 +30,8 @@
  *   core.hash(s) -> 16 hex digits (FNV-1a, 64 bits)
  *   core.ncores() -> online processors
  *   core.now() -> seconds of a monotonic clock, for timing
+ *   core.buffer(s) -> a dusk.Buffer of the bytes of s (lbuffer.c);
+ *       core.buffer_info(b) -> its data's address and reference count
  *
  * Module state (the graph, the thread pool, the "sync" worker) lives in a
  * userdata shared as upvalue by all the functions, freed when the state
@@ -44,6 +46,7 @@
 #include <lauxlib.h>
 
 #include "base/hash.h"
+#include "bind/lbuffer.h"
 #include "bind/lgraph.h"
 #include "bind/lgraph_int.h"
 #include "exec/runtime.h"
@@ -451,6 +454,8 @@ static const luaL_Reg core_funcs[] = {
   {"ncores", core_ncores},
   {"in_worker", core_in_worker},
   {"now", core_now},
+  {"buffer", lbuffer_new},
+  {"buffer_info", lbuffer_info},
   {NULL, NULL}
 };
 

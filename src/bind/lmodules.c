@@ -16,6 +16,7 @@
 #include "sandbox/sandbox.h"
 #include "serial/serial.h"
 
+#include "bind/lbuffer.h"
 #include "bind/lgraph.h"
 #include "bind/ljson.h"
 #include "bind/lio.h"
@@ -65,6 +66,7 @@ int lmod_open(lua_State *L) {
     lua_setfield(L, -2, lmod_embedded[i].name);
   }
   lua_pop(L, 1);
+  lbuffer_open(L);
   lua_getglobal(L, "require");
   lua_pushliteral(L, "dusk");
   lua_call(L, 1, 1);

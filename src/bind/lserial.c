@@ -12,7 +12,6 @@
 #include <lauxlib.h>
 
 #include "serial/serial.h"
-#include "serial/serial_int.h"
 
 /* The encoder's output buffer, reused across calls (upvalue 1); a nested
  * call (a __dusk_send hook encoding) gets a box of its own. */
@@ -83,13 +82,10 @@ static int l_decode(lua_State *L) {
 }
 
 static int l_register(lua_State *L) {
-  luaL_checkstring(L, 1);
+  const char *tname = luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TFUNCTION);
-  serial_state(L);
-  lua_rawgeti(L, -1, R_TYPES);
-  lua_pushvalue(L, 1);
-  lua_pushvalue(L, 2);
-  lua_rawset(L, -3);
+  lua_settop(L, 2);
+  serial_register(L, tname);
   return 0;
 }
 

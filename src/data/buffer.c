@@ -246,12 +246,20 @@ int buf_table_of(const buf *b, buf_table *t, uint32_t *types, uint64_t *bytes, u
 
 /* ---- frames ---- */
 
-int buf_encode(const buf *b, int flags, serial_buf *out) {
-  int zstd = (flags & SERIAL_COMPRESS) && b->size >= SERIAL_COMPRESS_MIN;
-  size_t room = zstd ? ZSTD_compressBound(b->size) : b->size;
+static int compresses(const buf *b, int flags) {
+  return (flags & SERIAL_COMPRESS) && b->size >= SERIAL_COMPRESS_MIN;
+}
+
+size_t buf_encode_bound(const buf *b, int flags) {
+  size_t room = compresses(b, flags) ? ZSTD_compressBound(b->size) : b->size;
   if (room < b->size) room = b->size;
-  size_t start = out->len;
-  if (serial_buf_reserve(out, FRAME_HEAD + b->metalen + room + FRAME_TAIL) != 0) return -1;
+  return FRAME_HEAD + b->metalen + room + FRAME_TAIL;
+}
+
+int buf_encode(const buf *b, int flags, serial_buf *out) {
+  int zstd = compresses(b, flags);
+  size_t start = out->len, room = buf_encode_bound(b, flags) - FRAME_HEAD - b->metalen - FRAME_TAIL;
+  if (serial_buf_reserve(out, buf_encode_bound(b, flags)) != 0) return -1;
   unsigned char *h = out->p + start;
   memcpy(h, SERIAL_MAGIC, 4);
   h[4] = SERIAL_VERSION;

@@ -112,6 +112,9 @@ const char *buf_tag_name(int tag);
  * SERIAL_COMPRESS and the data is at least SERIAL_COMPRESS_MIN bytes.
  * Returns 0, or -1 when out of memory ('out' unchanged). */
 int buf_encode(const buf *b, int flags, serial_buf *out);
+/* The most bytes buf_encode appends with 'flags' (exactly, without
+ * SERIAL_COMPRESS). */
+size_t buf_encode_bound(const buf *b, int flags);
 /* Decodes the frame in 'p'[0..n) into a new buffer with one reference in
  * '*out'.  Any input is safe.  Returns 0; or -1 with '*why' a static
  * message ("not enough memory" when that is the cause), '*out' NULL. */

@@ -1,9 +1,11 @@
 /*
  * value: one Lua value held in C, between Lua states and threads.
  *
- * Scalars and strings are C values; anything else is a serial frame.  A
- * value is immutable once made, so any number of threads may push it at
- * once; each push of a frame builds a fresh copy in the pushing state.
+ * Scalars and strings are C values; a C buffer (buffer.h) is held by
+ * reference; anything else is a serial frame.  A value is immutable once
+ * made, so any number of threads may push it at once; each push of a
+ * frame builds a fresh copy in the pushing state, each push of a buffer
+ * a box sharing its bytes.
  *
  * Folder src/data/ owns the values tasks hand each other and the store of
  * persisted ones; it includes serial/ and base/.
@@ -15,6 +17,13 @@
 
 #include <lua.h>
 
+#include "data/buffer.h"
+
+/* A buffer in Lua: a full userdata of this class holding one 'buf *'
+ * and a reference to it (NULL once closed).  value_push makes them;
+ * bind/lbuffer.c registers the class in every state dusk makes. */
+#define VALUE_BUFCLASS "dusk.Buffer"
+
 typedef enum {
   VALUE_NONE,    /* no value yet (or freed) */
   VALUE_NIL,
@@ -22,7 +31,8 @@ typedef enum {
   VALUE_INTEGER,
   VALUE_NUMBER,
   VALUE_STRING,
-  VALUE_FRAME    /* a serial frame */
+  VALUE_FRAME,   /* a serial frame */
+  VALUE_BUFFER   /* a reference to a C buffer */
 } value_type;
 
 typedef struct value {
@@ -33,6 +43,7 @@ typedef struct value {
     lua_Integer i;
     lua_Number n;
     unsigned char *p;        /* STRING, FRAME: malloc'd, owned */
+    buf *buf;                /* BUFFER: one reference, owned */
   } u;
 } value;
 
@@ -47,9 +58,11 @@ int value_frame(lua_State *L, int idx, value *out);
 /* Pushes the value.  Returns LUA_OK or an error status with a message. */
 int value_push(lua_State *L, const value *v);
 void value_free(value *v);
-/* Makes 'out' a copy of 'v'.  Returns 0, or -1 when out of memory. */
+/* Makes 'out' a copy of 'v' (a buffer: another reference to it).
+ * Returns 0, or -1 when out of memory. */
 int value_copy(const value *v, value *out);
-/* Bytes the value holds beyond its struct. */
+/* Bytes the value holds beyond its struct (a buffer: its data's, shared
+ * or not). */
 size_t value_bytes(const value *v);
 
 #endif

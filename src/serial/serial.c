@@ -231,6 +231,14 @@ void serial_baseline(lua_State *L) {
   lua_pop(L, 1);
 }
 
+void serial_register(lua_State *L, const char *tname) {
+  serial_state(L);
+  lua_rawgeti(L, -1, R_TYPES);
+  lua_pushvalue(L, -3);
+  lua_setfield(L, -2, tname);
+  lua_pop(L, 3);
+}
+
 /* Rebuilds R_NAMES, the reverse index of package.loaded: each module's
  * value, then each string-keyed function or table field of a module.  A
  * standard table's fields count only as they were at baseline. */

@@ -89,6 +89,10 @@ int serial_decode(lua_State *L, const void *p, size_t n, int env_idx, int flags)
  * luaL_openlibs, before any user code runs. */
 void serial_baseline(lua_State *L);
 
+/* Pops a function that decodes the payloads of objects whose
+ * __dusk_send hook names the type 'tname' (serial.register from C). */
+void serial_register(lua_State *L, const char *tname);
+
 /* The Lua module "dusk.serial": encode(v [, opts]), decode(s [, env [, opts]]). */
 int luaopen_dusk_serial(lua_State *L);
 
