@@ -37,6 +37,19 @@ void *base_calloc(size_t n, size_t size) {
   return p;
 }
 
+char *base_strndup(const char *s, size_t n) {
+  const char *end = memchr(s, '\0', n);
+  if (end) n = (size_t)(end - s);
+  char *p = base_malloc(n + 1);
+  if (p) {
+    memcpy(p, s, n);
+    p[n] = '\0';
+  }
+  return p;
+}
+
+char *base_strdup(const char *s) { return base_strndup(s, strlen(s)); }
+
 void *base_zalloc(void *ud, size_t n) {
   (void)ud;
   return base_malloc(n);

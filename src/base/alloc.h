@@ -31,6 +31,11 @@ void *base_calloc(size_t n, size_t size);
 static inline void *base_malloc(size_t n) { return n ? base_realloc(NULL, n) : NULL; }
 static inline void base_free(void *p) { if (p) base_realloc(p, 0); }
 
+/* A copy of the string 's', or of its first 'n' bytes (fewer if it ends
+ * before), with a NUL after; NULL when out of memory. */
+char *base_strdup(const char *s);
+char *base_strndup(const char *s, size_t n);
+
 /* The hook for libraries that take an allocator with an opaque pointer
  * ('ud', unused), such as zstd's ZSTD_customMem. */
 void *base_zalloc(void *ud, size_t n);

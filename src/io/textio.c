@@ -52,13 +52,18 @@
 #include <unistd.h>
 
 #include <isa-l/igzip_lib.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem: memory from base/alloc.h */
 #include <zstd.h>
+#include <zstd_errors.h>
 
+#include "base/alloc.h"
 #include "base/interrupt.h"
 
 #define GZIP_LEVEL 1 /* ISA-L's levels are 0-3; see textio_create */
 #define GZIP_LEVEL_BUF ISAL_DEF_LVL1_DEFAULT
 #define ZSTD_LEVEL 3
+
+static const ZSTD_customMem zstd_mem = {base_zalloc, base_zfree, NULL};
 
 static void setmsg(char *err, const char *fmt, ...) {
   va_list ap;
@@ -243,6 +248,8 @@ static ssize_t zstd_read(textio_reader *r, char *dst, size_t room) {
     /* between frames with no input left: the end */
     if (r->zin.pos == r->zin.size && r->zret == 0) return (ssize_t)out.pos;
     r->zret = ZSTD_decompressStream(r->zs, &out, &r->zin);
+    if (ZSTD_getErrorCode(r->zret) == ZSTD_error_memory_allocation)
+      return fail(r, "out of memory reading %s", r->path);
     if (ZSTD_isError(r->zret))
       return fail(r, "corrupt zstd data in %s (%s)", r->path, ZSTD_getErrorName(r->zret));
     if (out.pos == out.size) return (ssize_t)out.pos;
@@ -278,7 +285,7 @@ static int refill(textio_reader *r) {
     r->beg = 0;
   }
   if (r->end == r->cap) {
-    char *p = r->cap <= SIZE_MAX / 2 ? realloc(r->buf, r->cap * 2) : NULL;
+    char *p = r->cap <= SIZE_MAX / 2 ? base_realloc(r->buf, r->cap * 2) : NULL;
     if (p == NULL) return fail(r, "out of memory reading %s (a line of %zu bytes)", r->path, r->end);
     r->buf = p;
     r->cap *= 2;
@@ -300,7 +307,7 @@ textio_reader *textio_open(const char *path, textio_codec codec, int64_t offset,
     setmsg(err, "%s: negative offset %lld", path, (long long)offset);
     return NULL;
   }
-  textio_reader *r = calloc(1, sizeof *r);
+  textio_reader *r = base_calloc(1, sizeof *r);
   if (r == NULL) goto oom;
   r->codec = codec;
   r->limit = -1;
@@ -318,19 +325,19 @@ textio_reader *textio_open(const char *path, textio_codec codec, int64_t offset,
   if (!r->regular) want = TEXTIO_BUFSIZE; /* a pipe: no size known */
   size_t bufsize = want < 4096 ? 4096 : want < TEXTIO_BUFSIZE ? (size_t)want : TEXTIO_BUFSIZE;
   r->cap = codec == TEXTIO_PLAIN ? bufsize : TEXTIO_BUFSIZE;
-  r->path = strdup(path);
-  r->buf = malloc(r->cap);
+  r->path = base_strdup(path);
+  r->buf = base_malloc(r->cap);
   if (r->path == NULL || r->buf == NULL) goto oom;
   r->stop = length >= 0 && length <= INT64_MAX - offset ? offset + length : INT64_MAX;
   if (codec != TEXTIO_PLAIN) {
     r->in_cap = bufsize;
-    if ((r->in = malloc(bufsize)) == NULL) goto oom;
+    if ((r->in = base_malloc(bufsize)) == NULL) goto oom;
   }
   if (codec == TEXTIO_GZIP) {
-    if ((r->gz = malloc(sizeof *r->gz)) == NULL) goto oom;
+    if ((r->gz = base_malloc(sizeof *r->gz)) == NULL) goto oom;
     isal_inflate_init(r->gz);
     r->member_done = 1; /* the first member starts like any other */
-  } else if (codec == TEXTIO_ZSTD && (r->zs = ZSTD_createDCtx()) == NULL) {
+  } else if (codec == TEXTIO_ZSTD && (r->zs = ZSTD_createDCtx_advanced(zstd_mem)) == NULL) {
     goto oom;
   }
   if (offset > 0) {
@@ -404,11 +411,11 @@ void textio_reader_free(textio_reader *r) {
   if (r == NULL) return;
   if (r->fd >= 0) close(r->fd);
   ZSTD_freeDCtx(r->zs);
-  free(r->gz);
-  free(r->in);
-  free(r->buf);
-  free(r->path);
-  free(r);
+  base_free(r->gz);
+  base_free(r->in);
+  base_free(r->buf);
+  base_free(r->path);
+  base_free(r);
 }
 
 /* ---- writing ---- */
@@ -475,6 +482,8 @@ static int flush(textio_writer *w, int end) {
     do {
       ZSTD_outBuffer out = {w->out, TEXTIO_BUFSIZE, 0};
       left = ZSTD_compressStream2(w->zs, &out, &in, end ? ZSTD_e_end : ZSTD_e_continue);
+      if (ZSTD_getErrorCode(left) == ZSTD_error_memory_allocation)
+        return wfail(w, "out of memory writing %s", w->path);
       if (ZSTD_isError(left))
         return wfail(w, "cannot compress %s: %s", w->path, ZSTD_getErrorName(left));
       if (write_all(w, w->out, out.pos) < 0) return -1;
@@ -488,7 +497,7 @@ static int flush(textio_writer *w, int end) {
 
 /* Creates the missing directories above 'path' (mkdir -p of its dirname). */
 static int make_parents(const char *path, char *err) {
-  char *p = strdup(path);
+  char *p = base_strdup(path);
   if (p == NULL) {
     setmsg(err, "out of memory writing %s", path);
     return -1;
@@ -497,12 +506,12 @@ static int make_parents(const char *path, char *err) {
     *slash = '\0';
     if (mkdir(p, 0777) < 0 && errno != EEXIST) {
       setmsg(err, "cannot create directory %s: %s", p, strerror(errno));
-      free(p);
+      base_free(p);
       return -1;
     }
     *slash = '/';
   }
-  free(p);
+  base_free(p);
   return 0;
 }
 
@@ -513,7 +522,7 @@ static int open_temp(textio_writer *w, char *err) {
   size_t dirlen = base ? (size_t)(base - w->path) + 1 : 0;
   base = base ? base + 1 : w->path;
   size_t size = strlen(w->path) + 64;
-  w->tmp = malloc(size);
+  w->tmp = base_malloc(size);
   if (w->tmp == NULL) {
     setmsg(err, "out of memory writing %s", w->path);
     return -1;
@@ -545,18 +554,18 @@ textio_writer *textio_create(const char *path, textio_codec codec, int flags,
     setmsg(err, "cannot write '%s': not a file name", path);
     return NULL;
   }
-  textio_writer *w = calloc(1, sizeof *w);
+  textio_writer *w = base_calloc(1, sizeof *w);
   if (w == NULL) goto oom;
   w->fd = -1;
   w->codec = codec;
   w->flags = flags;
-  w->path = strdup(path);
-  w->buf = malloc(TEXTIO_BUFSIZE);
+  w->path = base_strdup(path);
+  w->buf = base_malloc(TEXTIO_BUFSIZE);
   if (w->path == NULL || w->buf == NULL) goto oom;
-  if (codec != TEXTIO_PLAIN && (w->out = malloc(TEXTIO_BUFSIZE)) == NULL) goto oom;
+  if (codec != TEXTIO_PLAIN && (w->out = base_malloc(TEXTIO_BUFSIZE)) == NULL) goto oom;
   if (codec == TEXTIO_GZIP) {
-    w->gz = malloc(sizeof *w->gz);
-    w->level_buf = malloc(GZIP_LEVEL_BUF);
+    w->gz = base_malloc(sizeof *w->gz);
+    w->level_buf = base_malloc(GZIP_LEVEL_BUF);
     if (w->gz == NULL || w->level_buf == NULL) goto oom;
     isal_deflate_init(w->gz);
     w->gz->gzip_flag = IGZIP_GZIP;
@@ -564,7 +573,7 @@ textio_writer *textio_create(const char *path, textio_codec codec, int flags,
     w->gz->level_buf = w->level_buf;
     w->gz->level_buf_size = GZIP_LEVEL_BUF;
   } else if (codec == TEXTIO_ZSTD) {
-    w->zs = ZSTD_createCCtx();
+    w->zs = ZSTD_createCCtx_advanced(zstd_mem);
     if (w->zs == NULL) goto oom;
     ZSTD_CCtx_setParameter(w->zs, ZSTD_c_compressionLevel, ZSTD_LEVEL);
     ZSTD_CCtx_setParameter(w->zs, ZSTD_c_checksumFlag, 1); /* as the zstd tool */
@@ -599,10 +608,10 @@ int textio_write_line(textio_writer *w, const char *line, size_t len) {
 /* fsync of the directory holding 'path', so the rename is durable. */
 static int sync_dir(const char *path) {
   const char *slash = strrchr(path, '/');
-  char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+  char *dir = slash ? base_strndup(path, slash == path ? 1 : (size_t)(slash - path)) : base_strdup(".");
   if (dir == NULL) return -1;
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  free(dir);
+  base_free(dir);
   if (fd < 0) return -1;
   int rc = fsync(fd);
   close(fd);
@@ -635,13 +644,13 @@ void textio_writer_free(textio_writer *w) {
   if (w->fd >= 0) close(w->fd);
   if (w->created) unlink(w->tmp);
   ZSTD_freeCCtx(w->zs);
-  free(w->level_buf);
-  free(w->gz);
-  free(w->out);
-  free(w->buf);
-  free(w->tmp);
-  free(w->path);
-  free(w);
+  base_free(w->level_buf);
+  base_free(w->gz);
+  base_free(w->out);
+  base_free(w->buf);
+  base_free(w->tmp);
+  base_free(w->path);
+  base_free(w);
 }
 
 /* ---- names and sizes ---- */
@@ -650,7 +659,7 @@ static int reserve(textio_paths *p, size_t more) {
   if (p->n + more <= p->cap) return 0;
   size_t cap = p->cap ? p->cap : 8;
   while (cap < p->n + more) cap *= 2;
-  char **v = realloc(p->v, cap * sizeof *v);
+  char **v = base_realloc(p->v, cap * sizeof *v);
   if (v == NULL) return -1;
   p->v = v;
   p->cap = cap;
@@ -668,9 +677,9 @@ int textio_expand(const char *pattern, textio_paths *out, char *err) {
       setmsg(err, "%s is a directory, not a file", pattern);
       return -1;
     }
-    char *copy = strdup(pattern);
+    char *copy = base_strdup(pattern);
     if (copy == NULL || reserve(out, 1) < 0) {
-      free(copy);
+      base_free(copy);
       goto oom;
     }
     out->v[out->n++] = copy;
@@ -711,8 +720,8 @@ int textio_expand(const char *pattern, textio_paths *out, char *err) {
     goto oom;
   }
   for (size_t i = 0; i < g.gl_pathc; i++) {
-    if ((out->v[out->n] = strdup(g.gl_pathv[i])) == NULL) {
-      while (out->n > n0) free(out->v[--out->n]);
+    if ((out->v[out->n] = base_strdup(g.gl_pathv[i])) == NULL) {
+      while (out->n > n0) base_free(out->v[--out->n]);
       globfree(&g);
       goto oom;
     }
@@ -726,8 +735,8 @@ oom:
 }
 
 void textio_paths_free(textio_paths *p) {
-  for (size_t i = 0; i < p->n; i++) free(p->v[i]);
-  free(p->v);
+  for (size_t i = 0; i < p->n; i++) base_free(p->v[i]);
+  base_free(p->v);
   p->v = NULL;
   p->n = p->cap = 0;
 }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "testhelp.h"
 
 static char dir[64];
@@ -630,6 +631,103 @@ static void test_names(void) {
   TEST("malformed byte sizes refused", ok);
 }
 
+/* Allocation failure (testes/api.lua testamem): for k = 1, 2, ...
+ * allocation k of 'run' fails, until a run makes no failing allocation.
+ * Every failed run must say "out of memory" (ASan in CI finds a leak or
+ * a bad access); the passing one must give 'want'.  Returns the number
+ * of failed runs, or -1 when one failed otherwise. */
+static int under_failures(int (*run)(const char *, textio_codec, lines *), const char *path,
+                          textio_codec c, const lines *want) {
+  lines got = {0};
+  int failed = 0;
+  for (long k = 1; k < 1000; k++) {
+    clear(&got);
+    base_alloc_fail_after(k);
+    int rc = run(path, c, &got);
+    long made = base_alloc_fail_after(-1);
+    if (rc == 0) {
+      int ok = made < k && same(&got, want);
+      free(got.p);
+      return ok ? failed : -1;
+    }
+    if (strstr(got.err, "out of memory") == NULL) {
+      printf("allocation %ld: %s\n", k, got.err);
+      break;
+    }
+    failed++;
+  }
+  free(got.p);
+  return -1;
+}
+
+static int read_all(const char *path, textio_codec c, lines *out) {
+  return readinto(out, path, c, 0, -1) < 0 ? -1 : 0;
+}
+
+/* A block of the file: its lines starting in [n/32, n/16). */
+static int read_block(const char *path, textio_codec c, lines *out) {
+  char err[TEXTIO_ERRMAX];
+  int64_t n = textio_size(path, err);
+  return readinto(out, path, c, n / 32, n / 16 - n / 32) < 0 ? -1 : 0;
+}
+
+/* Writes the file again (the lines read back), then reads it. */
+static int write_read(const char *path, textio_codec c, lines *out) {
+  const char *copy = at(c == TEXTIO_GZIP ? "wcopy.gz" : c == TEXTIO_ZSTD ? "wcopy.zst" : "wcopy");
+  lines src = {0};
+  int rc = readinto(&src, path, c, 0, -1);
+  if (rc == 0) rc = write_lines(copy, c, &src, out->err);
+  else snprintf(out->err, sizeof out->err, "%s", src.err);
+  free(src.p);
+  return rc < 0 ? -1 : read_all(copy, c, out);
+}
+
+static int expand(const char *pattern, textio_codec c, lines *out) {
+  (void)c;
+  textio_paths p = {0};
+  if (textio_expand(pattern, &p, out->err) < 0) return -1;
+  for (size_t i = 0; i < p.n; i++) add(out, strrchr(p.v[i], '/') + 1, strlen(strrchr(p.v[i], '/') + 1));
+  textio_paths_free(&p);
+  return 0;
+}
+
+static void test_alloc_failure(void) {
+  /* a line longer than the buffer, so that it grows too */
+  size_t n = 0, big = TEXTIO_BUFSIZE + 100;
+  char *text = make_text(3000, 9, &n);
+  text = realloc(text, n + big + 1);
+  memset(text + n, 'z', big);
+  n += big;
+  text[n++] = '\n';
+  char plain[512];
+  snprintf(plain, sizeof plain, "%s", at("amem.txt"));
+  put(plain, text, n);
+  sh("gzip -1 -c %s > %s.gz && zstd -q -c %s > %s.zst", plain, plain, plain, plain);
+  char gz[520], zst[520];
+  snprintf(gz, sizeof gz, "%s.gz", plain);
+  snprintf(zst, sizeof zst, "%s.zst", plain);
+  lines all = {0}, block = {0}, names = {0};
+  reference(&all, text, n);
+  if (read_block(plain, TEXTIO_PLAIN, &block) < 0) block.n = -1;
+  add(&names, "amem.txt", 8);
+  add(&names, "amem.txt.gz", 11);
+  add(&names, "amem.txt.zst", 12);
+  int f;
+  TEST("plain: every allocation failure reported", (f = under_failures(read_all, plain, TEXTIO_PLAIN, &all)) >= 3);
+  TEST("a plain block: every allocation failure reported",
+       block.n > 0 && under_failures(read_block, plain, TEXTIO_PLAIN, &block) >= 3);
+  TEST("gzip: every allocation failure reported", under_failures(read_all, gz, TEXTIO_GZIP, &all) >= 4);
+  TEST("zstd: every allocation failure reported", under_failures(read_all, zst, TEXTIO_ZSTD, &all) >= 4);
+  for (textio_codec c = TEXTIO_PLAIN; c <= TEXTIO_ZSTD; c++)
+    TEST("writing: every allocation failure reported",
+         under_failures(write_read, c == TEXTIO_GZIP ? gz : c == TEXTIO_ZSTD ? zst : plain, c, &all) >= f + 3);
+  TEST("globbing: every allocation failure reported", under_failures(expand, at("amem.t*"), 0, &names) >= 3);
+  free(text);
+  free(all.p);
+  free(block.p);
+  free(names.p);
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/dusk-textio-XXXXXX");
   if (mkdtemp(dir) == NULL) {
@@ -647,6 +745,7 @@ int main(void) {
   test_write();
   test_limit();
   test_expand();
+  test_alloc_failure();
   sh("rm -rf %s", dir);
   return test_report();
 }
