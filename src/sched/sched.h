@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "graph/graph.h"
+#include "sched/state.h" /* SCHED_OK, SCHED_FAILED, SCHED_CANCELLED, SCHED_NOMEM */
 
 typedef struct sched_job {
   const plan *plan;
@@ -37,8 +38,6 @@ typedef struct sched_job {
    * thread that waits for the job, e.g. to draw progress; may be NULL. */
   void (*tick)(void *ud);
 } sched_job;
-
-enum { SCHED_OK = 0, SCHED_FAILED = 1, SCHED_CANCELLED = 2, SCHED_NOMEM = 3 };
 
 typedef struct sched_pool sched_pool;
 

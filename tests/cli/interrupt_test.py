@@ -170,6 +170,22 @@ def main():
         status, took, out, err = run(spin + GO + "spin():compute()", env)
         check(f"without a pcall the script ends with 130 ({sched})",
               status == 130 and "interrupted!" in err, f"status {status}; err {err[-300:]!r}")
+        # a compute of many tasks (~10 ms each, seconds in all) cancelled in
+        # the middle: one clean error, and the next computes work
+        many = ("local work = dusk.delayed(function(i) local s = 0 "
+                "for k = 1, 2000000 do s = s + k end return i end) "
+                "local total = dusk.delayed(function(t) local s = 0 "
+                "for _, v in ipairs(t) do s = s + v end return s end) "
+                "local ts = {} for i = 1, 1000 do ts[i] = work(i) end ")
+        status, took, out, err = run(
+            many + GO + "print(pcall(function() return total(ts):compute() end)) "
+            "collectgarbage() "
+            "print('next', total({work(1), work(2), work(3)}):compute(), "
+            "dusk.compute(work(7), dusk.delayed(function(x) return x + 1 end)(41)))", env)
+        check(f"a compute of many tasks interrupted in the middle: 'interrupted!' "
+              f"once, then the next computes work ({sched})",
+              status == 0 and "false\tinterrupted!\nnext\t6\t7\t42\n" in out,
+              f"status {status} after {took:.2f} s; out {out!r}; err {err[-300:]!r}")
 
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
