@@ -526,50 +526,84 @@ reductions.all = {
   end,
 }
 
--- moments: {n, mean, m2}, combined by Chan et al.'s parallel formula
-local function moments_combine(_, partials)
-  local n, mean, m2 = 0, 0.0, 0.0
-  for i = 1, #partials do
-    local p = partials[i]
-    local nb = p[1]
-    if nb > 0 then
-      local delta = p[2] - mean
-      local total = n + nb
-      mean = mean + delta * nb / total
-      m2 = m2 + p[3] + delta * delta * n * nb / total
-      n = total
-    end
+-- mean, var and std as Dask's bag computes them (dask/bag/core.py's mean,
+-- chunk.py's var_chunk and var_aggregate), to the last bit: per
+-- partition the count and the sums, from 0.0 in element order, of x and
+-- (var, std) of x^2 as Python's x**2 (an integer squared exactly, up to
+-- 2^53, then rounded; a float by C's pow); at the end those sums added
+-- in partition order.  Dask adds all the partitions' sums in one step
+-- (split_every=False), so the levels of the tree only gather them: a
+-- partial is the list of its partitions' {sums..., count}, 'width' each.
+local pow = require("dusk.core").pow
+
+local function square(x)
+  if math.type(x) == "integer" then
+    x = x + 0.0
+    return x * x
   end
-  return { n, mean, m2 }
+  return pow(x, 2)
 end
 
-local function moments(finish)
-  return {
-    part = function()
-      local n, mean, m2 = 0, 0.0, 0.0
-      return function(x)
-        n = n + 1
-        local delta = x - mean
-        mean = mean + delta / n
-        m2 = m2 + delta * (x - mean)
-      end, function() return { n, mean, m2 } end
-    end,
-    combine = moments_combine,
-    finish = finish,
-  }
+local function gather(_, partials)
+  local out = {}
+  for i = 1, #partials do table.move(partials[i], 1, #partials[i], #out + 1, out) end
+  return out
 end
-reductions.mean = moments(function(_, p)
-  if p[1] == 0 then error("mean of an empty bag", 0) end
-  return p[2]
-end)
-reductions.var = moments(function(args, p)
+
+-- The sums of the partials' columns, in order ('width' a record).
+local function column_sums(p, width)
+  local sums = {}
+  for c = 1, width do
+    local s = c == width and 0 or 0.0
+    for i = c, #p, width do s = s + p[i] end
+    sums[c] = s
+  end
+  return table.unpack(sums, 1, width)
+end
+
+reductions.mean = {
+  part = function()
+    local total, n = 0.0, 0
+    return function(x) total = total + x; n = n + 1 end, function() return { total, n } end
+  end,
+  combine = gather,
+  finish = function(_, p)
+    local total, n = column_sums(p, 2)
+    if n == 0 then error("mean of an empty bag", 0) end
+    return total / n
+  end,
+}
+
+local function variance(args, p)
+  local squares, total, n = column_sums(p, 3)
   local ddof = args.ddof or 0
-  if p[1] - ddof <= 0 then error("var of a bag of " .. p[1] .. " elements with ddof=" .. ddof, 0) end
-  return p[3] / (p[1] - ddof)
-end)
-reductions.std = moments(function(args, p)
-  return math.sqrt(reductions.var.finish(args, p))
-end)
+  if n - ddof <= 0 then error("var of a bag of " .. n .. " elements with ddof=" .. ddof, 0) end
+  return (squares / n - square(total / n)) * n / (n - ddof)
+end
+
+reductions.var = {
+  part = function()
+    local squares, total, n = 0.0, 0.0, 0
+    return function(x) total = total + x; squares = squares + square(x); n = n + 1 end,
+           function() return { squares, total, n } end
+  end,
+  combine = gather,
+  finish = variance,
+}
+
+-- (Dask's formula rounds below 0 for values close together; its
+-- math.sqrt then raises, and so does this)
+reductions.std = {
+  part = reductions.var.part,
+  combine = gather,
+  finish = function(args, p)
+    local v = variance(args, p)
+    if v < 0 then
+      error(string.format("std of a bag whose variance rounded below 0 (%.17g)", v), 0)
+    end
+    return math.sqrt(v)
+  end,
+}
 
 -- keyed: partials of keyed_new keep first-occurrence order through the
 -- tree

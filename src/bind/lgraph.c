@@ -32,12 +32,15 @@
  *   core.now() -> seconds of a monotonic clock, for timing
  *   core.buffer(s) -> a dusk.Buffer of the bytes of s (lbuffer.c);
  *       core.buffer_info(b) -> its data's address and reference count
+ *   core.pow(x, y) -> C's pow(x, y), as Python's x ** y of floats (Lua's
+ *       x ^ 2 is x * x, which pow does not always give: bag var)
  *
  * Module state (the graph, the thread pool, the "sync" worker) lives in a
  * userdata shared as upvalue by all the functions, freed when the state
  * closes.  Inside a task (a worker's state), compute runs inline on that
  * worker, whatever the options say: a pool cannot wait for itself.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -429,6 +432,11 @@ static int core_now(lua_State *L) {
   return 1;
 }
 
+static int core_pow(lua_State *L) {
+  lua_pushnumber(L, pow(luaL_checknumber(L, 1), luaL_checknumber(L, 2)));
+  return 1;
+}
+
 static int core_in_worker(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, "dusk.worker");
   lua_pushboolean(L, !lua_isnil(L, -1));
@@ -456,6 +464,7 @@ static const luaL_Reg core_funcs[] = {
   {"now", core_now},
   {"buffer", lbuffer_new},
   {"buffer_info", lbuffer_info},
+  {"pow", core_pow},
   {NULL, NULL}
 };
 

@@ -265,3 +265,33 @@ t.test("integral floats are integers in every numeric argument; others name it",
     t.raises(what, f)
   end
 end)
+
+-- (tests/lua/dask_moments.py wrote these with Dask)
+t.test("mean, var and std give Dask's numbers to the last bit, at every tree shape", function()
+  local cases = dofile(debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") .. "dask_moments.lua")
+  t.truthy(#cases >= 18, "the cases")
+  for _, c in ipairs(cases) do
+    local b = db.from_sequence(c.data, { npartitions = c.npartitions })
+    local what = string.format("%s in %d partitions", c.name, c.npartitions)
+    for _, o in ipairs(SCHEDULERS) do
+      for _, split_every in ipairs { 8, 2, 3 } do
+        local w = string.format("%s, split_every %d: ", what, split_every)
+        t.eq(b:mean({ split_every = split_every }):compute(o), c.mean, w .. "mean")
+        for ddof = 0, 1 do
+          local so = { ddof = ddof, split_every = split_every }
+          t.eq(b:var(so):compute(o), c.var[ddof + 1], w .. "var ddof " .. ddof)
+          if c.std[ddof + 1] == "error" then
+            t.raises("std of a bag whose variance rounded below 0", function() b:std(so):compute(o) end)
+          else
+            t.eq(b:std(so):compute(o), c.std[ddof + 1], w .. "std ddof " .. ddof)
+          end
+        end
+      end
+      -- in one shared pass too
+      if c.std[1] ~= "error" then
+        t.eq({ dusk.compute(b:mean(), b:var(), b:std({ ddof = 1 }), o) },
+             { c.mean, c.var[1], c.std[2] }, what .. ": shared")
+      end
+    end
+  end
+end)
