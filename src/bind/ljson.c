@@ -3,7 +3,7 @@
  *
  *   json.decode(s [, {validate=true}]) -> a record (s holds an object or
  *       an array), or the value of a scalar document
- *   json.encode(v) -> JSON text
+ *   json.encode(v) -> JSON text (an object's keys in byte order)
  *   json.null      the value of JSON null (tostring: "null")
  *
  * A record reads like a read-only Lua table: r.name, r.items[2].id
@@ -584,28 +584,69 @@ static size_t fmt_number(enc *e, int idx, char *out, size_t size) {
   return (size_t)n;
 }
 
-/* Writes the key at the top - 1 of an object 'idx' being written at
- * level 'l': a string, or a number as its text, which no string key of
- * the object may be too (a decoder would keep one of the two). */
-static void enc_key(enc *e, int idx, enc_level *l) {
+/* An object's key as written (a number's as fmt_number writes it) and
+ * where the key itself lies in the object's list of keys. */
+typedef struct enc_keytext {
+  const char *s;
+  size_t len;
+  int ref;
+} enc_keytext;
+
+static int keytext_cmp(const void *a, const void *b) {
+  const enc_keytext *x = a, *y = b;
+  int c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+  return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Writes table 'idx' with 'n' keys as an object at level 'l', its keys in
+ * the byte order of their text: pairs order follows a string hash seeded
+ * per Lua state, so a worker, the caller and the next run would each
+ * write the same table differently.  Keys are strings or numbers, and no
+ * number's text may be a string key of the object too (a decoder would
+ * keep one of the two), so the texts differ and the order is total. */
+static void enc_object(enc *e, int idx, enc_level *l, int n) {
   lua_State *L = e->L;
-  size_t n;
-  if (lua_type(L, -2) == LUA_TSTRING) {
-    const char *k = lua_tolstring(L, -2, &n);
-    l->key = lua_gettop(L) - 1;
-    enc_string(e, k, n);
-    return;
+  luaL_checkstack(L, 8, "dusk.json.encode");
+  lua_createtable(L, 2 * n, 0); /* the keys at 2i-1, a number's text at 2i */
+  int keys = lua_gettop(L);
+  enc_keytext *kt = lua_newuserdatauv(L, (size_t)n * sizeof *kt, 0);
+  int k = 0;
+  for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1), k++) {
+    if (k == n) enc_error(e, "the table changed while written"); /* (a __gc) */
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, keys, 2 * k + 1);
+    kt[k].ref = 2 * k + 1;
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      kt[k].s = lua_tolstring(L, -2, &kt[k].len);
+      continue;
+    }
+    if (lua_type(L, -2) != LUA_TNUMBER)
+      enc_error(e, "cannot encode a table key of type %s", luaL_typename(L, -2));
+    char num[64];
+    size_t len = fmt_number(e, -2, num, sizeof num);
+    lua_pushlstring(L, num, len);
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, idx) != LUA_TNIL)
+      enc_error(e, "the keys %s and \"%s\" would both be written \"%s\"", num, num, num);
+    lua_pop(L, 1);
+    kt[k].s = lua_tolstring(L, -1, &kt[k].len); /* (kept by 'keys') */
+    lua_rawseti(L, keys, 2 * k + 2);
   }
-  if (lua_type(L, -2) != LUA_TNUMBER)
-    enc_error(e, "cannot encode a table key of type %s", luaL_typename(L, -2));
-  char num[64];
-  n = fmt_number(e, -2, num, sizeof num);
-  lua_pushlstring(L, num, n);
-  if (lua_rawget(L, idx) != LUA_TNIL)
-    enc_error(e, "the keys %s and \"%s\" would both be written \"%s\"", num, num, num);
-  lua_pop(L, 1);
-  l->key = lua_gettop(L) - 1;
-  enc_string(e, num, n);
+  qsort(kt, (size_t)k, sizeof *kt, keytext_cmp);
+  put(L, e->st, "{", 1);
+  for (int i = 0; i < k; i++) {
+    if (i > 0) put(L, e->st, ",", 1);
+    lua_rawgeti(L, keys, kt[i].ref);
+    l->key = lua_gettop(L);
+    enc_string(e, kt[i].s, kt[i].len);
+    put(L, e->st, ":", 1);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, idx);
+    enc_value(e, lua_gettop(L));
+    lua_pop(L, 2);
+  }
+  put(L, e->st, "}", 1);
+  lua_pop(L, 2);
 }
 
 static void enc_table(enc *e, int idx) {
@@ -624,12 +665,8 @@ static void enc_table(enc *e, int idx) {
   int array = 1;
   for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
     count++;
-    if (!lua_isinteger(L, -2) || lua_tointeger(L, -2) < 1) {
-      array = 0;
-      lua_pop(L, 2);
-      break;
-    }
-    if (lua_tointeger(L, -2) > max) max = lua_tointeger(L, -2);
+    if (array && (!lua_isinteger(L, -2) || lua_tointeger(L, -2) < 1)) array = 0;
+    if (array && lua_tointeger(L, -2) > max) max = lua_tointeger(L, -2);
   }
   if (array && max == count) {
     put(L, e->st, "[", 1);
@@ -642,17 +679,8 @@ static void enc_table(enc *e, int idx) {
     }
     put(L, e->st, "]", 1);
   } else {
-    int first = 1;
-    put(L, e->st, "{", 1);
-    for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
-      if (!first) put(L, e->st, ",", 1);
-      first = 0;
-      l->key = 0;
-      enc_key(e, idx, l);
-      put(L, e->st, ":", 1);
-      enc_value(e, lua_gettop(L));
-    }
-    put(L, e->st, "}", 1);
+    if (count > INT_MAX / 2) enc_error(e, "a table of more than %d keys", INT_MAX / 2);
+    enc_object(e, idx, l, (int)count);
   }
   e->depth--;
 }

@@ -405,6 +405,54 @@ t.test("encode: what JSON cannot hold is an error", function()
   t.eq(json.encode({ json.decode("[1]")[1] }), "[1]")
 end)
 
+-- (pairs order follows a string hash seeded per Lua state: each worker,
+-- the caller and each run would write a table differently)
+t.test("encode: keys in byte order, the same text in every state, scheduler and run", function()
+  local obj, keys = {}, {}
+  for i = 1, 300 do
+    local k = string.format("%s%d", ({ "k", "K", "_", "é", "key", "" })[i % 6 + 1], (i * 7919) % 1000)
+    obj[k] = i
+  end
+  obj[10], obj[2], obj[1.5], obj[-3] = "ten", "two", "one and a half", "minus three"
+  obj.nested = { zeta = 1, alpha = { b = 2, a = 1, [3] = true }, mid = { 3, 2, 1 } }
+  for k in pairs(obj) do keys[#keys + 1] = tostring(k) end
+  table.sort(keys) -- (Lua compares strings by bytes in the C locale)
+  local parts = {}
+  for i, k in ipairs(keys) do
+    local v = obj[k] or obj[tonumber(k)]
+    parts[i] = string.format("%q:%s", k, type(v) == "string" and string.format("%q", v)
+                             or type(v) == "number" and tostring(v)
+                             or '{"alpha":{"3":true,"a":1,"b":2},"mid":[3,2,1],"zeta":1}')
+  end
+  local want = "{" .. table.concat(parts, ",") .. "}"
+  t.eq(json.encode(obj), want, "the caller")
+  local f = dusk.delayed(function(x) return json.encode(obj) .. x end)
+  for _, o in ipairs { { scheduler = "sync" }, { scheduler = "threads", num_workers = 2 } } do
+    local outs = { dusk.compute(f(1), f(2), f(3), f(4), o) }
+    for i = 1, 4 do t.eq(outs[i], want .. i, o.scheduler) end
+  end
+  -- to_textfiles of encoded tables: byte for byte the same files
+  local b = dusk.bag.from_sequence({ obj, obj.nested, obj, obj.nested }, { npartitions = 4 }):map(json.encode)
+  local texts = {}
+  for _, o in ipairs { { scheduler = "sync" }, { scheduler = "threads", num_workers = 2 } } do
+    local d = t.tmpdir()
+    local files = b:to_textfiles(d .. "/*.json", o)
+    local all = {}
+    for i, path in ipairs(files) do all[i] = t.read(path) end
+    texts[#texts + 1] = table.concat(all)
+  end
+  t.eq(texts[2], texts[1])
+  t.eq(texts[1], (want .. "\n" .. json.encode(obj.nested) .. "\n"):rep(2))
+  -- and in another process
+  local code = "local obj = {}\n"
+  for k, v in pairs(obj) do
+    if type(v) ~= "table" then code = code .. string.format("obj[%q] = %q\n", k, v) end -- (%q: 10 stays a number)
+  end
+  code = code .. "obj.nested = { zeta = 1, alpha = { b = 2, a = 1, [3] = true }, mid = { 3, 2, 1 } }\n" ..
+         "io.write(dusk.json.encode(obj))\n"
+  t.eq(fresh(code), want, "a fresh process")
+end)
+
 t.test("encode and decode round trips", function()
   local values = {
     { 1, 2.5, "three", true, false, null, { x = { y = { 1, 2 } } } },
