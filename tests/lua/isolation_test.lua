@@ -262,3 +262,48 @@ t.test("a task that cannot be cleaned leaves a working worker", function()
     t.eq(b:sum():compute { scheduler = scheduler, num_workers = 1 }, 90)
   end
 end)
+
+-- (lauxlib names a C function by finding it in package.loaded, as
+-- 'string.rep'; through views it found nothing and wrote '?')
+t.test("standard and dusk functions keep their names in a task's errors and tracebacks", function()
+  local dir = t.tmpdir()
+  t.write(dir .. "/isonamed.lua", "return { fail = function() return string.rep() end }")
+  local saved = package.path
+  package.path = dir .. "/?.lua;" .. package.path
+  local function probe(dirty)
+    if dirty then -- (first writes and traversals copy the views)
+      string.myfield, math.pi, table.x, package.loaded.isofoo = 1, 3, 1, {}
+      for _ in pairs(_G) do end
+      for _ in pairs(package.loaded) do end
+    end
+    local named = require "isonamed"
+    local out = {}
+    for _, call in ipairs {
+      function() return string.rep() end, function() return math.floor("x") end,
+      function() return table.insert(1, 2) end, function() return io.lines({}) end,
+      function() return dusk.json.encode({ f = print }) end,
+      function() return require("dusk.core").list_length(1) end,
+      function() return named.fail() end,
+    } do
+      local _, e = pcall(function() local r = call() return r end)
+      local _, tb = xpcall(function() local r = call() return r end, debug.traceback)
+      out[#out + 1] = e:gsub("^[^\n]-:%d+: ", "") .. " | " .. tb:match("\n\t%[C%]: in [^\n]*")
+                      .. (tb:match("\n\t[^\n]*isonamed[^\n]*") or "")
+    end
+    return table.concat(out, "\n")
+  end
+  local ok, err = pcall(function()
+    local want = probe(false)
+    for _, name in ipairs { "'string.rep'", "'math.floor'", "'table.insert'", "'io.lines'",
+                            "'dusk.json.encode'", "'dusk.core.list_length'", "'isonamed.fail'" } do
+      t.truthy(want:find(name, 1, true), name .. " in " .. want)
+    end
+    for _, scheduler in ipairs { "threads", "sync" } do
+      for _, dirty in ipairs { false, true } do
+        t.eq(run(function() return probe(dirty) end, scheduler), want, scheduler)
+      end
+    end
+  end)
+  package.path = saved
+  assert(ok, err)
+end)
