@@ -33,6 +33,7 @@
 #include <histedit.h>
 #include <lauxlib.h>
 
+#include "base/alloc.h"
 #include "exec/runtime.h"
 
 #define HISTORY_SIZE 1000
@@ -65,7 +66,7 @@ static void entry_append(repl *r, const char *line, size_t n) {
   if (need > r->cap) {
     size_t cap = r->cap ? r->cap : 256;
     while (cap < need) cap *= 2;
-    char *p = realloc(r->entry, cap);
+    char *p = base_realloc(r->entry, cap);
     if (p == NULL) {
       fputs("dusk: out of memory reading the line\n", stderr);
       abort();
@@ -155,7 +156,7 @@ static int run_plain(repl *r) {
     if (n > 0 && line[n - 1] == '\r') n--;
     feed_line(r, line, (size_t)n);
   }
-  free(line);
+  free(line); /* getline's, from libc */
   if (r->len > 0)
     fprintf(stderr, "dusk: input ended inside an unfinished statement\n");
   return EXIT_SUCCESS;
@@ -364,6 +365,6 @@ int repl_run(lua_State *L, int interactive) {
   int status = interactive ? run_edit(&r) : run_plain(&r);
   luaL_unref(L, LUA_REGISTRYINDEX, r.env_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, r.module_ref);
-  free(r.entry);
+  base_free(r.entry);
   return status;
 }

@@ -10,6 +10,7 @@
 
 #include <lauxlib.h>
 
+#include "base/alloc.h"
 #include "bind/lgraph_int.h"
 #include "sched/progress.h"
 #include "bind/lmodules.h"
@@ -43,18 +44,18 @@ static void job_free(compute_job *cj) {
   exec_job *j = &cj->x;
   if (j->results)
     for (uint32_t t = 0; t < j->plan.ntasks; t++) value_free(&j->results[t]);
-  free(j->results);
+  base_free(j->results);
   for (uint32_t i = 0; i < cj->nspecs; i++) {
     if (cj->specs[i].stored) store_decref(cj->specs[i].stored);
     for (uint32_t a = 0; a < cj->specs[i].nargs; a++)
       value_free(&cj->specs[i].args[a].value);
-    free(cj->specs[i].args);
+    base_free(cj->specs[i].args);
   }
-  free(cj->specs);
-  for (uint32_t i = 0; i < cj->nframes; i++) free(cj->frames[i]);
-  free(cj->frames);
-  free(j->spec);
-  free(j->error);
+  base_free(cj->specs);
+  for (uint32_t i = 0; i < cj->nframes; i++) base_free(cj->frames[i]);
+  base_free(cj->frames);
+  base_free(j->spec);
+  base_free(j->error);
   value_free(&j->error_value);
   pthread_mutex_destroy(&j->lock);
   plan_free(&j->plan);
@@ -147,7 +148,7 @@ static int make_direct(lua_State *L, compute_job *cj, exec_spec *sp, int idx, in
     return 0;
   }
   lua_pop(L, 1);
-  sp->args = calloc((size_t)(n ? n : 1), sizeof *sp->args);
+  sp->args = base_calloc((size_t)(n ? n : 1), sizeof *sp->args);
   if (sp->args == NULL) {
     lua_pushliteral(L, "not enough memory");
     return -1;
@@ -198,9 +199,9 @@ static void explain(lua_State *L, int spec) {
 static int encode_specs(lua_State *L, core_state *cs, compute_job *cj) {
   exec_job *j = &cj->x;
   uint32_t n = j->plan.nnodes;
-  j->spec = calloc(n ? n : 1, sizeof *j->spec);
-  cj->specs = calloc(n ? n : 1, sizeof *cj->specs);
-  cj->frames = calloc(n ? n : 1, sizeof *cj->frames);
+  j->spec = base_calloc(n ? n : 1, sizeof *j->spec);
+  cj->specs = base_calloc(n ? n : 1, sizeof *cj->specs);
+  cj->frames = base_calloc(n ? n : 1, sizeof *cj->frames);
   if (!j->spec || !cj->specs || !cj->frames) {
     lua_pushliteral(L, "not enough memory");
     return LUA_ERRMEM;
@@ -361,7 +362,7 @@ static int compute(lua_State *L, core_state *cs, compute_job *cj,
   if (status != LUA_OK) return status;
   status = encode_specs(L, cs, cj);
   if (status != LUA_OK) return status;
-  j->results = calloc(j->plan.ntasks ? j->plan.ntasks : 1, sizeof *j->results);
+  j->results = base_calloc(j->plan.ntasks ? j->plan.ntasks : 1, sizeof *j->results);
   if (j->results == NULL) {
     lua_pushliteral(L, "not enough memory");
     return LUA_ERRMEM;

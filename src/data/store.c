@@ -3,12 +3,14 @@
 
 #include <stdlib.h>
 
+#include "base/alloc.h"
+
 store_block *store_new(uint32_t n) {
-  store_block *b = calloc(1, sizeof *b + (size_t)n * sizeof(value));
+  store_block *b = base_calloc(1, sizeof *b + (size_t)n * sizeof(value));
   if (b == NULL) return NULL;
   atomic_init(&b->refcount, 1);
   b->n = n;
-  return b; /* calloc: every value is VALUE_NONE */
+  return b; /* zeroed: every value is VALUE_NONE */
 }
 
 void store_put(store_block *b, uint32_t i, value *v) {
@@ -32,5 +34,5 @@ void store_decref(store_block *b) {
   if (before == 0) abort(); /* underflow: a bug */
   if (before > 1) return;
   for (uint32_t i = 0; i < b->n; i++) value_free(&b->values[i]);
-  free(b);
+  base_free(b);
 }

@@ -1,11 +1,11 @@
 /* value: Lua values held in C (see value.h). */
 #include "data/value.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
 
+#include "base/alloc.h"
 #include "serial/serial.h"
 
 static int frame_at(lua_State *L, int idx, value *out, const char *where);
@@ -36,7 +36,7 @@ int value_from_at(lua_State *L, int idx, value *out, const char *where) {
   case LUA_TSTRING: {
     size_t len;
     const char *s = lua_tolstring(L, idx, &len);
-    out->u.p = malloc(len ? len : 1);
+    out->u.p = base_malloc(len ? len : 1);
     if (out->u.p == NULL) {
       lua_pushliteral(L, "not enough memory for a result");
       return LUA_ERRMEM;
@@ -112,7 +112,7 @@ int value_push(lua_State *L, const value *v) {
 }
 
 void value_free(value *v) {
-  if (v->type == VALUE_STRING || v->type == VALUE_FRAME) free(v->u.p);
+  if (v->type == VALUE_STRING || v->type == VALUE_FRAME) base_free(v->u.p);
   else if (v->type == VALUE_BUFFER) buf_decref(v->u.buf);
   v->type = VALUE_NONE;
   v->len = 0;
@@ -127,7 +127,7 @@ int value_copy(const value *v, value *out) {
   *out = *v;
   if (v->type == VALUE_BUFFER) buf_incref(v->u.buf);
   if (v->type != VALUE_STRING && v->type != VALUE_FRAME) return 0;
-  out->u.p = malloc(v->len ? v->len : 1);
+  out->u.p = base_malloc(v->len ? v->len : 1);
   if (out->u.p == NULL) {
     out->type = VALUE_NONE;
     return -1;

@@ -42,7 +42,7 @@ typedef struct value {
     int b;
     lua_Integer i;
     lua_Number n;
-    unsigned char *p;        /* STRING, FRAME: malloc'd, owned */
+    unsigned char *p;        /* STRING, FRAME: base_malloc'd, owned */
     buf *buf;                /* BUFFER: one reference, owned */
   } u;
 } value;

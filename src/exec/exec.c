@@ -21,6 +21,7 @@
 
 #include <lauxlib.h>
 
+#include "base/alloc.h"
 #include "exec/runtime.h"
 #include "serial/serial.h"
 
@@ -70,13 +71,13 @@ static int open_state(exec_worker *w, char *err, size_t errlen) {
 void *exec_worker_new(void *ud, int index) {
   const exec_config *config = ud;
   char err[256];
-  exec_worker *w = malloc(sizeof *w);
+  exec_worker *w = base_malloc(sizeof *w);
   if (w == NULL) return NULL;
   w->open = config->open;
   if (index >= 0) rt_worker_thread_init(); /* a pool thread, not the caller's */
   if (open_state(w, err, sizeof err) != 0) {
     fprintf(stderr, "dusk: worker %d: %s\n", index, err);
-    free(w);
+    base_free(w);
     return NULL;
   }
   return w;
@@ -96,7 +97,7 @@ void exec_worker_free(void *ud, void *worker) {
   (void)ud;
   exec_worker *w = worker;
   if (w->owned && w->L) lua_close(w->L);
-  free(w);
+  base_free(w);
 }
 
 /* ---------------------------------------------------------------- tasks */
@@ -112,7 +113,7 @@ static void fail_value(exec_job *j, uint32_t node, const char *msg, value *v) {
   pthread_mutex_lock(&j->lock);
   if (j->error == NULL) {
     size_t n = strlen(name) + strlen(msg) + 64;
-    j->error = malloc(n);
+    j->error = base_malloc(n);
     if (j->error && graph_ntasks(j->g, nd.layer) > 1)
       snprintf(j->error, n, "task (%s, %u) failed: %s", name, nd.index + 1, msg);
     else if (j->error)

@@ -82,7 +82,7 @@ typedef struct exec_job {
   exec_spec **spec;       /* by plan node: its layer's spec */
   value *results;    /* by plan task */
   pthread_mutex_t lock;   /* guards 'error' */
-  char *error;            /* the first failure, malloc'd */
+  char *error;            /* the first failure, base_malloc'd */
   value error_value;      /* its error when a table (a frame), else none */
   sched_job sched;
 } exec_job;

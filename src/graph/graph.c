@@ -131,38 +131,30 @@ void graph_incref(graph *g, graph_id id) {
   l->refcount++;
 }
 
-/* Layers die iteratively: a long chain must not recurse once per layer. */
+/* Layers die iteratively (a long chain must not recurse once per layer)
+ * and without allocating (a release cannot fail): the dead layers whose
+ * dependencies are still to be dropped form a list, 'pending', linked
+ * through their refcounts, which are 0 and unused. */
 static void destroy(graph *g, graph_id id) {
-  graph_id stack[64];
-  uint32_t top = 0;
-  graph_id *spill = NULL;
-  size_t nspill = 0, capspill = 0;
-  stack[top++] = id;
-  while (top > 0 || nspill > 0) {
-    graph_id cur = nspill > 0 ? spill[--nspill] : stack[--top];
+  graph_id pending = id;
+  g->layers[id]->refcount = 0; /* the list's end */
+  while (pending != 0) {
+    graph_id cur = pending;
     layer *l = g->layers[cur];
+    pending = l->refcount;
     g->layers[cur] = NULL;
     g->free_ids[g->nfree++] = cur;
     g->live--;
     if (g->release) g->release(g->ud, l->payload);
     for (uint32_t i = 0; i < l->ndeps; i++) {
       graph_id d = l->deps[i].layer;
-      if (--g->layers[d]->refcount > 0) continue;
-      if (top < 64) {
-        stack[top++] = d;
-      } else {
-        if (nspill == capspill) {
-          capspill = capspill ? capspill * 2 : 64;
-          graph_id *p = base_realloc(spill, capspill * sizeof *p);
-          if (p == NULL) abort(); /* cannot fail halfway through a free */
-          spill = p;
-        }
-        spill[nspill++] = d;
-      }
+      layer *dl = g->layers[d];
+      if (--dl->refcount > 0) continue;
+      dl->refcount = pending;
+      pending = d;
     }
     base_free(l);
   }
-  base_free(spill);
 }
 
 void graph_decref(graph *g, graph_id id) {

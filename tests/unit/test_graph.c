@@ -53,8 +53,89 @@ static void test_plan_failures(void) {
   graph_free(g);
 }
 
+/* Building under allocation failure: for k = 1, 2, ... allocation k
+ * fails while a graph of 200 layers is made (past the first growth of
+ * the layer table: 64 ids) and planned.  Each failure is a clean NULL, 0
+ * or GRAPH_NOMEM; the layers made until then are whole, and freeing the
+ * graph releases exactly their payloads. */
+static long nreleased;
+static void count_release(void *ud, int64_t payload) {
+  (void)payload;
+  (*(long *)ud)++;
+}
+
+/* 1 when it all was made, 0 when an allocation failed cleanly, -1 when
+ * something else went wrong. */
+static int build(long *made) {
+  nreleased = 0;
+  graph *g = graph_new(count_release, &nreleased);
+  if (g == NULL) return 0;
+  graph_id ids[200];
+  int rc = 1;
+  for (int i = 0; i < 200 && rc == 1; i++) {
+    /* a chain, each layer reading the one before and the first 'i % 8' */
+    graph_dep deps[8];
+    uint32_t nd = 0;
+    if (i > 0) deps[nd++] = blockwise(ids[i - 1]);
+    for (int k = 0; k < i % 8 && k < i - 1; k++) deps[nd++] = (graph_dep){ids[k], GRAPH_ALL, 0};
+    ids[i] = graph_add(g, i % 2 ? "map" : "a layer with a longer name", 3, deps, nd, i);
+    if (ids[i] == 0) rc = 0;
+    else *made = i + 1;
+    if (i > 0 && ids[i] != 0 && i % 3 == 0) graph_decref(g, ids[i - 1]); /* kept by ids[i] */
+  }
+  if (rc == 1 && graph_live_layers(g) != 200) rc = -1;
+  if (rc == 1) {
+    plan p;
+    graph_node t = {ids[199], 1};
+    plan_options o = {1};
+    graph_status st = graph_plan(g, &t, 1, &o, &p);
+    if (st == GRAPH_NOMEM) rc = p.tasks == NULL ? 0 : -1;
+    else if (st != GRAPH_OK || p.ntargets != 1) rc = -1;
+    plan_free(&p);
+  }
+  size_t live = graph_live_layers(g);
+  if (live != (size_t)*made) rc = -1;
+  graph_free(g);
+  if (nreleased != *made) rc = -1;
+  return rc;
+}
+
+static void test_build_failures(void) {
+  int fails = 0, ok = 0, bad = 0;
+  for (long k = 1; k < 1000 && !ok && !bad; k++) {
+    long made = 0;
+    base_alloc_fail_after(k);
+    int rc = build(&made);
+    base_alloc_fail_after(-1);
+    if (rc == 0) fails++;
+    else if (rc == 1) ok = 1;
+    else bad = 1;
+  }
+  TEST("building and planning: every allocation failure clean", fails > 10 && ok && !bad);
+
+  /* a layer read by 300 that die with it: dropping it allocates nothing */
+  graph *g = graph_new(count_release, &nreleased);
+  nreleased = 0;
+  graph_id top = graph_add(g, "top", 1, NULL, 0, 0);
+  graph_dep deps[300];
+  for (int i = 0; i < 300; i++) {
+    graph_dep d = blockwise(top);
+    deps[i] = (graph_dep){graph_add(g, "leaf", 1, &d, 1, i), GRAPH_ALL, 0};
+  }
+  graph_decref(g, top);
+  graph_id root = graph_add(g, "root", 1, deps, 300, 0);
+  for (int i = 0; i < 300; i++) graph_decref(g, deps[i].layer);
+  base_alloc_fail_after(1);
+  graph_decref(g, root);
+  long made = base_alloc_fail_after(-1);
+  TEST("a release under failure frees all, allocating nothing",
+       nreleased == 302 && graph_live_layers(g) == 0 && made == 0);
+  graph_free(g);
+}
+
 int main(void) {
   test_plan_failures();
+  test_build_failures();
   graph *g = graph_new(release, NULL);
   TEST("a graph", g != NULL);
 
