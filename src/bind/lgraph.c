@@ -50,11 +50,13 @@
 
 #include "base/hash.h"
 #include "bind/lbuffer.h"
+#include "bind/lclass.h"
 #include "bind/lgraph.h"
 #include "bind/lgraph_int.h"
 #include "exec/runtime.h"
 
 #define LAYER_MAGIC 0x64757361u /* "dusa" */
+#define STATE "dusk.core.state" /* the module state's class */
 
 typedef struct layer_ud {
   uint32_t magic;
@@ -75,14 +77,7 @@ static int stored_bytes(lua_State *L) {
 }
 
 stored_ud *lgraph_push_stored(lua_State *L) {
-  stored_ud *st = lua_newuserdatauv(L, sizeof *st, 0);
-  st->b = NULL;
-  if (luaL_newmetatable(L, STORED)) {
-    lua_pushcfunction(L, stored_release);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
-  return st;
+  return lclass_box(L, STORED, sizeof(stored_ud), 0);
 }
 
 static core_state *state_of(lua_State *L) {
@@ -469,13 +464,11 @@ static const luaL_Reg core_funcs[] = {
 };
 
 int luaopen_dusk_core(lua_State *L) {
+  lclass_new(L, STORED, stored_release, NULL);
+  lclass_new(L, STATE, state_gc, NULL);
+  lua_pop(L, 2);
   luaL_newlibtable(L, core_funcs);
-  core_state *cs = lua_newuserdatauv(L, sizeof *cs, 0);
-  memset(cs, 0, sizeof *cs);
-  lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, state_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_setmetatable(L, -2);
+  core_state *cs = lclass_box(L, STATE, sizeof *cs, 0);
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
   cs->main = lua_tothread(L, -1);
   lua_pop(L, 1);

@@ -33,6 +33,7 @@
 #include <lauxlib.h>
 
 #include "base/interrupt.h"
+#include "bind/lclass.h"
 #include "io/textio.h"
 
 #define READER "dusk.io.reader"
@@ -134,9 +135,7 @@ static rbox *open_reader(lua_State *L, const char *path) {
   lua_pop(L, 1);
   if (codec != TEXTIO_PLAIN && (offset != 0 || length >= 0))
     luaL_error(L, "%s: a compressed file is read whole (no offset or length)", path);
-  rbox *b = lua_newuserdatauv(L, sizeof *b, 0);
-  b->r = NULL;
-  luaL_setmetatable(L, READER);
+  rbox *b = lclass_box(L, READER, sizeof *b, 0);
   lua_toclose(L, -1);
   char err[TEXTIO_ERRMAX];
   b->r = textio_open(path, codec, offset, length, err);
@@ -259,10 +258,7 @@ static wbox *new_writer(lua_State *L, int pathidx, int opts) {
   getopt(L, opts, "sync");
   int flags = lua_toboolean(L, -1) ? TEXTIO_SYNC : 0;
   lua_pop(L, 2);
-  wbox *b = lua_newuserdatauv(L, sizeof *b, 1);
-  b->w = NULL;
-  b->n = 0;
-  luaL_setmetatable(L, WRITER);
+  wbox *b = lclass_box(L, WRITER, sizeof *b, 1);
   lua_pushvalue(L, pathidx);
   lua_setiuservalue(L, -2, 1);
   char err[TEXTIO_ERRMAX];
@@ -358,10 +354,7 @@ static int w_commit(lua_State *L) {
 static int l_expand(lua_State *L) {
   luaL_argexpected(L, lua_type(L, 1) == LUA_TSTRING || lua_istable(L, 1), 1,
                    "path, pattern or list");
-  textio_paths *p = lua_newuserdatauv(L, sizeof *p, 0);
-  p->v = NULL;
-  p->n = p->cap = 0;
-  luaL_setmetatable(L, PATHS);
+  textio_paths *p = lclass_box(L, PATHS, sizeof *p, 0);
   lua_toclose(L, -1);
   char err[TEXTIO_ERRMAX];
   if (lua_type(L, 1) == LUA_TSTRING) {
@@ -437,23 +430,11 @@ static const luaL_Reg writer_methods[] = {
   {NULL, NULL}
 };
 
-void lio_newclass(lua_State *L, const char *name, lua_CFunction close) {
-  luaL_newmetatable(L, name);
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
-}
-
 int luaopen_dusk_io(lua_State *L) {
-  lio_newclass(L, READER, reader_close);
-  lio_newclass(L, WRITER, writer_close);
-  luaL_getmetatable(L, WRITER);
-  luaL_newlib(L, writer_methods);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
-  lio_newclass(L, PATHS, paths_close);
+  lclass_new(L, READER, reader_close, NULL);
+  lclass_new(L, WRITER, writer_close, writer_methods);
+  lclass_new(L, PATHS, paths_close, NULL);
+  lua_pop(L, 3);
   luaL_newlib(L, io_funcs);
   return 1;
 }

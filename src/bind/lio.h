@@ -23,8 +23,4 @@ typedef void (*lio_line_fn)(lua_State *L, void *ud, const char *line, size_t len
  * an error from 'fn' is raised with the file and line in front. */
 int lio_each_line(lua_State *L, const char *path, lio_line_fn fn, void *ud);
 
-/* Registers the metatable 'name' of a box that 'close' frees, both when
- * collected and when closed as a to-be-closed variable. */
-void lio_newclass(lua_State *L, const char *name, lua_CFunction close);
-
 #endif

@@ -59,10 +59,14 @@
 
 #include "base/alloc.h"
 #include "base/interrupt.h"
+#include "bind/lclass.h"
 #include "json/jsondoc.h"
 #include "bind/ljson.h"
 
 #define RECORD "dusk.json.record"
+#define LIST "dusk.json.list"
+#define NULLV "dusk.json.null"
+#define STATE "dusk.json.state"
 
 /* Upvalues of the module's functions and of the records' metamethods. */
 #define U_STATE lua_upvalueindex(1)
@@ -186,15 +190,7 @@ static int list_close(lua_State *L) {
  * at the top of the stack (the caller closes it with lua_closeslot). */
 static jsondoc_list *list_members(lua_State *L, record *r, const char *what) {
   jstate *st = lua_touserdata(L, U_STATE);
-  jsondoc_list **box = lua_newuserdatauv(L, sizeof *box, 0);
-  *box = NULL;
-  if (luaL_newmetatable(L, "dusk.json.list")) {
-    lua_pushcfunction(L, list_close);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, list_close);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
+  jsondoc_list **box = lclass_box(L, LIST, sizeof *box, 0);
   lua_toclose(L, -1);
   jsondoc_src src = source(r);
   int err = jsondoc_list_members(st->doc, &src, box);
@@ -774,6 +770,12 @@ static const luaL_Reg record_meta[] = {
   {NULL, NULL}
 };
 
+static const luaL_Reg null_meta[] = {
+  {"__tostring", null_tostring},
+  {"__dusk_send", null_send},
+  {NULL, NULL}
+};
+
 static const luaL_Reg funcs[] = {
   {"decode", l_decode},
   {"encode", l_encode},
@@ -791,24 +793,18 @@ static int state_gc(lua_State *L) {
 }
 
 int luaopen_dusk_json(lua_State *L) {
+  lclass_new(L, STATE, state_gc, NULL);
+  lclass_new(L, LIST, list_close, NULL);
+  lclass_new(L, NULLV, NULL, NULL);
+  luaL_setfuncs(L, null_meta, 0);
+  lua_pop(L, 3);
   lua_createtable(L, 0, 3);
   int mod = lua_gettop(L);
-  jstate *st = lua_newuserdatauv(L, sizeof *st, 0);
-  memset(st, 0, sizeof *st);
-  lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, state_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_setmetatable(L, -2);
+  jstate *st = lclass_box(L, STATE, sizeof *st, 0);
   st->doc = jsondoc_new();
   if (st->doc == NULL) return luaL_error(L, "dusk.json: not enough memory");
-  lua_newuserdatauv(L, 0, 0); /* null */
-  luaL_newmetatable(L, "dusk.json.null");
-  lua_pushcfunction(L, null_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pushcfunction(L, null_send);
-  lua_setfield(L, -2, "__dusk_send");
-  lua_setmetatable(L, -2);
-  luaL_newmetatable(L, RECORD);
+  lclass_box(L, NULLV, 0, 0); /* null */
+  lclass_new(L, RECORD, NULL, NULL); /* its metamethods' upvalue U_META */
   for (int i = 0; i < 3; i++) lua_pushvalue(L, mod + 1 + i);
   luaL_setfuncs(L, record_meta, 3);
   lua_pushvalue(L, mod);

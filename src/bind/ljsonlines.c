@@ -31,6 +31,7 @@
 #include "base/dict.h"
 #include "base/hash.h"
 #include "base/interrupt.h"
+#include "bind/lclass.h"
 #include "bind/lio.h"
 #include "bind/ljson.h"
 #include "bind/lpure.h"
@@ -225,9 +226,7 @@ static int l_each_record(lua_State *L) {
   if (!lua_isnoneornil(L, A_COUNTS)) luaL_checktype(L, A_COUNTS, LUA_TTABLE);
   lua_settop(L, A_COUNTS);
   lua_pushvalue(L, lua_upvalueindex(1)); /* A_NULL */
-  scan *s = lua_newuserdatauv(L, sizeof *s, 1);
-  memset(s, 0, sizeof *s);
-  luaL_setmetatable(L, SCAN);
+  scan *s = lclass_box(L, SCAN, sizeof *s, 1);
   lua_toclose(L, -1);
   lua_pushvalue(L, A_STAGES); /* keeps the programs */
   lua_setiuservalue(L, -2, 1);
@@ -242,7 +241,8 @@ static int l_each_record(lua_State *L) {
 }
 
 void ljson_open_scan(lua_State *L, int mod, int null) {
-  lio_newclass(L, SCAN, scan_close);
+  lclass_new(L, SCAN, scan_close, NULL);
+  lua_pop(L, 1);
   lua_pushvalue(L, null);
   lua_pushcclosure(L, l_each_record, 1);
   lua_setfield(L, mod, "each_record");

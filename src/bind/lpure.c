@@ -23,13 +23,14 @@
 #include <lauxlib.h>
 
 #include "base/interrupt.h"
+#include "bind/lclass.h"
 #include "serial/luabc.h"
 
 #define PROGRAM "dusk.pure.program"
 
 typedef struct pbox { pure *p; } pbox;
 
-static int program_gc(lua_State *L) {
+static int program_close(lua_State *L) {
   pbox *b = luaL_checkudata(L, 1, PROGRAM);
   pure_free(b->p);
   b->p = NULL;
@@ -68,9 +69,7 @@ static int l_compile(lua_State *L) {
     lua_pushliteral(L, "a C function");
     return 2;
   }
-  pbox *b = lua_newuserdatauv(L, sizeof *b, 0);
-  b->p = NULL;
-  luaL_setmetatable(L, PROGRAM);
+  pbox *b = lclass_box(L, PROGRAM, sizeof *b, 0);
   if (luabc_dump(L, 1, 1) != 0) return luaL_error(L, "pure.compile: the function gave no bytecode");
   size_t n;
   const char *dump = lua_tolstring(L, -1, &n);
@@ -215,9 +214,7 @@ static const luaL_Reg funcs[] = {
 };
 
 int luaopen_dusk_pure(lua_State *L) {
-  luaL_newmetatable(L, PROGRAM);
-  lua_pushcfunction(L, program_gc);
-  lua_setfield(L, -2, "__gc");
+  lclass_new(L, PROGRAM, program_close, NULL);
   lua_pop(L, 1);
   luaL_newlib(L, funcs);
   return 1;

@@ -11,6 +11,7 @@
  */
 #include <lauxlib.h>
 
+#include "bind/lclass.h"
 #include "serial/serial.h"
 
 /* The encoder's output buffer, reused across calls (upvalue 1); a nested
@@ -20,21 +21,17 @@ typedef struct box {
   int busy;
 } box;
 
-static int box_gc(lua_State *L) {
-  box *x = lua_touserdata(L, 1);
+#define BOX "dusk.serial.buffer"
+
+static int box_close(lua_State *L) {
+  box *x = luaL_checkudata(L, 1, BOX);
   serial_buf_free(&x->b);
   return 0;
 }
 
 static box *newbox(lua_State *L) {
-  box *x = lua_newuserdatauv(L, sizeof *x, 0);
+  box *x = lclass_box(L, BOX, sizeof *x, 0);
   serial_buf_init(&x->b, NULL, NULL);
-  x->busy = 0;
-  if (luaL_newmetatable(L, "dusk.serial.buffer")) {
-    lua_pushcfunction(L, box_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
   return x;
 }
 
@@ -90,6 +87,8 @@ static int l_register(lua_State *L) {
 }
 
 int luaopen_dusk_serial(lua_State *L) {
+  lclass_new(L, BOX, box_close, NULL);
+  lua_pop(L, 1);
   lua_createtable(L, 0, 3);
   newbox(L);
   lua_pushcclosure(L, l_encode, 1);
