@@ -272,7 +272,7 @@ static int run_task(exec_job *j, exec_worker *w, uint32_t t, lua_State *outer) {
       status = run_spec(L, w, j, sp, p->nodes[node].index, reads, nreads, top + 2, top + 1);
     sandbox_restore_env(L, top + 3);
     /* a fused step starts from the caller's values too */
-    if (w->sandbox && k + 1 < pt->nchain) sandbox_after_task(L, w->sandbox);
+    if (w->sandbox && outer == NULL && k + 1 < pt->nchain) sandbox_after_task(L, w->sandbox);
     if (status != LUA_OK) {
       fail_error(j, node, L);
       lua_settop(L, top);

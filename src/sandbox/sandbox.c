@@ -46,7 +46,8 @@
 /* Registry keys and private metatable keys: these variables' addresses. */
 static const char key_sandbox = 0, key_globals = 0, key_views = 0, key_reals = 0,
                   key_renews = 0, key_dirty = 0, key_current = 0, key_envmeta = 0,
-                  key_user = 0;
+                  key_user = 0, key_pg = 0, key_cg = 0, key_paths = 0, key_through = 0,
+                  key_touched = 0, key_metas = 0;
 static const char mk_src = 0, mk_plain = 0, mk_lazy = 0, mk_env = 0;
 
 #define SHALLOW 32 /* make_views' depth for a table alone */
@@ -85,6 +86,12 @@ static void to_view(lua_State *L, int views) {
   lua_pushvalue(L, -1);
   if (lua_rawget(L, views) != LUA_TNIL) {
     lua_replace(L, -2);
+    /* _G's view, wherever it is reached, is the running task's globals */
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_pg);
+    int pg = lua_rawequal(L, -1, -2);
+    lua_pop(L, 1);
+    if (pg && lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current) == LUA_TTABLE) lua_replace(L, -2);
+    else if (pg) lua_pop(L, 1);
     return;
   }
   lua_pop(L, 1);
@@ -129,6 +136,33 @@ void sandbox_push_globals(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &key_globals) == LUA_TTABLE) return;
   lua_pop(L, 1);
   lua_pushglobaltable(L);
+}
+
+void sandbox_paths_set(lua_State *L) {
+  sandbox *sb = get_sandbox(L);
+  if (sb) sb->paths = 1;
+}
+
+/* Puts package.path and cpath back as the worker started. */
+static void restore_paths(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &key_paths) == LUA_TTABLE) {
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_getfield(L, -1, "package");
+    lua_rawgeti(L, -3, 1);
+    lua_setfield(L, -2, "path");
+    lua_rawgeti(L, -3, 2);
+    lua_setfield(L, -2, "cpath");
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+}
+
+int sandbox_is_globals(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TTABLE) return 0;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &key_cg);
+  int is = lua_rawequal(L, -1, idx);
+  lua_pop(L, 1);
+  return is;
 }
 
 void sandbox_push_env(lua_State *L) {
@@ -232,7 +266,85 @@ static int debug_index(lua_State *L) {
   if (strcmp(k, "traceback") != 0 && strcmp(k, "getinfo") != 0) get_sandbox(L)->renew = 1;
   lua_settop(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &key_views);
+  lua_insert(L, -2);
+  to_view(L, lua_absindex(L, -2));
   return 1;
+}
+
+/* Metatables are read raw by Lua and C (the string type's for every
+ * string, a file's for every method): a task's change to one must act, so
+ * their views write through to the real table, which is put back after
+ * the task from the copy taken when it was sealed.  Upvalue 1 the real. */
+static int through_newindex(lua_State *L) {
+  lua_settop(L, 3);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &key_touched);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  if (lua_rawget(L, -2) == LUA_TNIL) { /* first change this task */
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushboolean(L, 1);
+    lua_rawset(L, 4);
+  }
+  lua_settop(L, 3);
+  lua_rawset(L, lua_upvalueindex(1));
+  get_sandbox(L)->through = 1;
+  return 0;
+}
+
+/* Makes the view of the real table at 'idx' write through (the view's
+ * lazy metatable exists), keeping the copy it is put back from. */
+static void make_through(lua_State *L, int idx, int views) {
+  idx = lua_absindex(L, idx);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &key_through);
+  lua_pushvalue(L, idx);
+  lua_newtable(L);
+  for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -5);
+  }
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+  lua_pushvalue(L, idx);
+  lua_rawget(L, views);
+  lua_getmetatable(L, -1);
+  lua_pushvalue(L, idx);
+  lua_pushcclosure(L, through_newindex, 1);
+  lua_setfield(L, -2, "__newindex");
+  lua_pop(L, 2);
+}
+
+/* Puts every table a task wrote through to back as it was sealed. */
+static void restore_through(lua_State *L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &key_touched);
+  int touched = lua_gettop(L);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &key_through);
+  int through = touched + 1;
+  for (lua_pushnil(L); lua_next(L, touched); lua_pop(L, 1)) {
+    int real = lua_gettop(L) - 1;
+    lua_pushvalue(L, real);
+    lua_rawget(L, through);
+    int saved = lua_gettop(L);
+    for (lua_pushnil(L); lua_next(L, real); lua_pop(L, 1)) { /* what was added */
+      lua_pushvalue(L, -2);
+      if (lua_rawget(L, saved) == LUA_TNIL) {
+        lua_pushvalue(L, -3);
+        lua_pushnil(L);
+        lua_rawset(L, real);
+      }
+      lua_pop(L, 1);
+    }
+    for (lua_pushnil(L); lua_next(L, saved); lua_pop(L, 1)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, real);
+      lua_pushnil(L);
+    }
+    lua_settop(L, real + 1);
+  }
+  lua_settop(L, touched - 1);
+  lua_newtable(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &key_touched);
 }
 
 static int lazy_newindex(lua_State *L) {
@@ -410,16 +522,47 @@ static int is_type_metatable(lua_State *L) {
 /* Views of the C types' metatables (and their method tables) that have
  * none yet; getmetatable of such an object then gives the view. */
 static void view_type_metatables(lua_State *L, int views, int reals) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &key_metas); /* those made through */
+  int metas = lua_gettop(L);
   for (lua_pushnil(L); lua_next(L, LUA_REGISTRYINDEX); lua_pop(L, 1)) {
     if (!is_type_metatable(L)) continue;
     int mt = lua_gettop(L);
-    make_views(L, views, reals, mt, 0);
-    if (lua_getfield(L, mt, "__index") == LUA_TTABLE) make_views(L, views, reals, -1, 0);
+    lua_pushvalue(L, mt);
+    if (lua_rawget(L, views) != LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
     lua_pop(L, 1);
+    make_views(L, views, reals, mt, SHALLOW);
+    lua_pushvalue(L, mt);
+    lua_rawseti(L, metas, (lua_Integer)lua_rawlen(L, metas) + 1);
+    if (lua_getfield(L, mt, "__index") == LUA_TTABLE && !lua_rawequal(L, -1, mt)) {
+      make_views(L, views, reals, -1, SHALLOW);
+      lua_rawseti(L, metas, (lua_Integer)lua_rawlen(L, metas) + 1);
+    } else {
+      lua_pop(L, 1);
+    }
     lua_pushvalue(L, mt);
     to_view(L, views);
     lua_setfield(L, mt, "__metatable");
   }
+  lua_pop(L, 1);
+}
+
+/* After finish_views: the views of the metatables view_type_metatables
+ * listed write through. */
+static void through_type_metatables(lua_State *L, int views) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &key_metas);
+  int metas = lua_gettop(L);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, metas);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, metas, i);
+    make_through(L, -1, views);
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_rawseti(L, metas, i);
+  }
+  lua_pop(L, 1);
 }
 
 /* --------------------------------------------------- guarded functions */
@@ -432,10 +575,21 @@ static int call_original(lua_State *L, int first) {
   return lua_gettop(L);
 }
 
+/* The registry's globals (what load's and C's code sees) hold nothing:
+ * raw access to them is to the current globals (G while a require loads,
+ * for a module's definitions). */
+static void current_for_raw(lua_State *L, int writing) {
+  if (!sandbox_is_globals(L, 1)) return;
+  if (writing && get_sandbox(L)->loading > 0) lua_rawgetp(L, LUA_REGISTRYINDEX, &key_user);
+  else lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current);
+  lua_replace(L, 1);
+}
+
 static int rawget_guard(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checkany(L, 2);
   lua_settop(L, 2);
+  current_for_raw(L, 0);
   materialize(L, 1);
   lua_rawget(L, 1);
   return 1;
@@ -445,6 +599,7 @@ static int rawset_guard(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checkany(L, 3);
   lua_settop(L, 3);
+  current_for_raw(L, 1);
   materialize(L, 1);
   lua_rawset(L, 1);
   return 1;
@@ -452,6 +607,7 @@ static int rawset_guard(lua_State *L) {
 
 static int next_guard(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
+  current_for_raw(L, 0);
   materialize(L, 1);
   return raw_next(L);
 }
@@ -475,6 +631,51 @@ static int getmetatable_guard(lua_State *L) {
 static int setmetatable_guard(lua_State *L) {
   materialize(L, 1);
   return call_original(L, 1);
+}
+
+/* load and loadfile without an environment give the chunk the current
+ * globals, as the caller's give it its _G.  Upvalue 1 the original; 'at'
+ * the position of the env argument. */
+static int with_env(lua_State *L, int at) {
+  if (lua_gettop(L) < at) {
+    lua_settop(L, at - 1);
+    sandbox_push_env(L);
+  }
+  return call_original(L, 1);
+}
+static int load_guard(lua_State *L) { return with_env(L, 4); }
+static int loadfile_guard(lua_State *L) { return with_env(L, 3); }
+
+/* dofile: loadfile (the guard above, upvalue 1) and call. */
+static int dofile_guard(lua_State *L) {
+  lua_settop(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 1);
+  lua_pushliteral(L, "bt");
+  lua_call(L, 2, 2);
+  if (lua_isnil(L, -2)) return lua_error(L);
+  lua_pop(L, 1);
+  lua_call(L, 0, LUA_MULTRET);
+  return lua_gettop(L) - 1;
+}
+
+/* debug.getinfo: the level counted from its caller (this guard is a frame
+ * more), and a function it hands out ('f') as user code may hold it: the
+ * real require of a module's loader, say, is its guard. */
+static int getinfo_guard(lua_State *L) {
+  if (lua_isinteger(L, 1)) {
+    lua_Integer level = lua_tointeger(L, 1);
+    lua_pushinteger(L, level >= 0 ? level + 1 : level);
+    lua_replace(L, 1);
+  }
+  call_original(L, 1);
+  lua_settop(L, 1);
+  if (lua_istable(L, 1) && lua_getfield(L, 1, "func") != LUA_TNIL) {
+    sandbox_push_view(L, -1);
+    lua_setfield(L, 1, "func");
+  }
+  lua_settop(L, 1);
+  return 1;
 }
 
 static int collectgarbage_guard(lua_State *L) {
@@ -510,6 +711,11 @@ static int loadlib_refused(lua_State *L) {
 
 /* The registry's globals: the current ones (upvalue 1 the sandbox, 2 G). */
 static int current_index(lua_State *L) {
+  if (upsandbox(L)->loading > 0 && lua_type(L, 2) == LUA_TSTRING &&
+      strcmp(lua_tostring(L, 2), "_G") == 0) { /* a module's _G.x = f */
+    lua_pushvalue(L, lua_upvalueindex(2));
+    return 1;
+  }
   lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current);
   lua_replace(L, 1);
   lua_gettable(L, 1);
@@ -547,6 +753,7 @@ static void seal_loaded(lua_State *L, const char *name, int idx) {
     make_views(L, views, reals, idx, 0);
   view_type_metatables(L, views, reals);
   finish_views(L, views, reals);
+  through_type_metatables(L, views);
   lua_settop(L, top);
 }
 
@@ -565,58 +772,110 @@ static int sealing_require(lua_State *L) {
   return 2;
 }
 
-/* require in a task.  Upvalues: 1 the sandbox, 2 the real require, 3 the
- * views {package.loaded, package.preload, package.searchers, package}.
- * While no task changed those, the real require loads (once per worker
- * state) and its result is handed out as a view; else the task's own
- * package tables are read, and what it loads is its own. */
+/* The standard searchers read package.path and cpath from the real
+ * package table (upvalue 3's [5]): while the task's searchers run, it
+ * holds the task's (from its package view, [4]).  paths_to_task pushes
+ * the real ones, for paths_back (from 'saved', the first of two). */
+static void paths_to_task(lua_State *L) {
+  lua_rawgeti(L, lua_upvalueindex(3), 5);
+  lua_rawgeti(L, lua_upvalueindex(3), 4);
+  int real = lua_gettop(L) - 1;
+  lua_getfield(L, real, "path");
+  lua_getfield(L, real, "cpath");
+  lua_getfield(L, real + 1, "path");
+  lua_setfield(L, real, "path");
+  lua_getfield(L, real + 1, "cpath");
+  lua_setfield(L, real, "cpath");
+  lua_remove(L, real);
+  lua_remove(L, real);
+}
+
+static void paths_back(lua_State *L, int saved) {
+  lua_rawgeti(L, lua_upvalueindex(3), 5);
+  lua_pushvalue(L, saved);
+  lua_setfield(L, -2, "path");
+  lua_pushvalue(L, saved + 1);
+  lua_setfield(L, -2, "cpath");
+  lua_pop(L, 1);
+}
+
+/* require in a task.  Upvalues: 1 the sandbox, 2 the real globals'
+ * require, 3 {package.loaded's, preload's, searchers' and package's
+ * views, the real package}.  What the task's package.loaded holds is the
+ * answer; else, while the task changed neither package.preload,
+ * package.searchers nor the paths and did not remove a loaded module, the
+ * real require loads it for the worker (once) and hands out a view; else
+ * the task's own package tables are searched and what it loads is its
+ * own. */
 static int require_guard(lua_State *L) {
   sandbox *sb = upsandbox(L);
   const char *name = luaL_checkstring(L, 1);
   lua_settop(L, 1);
-  int changed = 0;
-  for (int i = 1; i <= 4; i++) {
+  lua_rawgeti(L, lua_upvalueindex(3), 1);
+  int loaded = 2;
+  if (lua_getfield(L, loaded, name) != LUA_TNIL && lua_toboolean(L, -1)) return 1;
+  lua_pop(L, 1);
+  int own = 0;
+  for (int i = 2; i <= 4; i++) {
     lua_rawgeti(L, lua_upvalueindex(3), i);
-    if (!lazy_meta(L, -1)) changed = 1;
+    if (!lazy_meta(L, -1)) own = 1;
     else lua_pop(L, 1);
     lua_pop(L, 1);
   }
-  if (!changed) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, name) != LUA_TNIL && lua_toboolean(L, -1)) own = 1; /* removed */
+  lua_settop(L, loaded);
+  if (!own) {
     lua_pushvalue(L, lua_upvalueindex(2));
     lua_pushvalue(L, 1);
     sb->loading++;
     int status = lua_pcall(L, 1, 2, 0);
     sb->loading--;
     if (status != LUA_OK) return lua_error(L);
-    sandbox_push_view(L, 2);
-    lua_replace(L, 2);
+    sandbox_push_view(L, -2);
+    lua_replace(L, -3);
+    if (!lazy_meta(L, loaded)) { /* the task's copy of package.loaded sees it too */
+      lua_pushvalue(L, -2);
+      lua_setfield(L, loaded, name);
+    } else {
+      lua_pop(L, 1);
+    }
     return 2;
   }
-  lua_rawgeti(L, lua_upvalueindex(3), 1);
-  int loaded = lua_gettop(L);
-  if (lua_getfield(L, loaded, name) != LUA_TNIL && lua_toboolean(L, -1)) return 1;
-  lua_pop(L, 1);
-  luaL_Buffer msg;
-  luaL_buffinit(L, &msg);
+  lua_pushliteral(L, ""); /* the searchers' messages */
+  int msg = lua_gettop(L);
   lua_rawgeti(L, lua_upvalueindex(3), 2);
   if (lua_getfield(L, -1, name) == LUA_TFUNCTION) {
     lua_pushliteral(L, ":preload:");
   } else {
-    lua_pop(L, 1);
+    lua_settop(L, msg);
     lua_rawgeti(L, lua_upvalueindex(3), 3);
+    paths_to_task(L);
+    int saved = msg + 2;
     for (lua_Integer i = 1;; i++) {
-      if (lua_geti(L, -1, i) == LUA_TNIL)
-        return luaL_error(L, "module '%s' not found:%s", name, lua_tostring(L, -1));
+      if (lua_geti(L, msg + 1, i) == LUA_TNIL) {
+        paths_back(L, saved);
+        return luaL_error(L, "module '%s' not found:%s", name, lua_tostring(L, msg));
+      }
       lua_pushvalue(L, 1);
-      lua_call(L, 1, 2);
+      int status = lua_pcall(L, 1, 2, 0);
+      if (status != LUA_OK) {
+        paths_back(L, saved);
+        return lua_error(L);
+      }
       if (lua_isfunction(L, -2)) break;
-      if (lua_isstring(L, -2)) {
+      if (lua_isstring(L, -2)) { /* each message on a line, as require's */
         lua_pop(L, 1);
-        luaL_addvalue(&msg);
+        lua_pushvalue(L, msg);
+        lua_pushliteral(L, "\n\t");
+        lua_rotate(L, -3, -1);
+        lua_concat(L, 3);
+        lua_replace(L, msg);
       } else {
         lua_pop(L, 2);
       }
     }
+    paths_back(L, saved);
   }
   int loader = lua_gettop(L) - 1;
   lua_pushvalue(L, loader);
@@ -670,6 +929,12 @@ static int seal(lua_State *L) {
   int views = g0 + 3;
   lua_newtable(L);
   int reals = g0 + 4;
+  lua_newtable(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &key_through);
+  lua_newtable(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &key_touched);
+  lua_newtable(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &key_metas);
 
   /* what would end or change the process, refused in the real tables
    * (dusk's own code never calls them in a worker) */
@@ -729,19 +994,29 @@ static int seal(lua_State *L) {
     {"rawget", rawget_guard}, {"rawset", rawset_guard}, {"rawlen", rawlen_guard},
     {"next", next_guard}, {"getmetatable", getmetatable_guard},
     {"setmetatable", setmetatable_guard}, {"collectgarbage", collectgarbage_guard},
+    {"load", load_guard}, {"loadfile", loadfile_guard},
   };
   for (size_t i = 0; i < sizeof guards / sizeof guards[0]; i++)
     guard(L, g, guards[i].name, guards[i].fn, views);
+  lua_getfield(L, g, "loadfile");
+  lua_pushcclosure(L, dofile_guard, 1);
+  lua_setfield(L, g, "dofile");
+  if (lua_getfield(L, loaded, "debug") == LUA_TTABLE) { /* user code's, by the view */
+    lua_getfield(L, -1, "getinfo");
+    lua_pushvalue(L, -1);
+    lua_pushcclosure(L, getinfo_guard, 1);
+    lua_rawset(L, views);
+  }
+  lua_pop(L, 1);
   /* G's view stands for G0 wherever user code reaches it */
   make_views(L, views, reals, g, SHALLOW);
   lua_pushvalue(L, g0);
   lua_pushvalue(L, g);
   lua_rawget(L, views);
-  int pg = lua_gettop(L);
-  lua_rawset(L, views);
+  lua_rawset(L, views); /* G0's view is G's */
   lua_pushvalue(L, g);
   lua_rawget(L, views);
-  pg = lua_gettop(L);
+  int pg = lua_gettop(L);
   lua_pushvalue(L, pg);
   lua_setfield(L, g, "_G");
   finish_views(L, views, reals);
@@ -749,11 +1024,13 @@ static int seal(lua_State *L) {
   /* require: the real globals' seals what it loads; user code's reads
    * the task's package tables and hands out views */
   lua_getfield(L, g0, "require");
+  int original_require = lua_gettop(L);
+  lua_pushvalue(L, original_require);
   lua_pushcclosure(L, sealing_require, 1);
   lua_setfield(L, g0, "require");
   lua_pushlightuserdata(L, sb);
   lua_getfield(L, g0, "require");
-  lua_createtable(L, 4, 0);
+  lua_createtable(L, 5, 0);
   static const char *const pkgs[] = {"loaded", "preload", "searchers"};
   for (int i = 0; i < 3; i++) {
     lua_getfield(L, package, pkgs[i]);
@@ -763,11 +1040,17 @@ static int seal(lua_State *L) {
   lua_pushvalue(L, package);
   to_view(L, views);
   lua_rawseti(L, -2, 4);
+  lua_pushvalue(L, package);
+  lua_rawseti(L, -2, 5);
   lua_pushcclosure(L, require_guard, 3);
   lua_getfield(L, g0, "require");
   lua_pushvalue(L, -2);
   lua_rawset(L, views);
+  lua_pushvalue(L, original_require); /* also reached by debug.getinfo */
+  lua_pushvalue(L, -2);
+  lua_rawset(L, views);
   lua_setfield(L, g, "require");
+  lua_remove(L, original_require);
 
   if (has_strmt) {
     lua_getfield(L, strmt, "__index");
@@ -776,6 +1059,16 @@ static int seal(lua_State *L) {
     lua_pushvalue(L, strmt);
     to_view(L, views);
     lua_setfield(L, strmt, "__metatable");
+    make_through(L, strmt, views);
+  }
+  through_type_metatables(L, views);
+  if (lua_istable(L, package)) {
+    lua_createtable(L, 2, 0);
+    lua_getfield(L, package, "path");
+    lua_rawseti(L, -2, 1);
+    lua_getfield(L, package, "cpath");
+    lua_rawseti(L, -2, 2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_paths);
   }
 
   /* the inverse map, for sandbox_push_real */
@@ -803,7 +1096,8 @@ static int seal(lua_State *L) {
   lua_newtable(L);
   lua_createtable(L, 0, 4);
   lua_pushlightuserdata(L, sb);
-  lua_pushcclosure(L, current_index, 1);
+  lua_pushvalue(L, g);
+  lua_pushcclosure(L, current_index, 2);
   lua_setfield(L, -2, "__index");
   lua_pushlightuserdata(L, sb);
   lua_pushvalue(L, g);
@@ -814,8 +1108,12 @@ static int seal(lua_State *L) {
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "__metatable");
   lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &key_cg);
   lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
 
+  lua_pushvalue(L, pg);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &key_pg);
   lua_pushvalue(L, pg);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &key_current);
   lua_pushvalue(L, g);
@@ -864,7 +1162,23 @@ static int wipe(lua_State *L) {
   return 0;
 }
 
+static int put_back(lua_State *L) {
+  sandbox *sb = lua_touserdata(L, 1);
+  if (sb->paths) restore_paths(L);
+  if (sb->through) restore_through(L);
+  sb->paths = sb->through = 0;
+  return 0;
+}
+
 int sandbox_after_task(lua_State *L, sandbox *sb) {
+  if (sb->paths || sb->through) {
+    lua_pushcfunction(L, put_back);
+    lua_pushlightuserdata(L, sb);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+      lua_pop(L, 1);
+      sb->renew = 1;
+    }
+  }
   if (sb->dirty) {
     sb->dirty = 0;
     lua_pushcfunction(L, wipe);

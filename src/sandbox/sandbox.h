@@ -42,6 +42,8 @@ typedef struct sandbox {
   int dirty;   /* a view became a copy */
   int renew;   /* a task reached what views cannot guard */
   int loading; /* require calls under way: their globals are the worker's */
+  int paths;   /* package.path or cpath to put back */
+  int through; /* metatables a task wrote through to, to put back */
 } sandbox;
 
 /* Seals the state 'L' (once, after everything a worker loads at start).
@@ -69,6 +71,14 @@ int sandbox_push_real(lua_State *L, int idx);
  * makes it the current globals, which code loaded by the task reads;
  * returns 1.  Returns 0, pushing nothing, in any other state. */
 int sandbox_task_env(lua_State *L);
+
+/* Whether the value at 'idx' is a sealed state's registry globals (code
+ * loaded by require runs in them: serial sends them as an environment). */
+int sandbox_is_globals(lua_State *L, int idx);
+
+/* A task's frame set package.path or cpath (the caller's): they are put
+ * back as the worker started after the task. */
+void sandbox_paths_set(lua_State *L);
 
 /* Pushes the current globals: in a sealed state the running task's
  * environment (or _G's view between tasks), else the registry's globals.

@@ -531,6 +531,10 @@ static int is_env(enc *e, int idx) {
   lua_State *L = e->L;
   if (lua_rawequal(L, idx, e->g)) return 1;
   if (!lua_getmetatable(L, idx)) return 0; /* most tables, at little cost */
+  if (sandbox_is_globals(L, idx)) { /* a sealed worker's, that modules see */
+    lua_pop(L, 1);
+    return 1;
+  }
   luaL_checkstack(L, 20, NULL);
   int top = lua_gettop(L) - 1, found = 0;
   for (int i = 1;; i++) { /* the top is the i-th metatable of the chain */

@@ -452,6 +452,7 @@ static void dec_paths(dec *d) {
     }
     lua_pop(L, 2);
   }
+  if (n > 0 && (d->flags & SERIAL_TASKENV)) sandbox_paths_set(L); /* put back after */
 }
 
 /* Globals and additions to standard tables, after the value. */

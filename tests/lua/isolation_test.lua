@@ -232,6 +232,119 @@ t.test("debug functions reached through pairs renew the worker", function()
   end
 end)
 
+t.test("a compute nested in a task keeps the task's own changes", function()
+  for _, scheduler in ipairs { "threads", "sync" } do
+    t.eq(run(function()
+      string.outer_mark = "outer"
+      local inner = dusk.delayed(function(x) return x + 1 end)
+      local n = inner(inner(1)):compute()
+      return tostring(string.outer_mark) .. n
+    end, scheduler), "outer3", scheduler)
+  end
+end)
+
+t.test("metatables a task changes act in the task and are put back after", function()
+  for _, scheduler in ipairs { "threads", "sync" } do
+    t.eq(run(function()
+      getmetatable("").__add = function() return "ADD" end
+      getmetatable(io.stdout).__index.hello = function() return "hi" end
+      return ("1" + {}) .. io.stdout:hello()
+    end, scheduler), "ADDhi", scheduler)
+    t.eq(run(function()
+      return io.stdout.hello == nil and not pcall(function() return "1" + {} end)
+    end, scheduler), true, scheduler)
+  end
+  t.eq(io.stdout.hello, nil)
+end)
+
+t.test("package.path, load, dofile and _G in a task as in the caller", function()
+  local dir = t.tmpdir()
+  t.write(dir .. "/iso_pathmod.lua", "return 'found'\n")
+  t.write(dir .. "/iso_chunk.lua", "return _ENV == _G and x_of_task\n")
+  for _, scheduler in ipairs { "threads", "sync" } do
+    t.eq(run(function()
+      package.path = dir .. "/?.lua;" .. package.path
+      x_of_task = 7
+      return { require "iso_pathmod", package.loaded._G == _G, load("return _ENV")() == _G,
+               dofile(dir .. "/iso_chunk.lua"), select(2, pcall(require, "iso_nowhere_" .. string.rep("x", 2000))):len() > 2000 }
+    end, scheduler), { "found", true, true, 7, true }, scheduler)
+    t.eq(run(function() return pcall(require, "iso_pathmod") end, scheduler), false, scheduler)
+  end
+end)
+
+t.test("functions made by load or a module travel back from a task", function()
+  local dir = t.tmpdir()
+  t.write(dir .. "/iso_fnmod.lua", "return { hi = function() return 'hi' end }\n")
+  local saved = package.path
+  package.path = dir .. "/?.lua;" .. package.path
+  local ok, err = pcall(function()
+    for _, fuse in ipairs { true, false } do
+      local made = delayed(function() return load("return function(x) return x * 2 end")() end)()
+      local mod = delayed(function() return require("iso_fnmod").hi end)()
+      local use = delayed(function(f, g) return f(4) .. g() end)
+      t.eq(use(made, mod):compute { num_workers = 1, fuse = fuse }, "8hi", tostring(fuse))
+    end
+  end)
+  package.path = saved
+  assert(ok, err)
+end)
+
+t.test("a module that sets globals through _G works in every task", function()
+  local dir = t.tmpdir()
+  t.write(dir .. "/iso_legacy.lua", "_G.iso_seven = function(x) return 7 * x end\n" ..
+                                   "rawset(_G, 'iso_eight', 8)\n")
+  local saved = package.path
+  package.path = dir .. "/?.lua;" .. package.path
+  local ok, err = pcall(function()
+    local b = db.range(4, { npartitions = 4 }):map(function(x) require "iso_legacy"; return iso_seven(x) + iso_eight end)
+    for _, scheduler in ipairs { "threads", "sync" } do
+      t.eq(b:compute { scheduler = scheduler, num_workers = 1 }, { 8, 15, 22, 29 }, scheduler)
+    end
+  end)
+  package.path = saved
+  assert(ok, err)
+end)
+
+t.test("the globals load gives are the task's, not the worker's", function()
+  for _, scheduler in ipairs { "threads", "sync" } do
+    t.eq(run(function() rawset(load("return _ENV")(), "iso_leak", 1); return iso_leak end, scheduler), 1)
+    t.eq(run(function() return load("return iso_leak")() == nil and iso_leak == nil end, scheduler), true)
+  end
+end)
+
+t.test("debug.getinfo hands out no real require", function()
+  local dir = t.tmpdir()
+  t.write(dir .. "/iso_grab.lua", "local fs = {} for lv = 2, 8 do local i = debug.getinfo(lv, 'f') " ..
+                                 "if i then fs[#fs + 1] = i.func end end return fs\n")
+  local saved = package.path
+  package.path = dir .. "/?.lua;" .. package.path
+  local ok, err = pcall(function()
+    for _, scheduler in ipairs { "threads", "sync" } do
+      run(function()
+        for _, fn in ipairs(require "iso_grab") do
+          local got, bo = pcall(fn, "dusk.bagops")
+          if got and type(bo) == "table" and bo.reductions then
+            bo.reductions.count.combine = function() return 999 end
+          end
+        end
+      end, scheduler)
+      t.eq(db.range(10, { npartitions = 2 }):count():compute { scheduler = scheduler, num_workers = 1 }, 10)
+    end
+  end)
+  package.path = saved
+  assert(ok, err)
+end)
+
+t.test("a package.path the caller put back is the workers' again", function()
+  local saved = package.path
+  for _, scheduler in ipairs { "threads", "sync" } do
+    package.path = "/iso/nowhere/?.lua;" .. saved
+    t.eq(run(function() return package.path:sub(1, 12) end, scheduler), "/iso/nowhere")
+    package.path = saved
+    t.eq(run(function() return package.path end, scheduler), saved, scheduler)
+  end
+end)
+
 -- What would end or change the whole process is an error in the task.
 local refused = {
   { "os.exit", function() os.exit(3) end },
