@@ -42,7 +42,7 @@ typedef enum {
 #define BUF_ALIGN 64
 #define BUF_MAXDIM 32   /* numpy's limit */
 #define BUF_MAXCOLS 4096
-#define BUF_MAXSIZE ((uint64_t)1 << 40) /* largest data a frame may claim */
+#define BUF_MAXSIZE ((uint64_t)1 << 40) /* most data bytes of a buffer */
 
 /* An array chunk: C-contiguous elements of one dtype (not BUF_STRING);
  * the data is exactly the product of 'shape' times the item size.

@@ -5,8 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lauxlib.h>
+
 #include "base/alloc.h"
+#include "bind/lmodules.h"
 #include "data/buffer.h"
+#include "data/value.h"
+#include "exec/runtime.h"
 #include "testhelp.h"
 
 static uint64_t sum_bytes(const unsigned char *p, size_t n) {
@@ -241,6 +246,63 @@ static void test_alloc_failure(void) {
   buf_decref(b);
 }
 
+/* Runs 'code' with the value at the top of L's stack as '...'; whether it
+ * returned true. */
+static int lua_check(lua_State *L, const char *code) {
+  if (luaL_loadstring(L, code) != LUA_OK) return 0;
+  lua_pushvalue(L, -2);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    printf("lua error: %s\n", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return 0;
+  }
+  int ok = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return ok;
+}
+
+static void test_values(void) {
+  char err[256];
+  lua_State *L = rt_newstate(lmod_open, err, sizeof err);
+  buf_array a = {BUF_FLOAT32, 2, {2, 5}};
+  buf *b = buf_new_array(&a);
+  memset(buf_wdata(b), 0, buf_size(b));
+  value v = {.type = VALUE_BUFFER, .u.buf = b}; /* takes the maker's reference */
+  value w;
+  TEST("a copy shares the buffer", value_copy(&v, &w) == 0 && w.u.buf == b && buf_refcount(b) == 2);
+  TEST("bytes of a buffer value", value_bytes(&w) == 40);
+  value_free(&w);
+  TEST("freeing a copy lets its reference go", buf_refcount(b) == 1);
+  TEST("pushed as a dusk.Buffer", value_push(L, &v) == LUA_OK && buf_refcount(b) == 2);
+  TEST("its metadata from Lua",
+       lua_check(L, "local b = ...; local m = b:meta(); return #b == 40 and b:type() == 'ndarray' "
+                    "and m.dtype == 'float32' and m.shape[1] == 2 and m.shape[2] == 5 and #m.shape == 2"));
+  TEST("its name", lua_check(L, "return tostring(...) == 'dusk.Buffer(ndarray, 40 bytes)'"));
+  value back;
+  TEST("a box becomes a value holding the same buffer",
+       value_from(L, -1, &back) == LUA_OK && back.type == VALUE_BUFFER && back.u.buf == b &&
+           buf_refcount(b) == 3);
+  value_free(&back);
+  TEST("closing the box lets its reference go",
+       lua_check(L, "(...):close(); return tostring(...) == 'dusk.Buffer(closed)'") && buf_refcount(b) == 1);
+  lua_pop(L, 1);
+
+  uint32_t types[2] = {BUF_INT64, BUF_STRING};
+  uint64_t bytes[2] = {16, 5};
+  buf_table t = {2, 2, types, bytes};
+  value tv = {.type = VALUE_BUFFER, .u.buf = buf_new_table(&t)};
+  TEST("a table's metadata from Lua",
+       value_push(L, &tv) == LUA_OK &&
+           lua_check(L, "local m = (...):meta(); return m.nrows == 2 and #m.columns == 2 and "
+                        "m.columns[1].type == 'int64' and m.columns[2].type == 'string' and "
+                        "m.columns[2].bytes == 5 and #(...) == 69"));
+  lua_pop(L, 1);
+  value_free(&tv);
+  lua_close(L);
+  TEST("the state's boxes let go when it closes", buf_refcount(b) == 1);
+  value_free(&v);
+}
+
 /* ---- many threads share one buffer ---- */
 
 enum { NTHREADS = 8, ROUNDS = 200 };
@@ -309,6 +371,7 @@ int main(void) {
   test_frames();
   test_corrupt();
   test_alloc_failure();
+  test_values();
   test_threads();
   return test_report();
 }
