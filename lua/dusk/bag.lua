@@ -18,6 +18,7 @@ local compute = require "dusk.compute"
 local delayed = require "dusk.delayed"
 local bagops = require "dusk.bagops"
 local errors = require "dusk.errors"
+local spec = require "dusk.spec"
 
 local Delayed, lift = delayed.Delayed, delayed.lift
 
@@ -52,7 +53,7 @@ end
 local function piped(pipe, npartitions, name)
   local key = compute.new_key(name)
   local layer = core.layer(LayerMT, key, npartitions,
-                           { "pipe", pipe.source, pipe.ops, nil }, pipe.deps)
+                           spec.pipe(pipe.source, pipe.ops, nil), pipe.deps)
   local bag = setmetatable({ npartitions = npartitions, _layer = layer, _name = name,
                              _pipe = pipe }, BagMT)
   recipes[bag] = { pipe = pipe, npartitions = npartitions, name = name }
@@ -72,7 +73,7 @@ local function extend(self, op)
     for i = 1, op.nargs do op.args[i] = lift(op.args[i], deps, depidx, seen, op[1], i + 1) end
   end
   local ops = table.move(p.ops, 1, #p.ops, 1, {})
-  ops[#ops + 1] = { op[1], op[2], op.args, op.nargs }
+  ops[#ops + 1] = spec.op(op[1], op[2], op.args, op.nargs)
   return piped({ base = p.base, source = p.source, ops = ops, deps = deps, depidx = depidx },
                self.npartitions, op[1])
 end
@@ -133,7 +134,7 @@ function M.range(n, opts)
   opts = opts_of(opts, "range", { npartitions = true })
   local parts = int_arg(opts.npartitions or core.ncores(), 1, "range: npartitions")
   parts = math.max(1, math.min(parts, n))
-  return piped({ source = { "range", n, parts }, ops = {}, deps = {}, depidx = {} },
+  return piped({ source = spec.range(n, parts), ops = {}, deps = {}, depidx = {} },
                parts, "range")
 end
 
@@ -164,17 +165,17 @@ function M.read_text(paths, opts)
                                     opts.compression == nil and "infer" or opts.compression)
     local size = must("read_text", io_.size(path))
     if blocksize and not compression then
-      if size == 0 then blocks[#blocks + 1] = { path, 0, 0, false, 0 } end
+      if size == 0 then blocks[#blocks + 1] = spec.block(path, 0, 0, false, 0) end
       for offset = 0, size - 1, blocksize do
-        blocks[#blocks + 1] = { path, offset, blocksize, false, size }
+        blocks[#blocks + 1] = spec.block(path, offset, blocksize, false, size)
       end
     else
-      blocks[#blocks + 1] = { path, nil, nil, compression or false, size }
+      blocks[#blocks + 1] = spec.block(path, nil, nil, compression or false, size)
     end
   end
   local base = core.layer(LayerMT, compute.new_key("read_text-blocks"), #blocks,
                           core.stored_new(blocks), nil)
-  return piped({ base = base, source = { "lines" }, ops = {},
+  return piped({ base = base, source = spec.lines(), ops = {},
                  deps = { { base, split = 1 } }, depidx = {} }, #blocks, "read_text")
 end
 
@@ -196,7 +197,7 @@ function M.from_delayed(list)
   end
   if #deps == 0 then return M.from_sequence({}) end
   local layer = core.layer(LayerMT, compute.new_key("from_delayed"), #deps,
-                           { "partitions", "from_delayed" }, deps)
+                           spec.partitions("from_delayed"), deps)
   return wrap(layer, #deps, "from_delayed")
 end
 
@@ -252,7 +253,7 @@ function Bag:map_partitions(f, ...)
   local args = { ... }
   for i = 1, nargs do args[i] = lift(args[i], deps, depidx, seen, "map_partitions", i + 1) end
   local layer = core.layer(LayerMT, compute.new_key("map_partitions"), self.npartitions,
-                           { "partitions", "map_partitions", f, args, nargs }, deps)
+                           spec.partitions("map_partitions", f, args, nargs), deps)
   return wrap(layer, self.npartitions, "map_partitions")
 end
 
@@ -261,7 +262,7 @@ function Bag:repartition(n)
   n = int_arg(n, 1, "repartition: n")
   if n == self.npartitions then return self end
   local layer = core.layer(LayerMT, compute.new_key("repartition"), n,
-                           { "partitions", "repartition", n }, { self._layer })
+                           spec.partitions("repartition", n), { self._layer })
   return wrap(layer, n, "repartition")
 end
 
@@ -277,10 +278,10 @@ local function combine_tree(layer, n, kind, args, split_every, name)
   while n > split_every do
     local m = -(-n // split_every)
     layer = core.layer(LayerMT, compute.new_key(name .. "-combine"), m,
-                       { "agg", kind, args, false }, { { layer, split = split_every } })
+                       spec.agg(kind, args, false), { { layer, split = split_every } })
     n = m
   end
-  return layer, { "agg", kind, args, true }
+  return layer, spec.agg(kind, args, true)
 end
 
 -- A tree reduction of kind 'kind' (dusk.bagops.reductions) of the
@@ -297,10 +298,11 @@ end
 local function reduce(self, kind, args, split_every, name, item)
   split_every = int_arg(split_every or SPLIT_EVERY, 2, name .. ": split_every")
   local p = self._pipe
+  local sink = spec.sink(kind, args)
   local parts = core.layer(LayerMT, compute.new_key(name .. "-part"), self.npartitions,
-                           { "pipe", p.source, p.ops, { kind, args } }, p.deps)
+                           spec.pipe(p.source, p.ops, sink), p.deps)
   local r = reduced(parts, self.npartitions, kind, args, split_every, name, item)
-  recipes[r] = { pipe = p, npartitions = self.npartitions, sink = { kind, args },
+  recipes[r] = { pipe = p, npartitions = self.npartitions, sink = sink,
                  split_every = split_every, name = name, item = item }
   return r
 end
@@ -342,13 +344,14 @@ function M.share(objs, n)
       local sinks, np = {}, recipes[objs[g[1]]].npartitions
       for k, i in ipairs(g) do sinks[k] = recipes[objs[i]].sink or false end
       local shared = core.layer(LayerMT, compute.new_key("shared"), np,
-                                { "pipe", pipe.source, pipe.ops, { "multi", sinks } }, pipe.deps)
+                                spec.pipe(pipe.source, pipe.ops, spec.sink("multi", sinks)),
+                                pipe.deps)
       for k, i in ipairs(g) do
         local r = recipes[objs[i]]
         local picked = core.layer(LayerMT, compute.new_key(r.name .. "-part"), np,
-                                  { "pick", k }, { { shared, split = 1 } })
-        local replaced = r.sink and reduced(picked, np, r.sink[1], r.sink[2], r.split_every,
-                                            r.name, r.item)
+                                  spec.pick(k), { { shared, split = 1 } })
+        local replaced = r.sink and reduced(picked, np, r.sink[spec.SINK_KIND],
+                                            r.sink[spec.SINK_ARGS], r.split_every, r.name, r.item)
                          or wrap(picked, np, r.name)
         for j = i, n do if rawequal(objs[j], objs[i]) then out[j] = replaced end end
       end
@@ -487,8 +490,9 @@ function Bag:to_textfiles(pattern, opts)
                                   opts.compression == nil and "infer" or opts.compression)
   local p = self._pipe
   local layer = core.layer(LayerMT, compute.new_key("to_textfiles"), self.npartitions,
-                           { "pipe", p.source, p.ops, { "to_textfiles", { pattern = pattern, width = width,
-                                                                   compression = compression or false } } },
+                           spec.pipe(p.source, p.ops,
+                                     spec.sink("to_textfiles", { pattern = pattern, width = width,
+                                                                 compression = compression or false })),
                            p.deps)
   local layers, indexes = {}, {}
   for i = 1, self.npartitions do layers[i], indexes[i] = layer, i end
@@ -511,8 +515,8 @@ end
 
 -- Frees a persisted bag's data (nothing for one that is not).
 function Bag:release()
-  local spec = core.payload(self._layer)
-  if core.is_stored(spec) then core.stored_release(spec) end
+  local payload = core.payload(self._layer)
+  if core.is_stored(payload) then core.stored_release(payload) end
 end
 BagMT.__close = Bag.release
 

@@ -17,6 +17,7 @@
 -- (value): message", with the traceback of where it happened.
 
 local pretty = require "dusk.pretty"
+local S = require "dusk.spec"
 local list_len = require("dusk.core").list_length
 
 local reductions = {} -- filled below; the pipeline's sinks
@@ -86,7 +87,7 @@ end
 -- element in orig, a table's or NaN's (by canon) in tvals and torig, its
 -- entry in keys then {canon}: no string in the data can stand for a
 -- table.  A key is present when it has an orig (values may be nil).
-local function keyed_new() return { keys = {}, vals = {}, orig = {}, tvals = {}, torig = {} } end
+local keyed_new = S.keyed
 
 -- Finds or adds key 'kv' in partial 'p': returns the map holding its
 -- value, its key in that map, and whether it is new.
@@ -186,7 +187,7 @@ local helpers = { nil_result = nil_result, not_a_list = not_a_list, pluck_many =
 
 -- The code of step i applied to 'x', wrapping 'inner' (the rest).
 local function step_code(op, i, inner)
-  local kind, nargs = op[1], op[4] or 0
+  local kind, nargs = op[S.OP_KIND], op[S.OP_NARGS] or 0
   local args = ""
   for a = 1, nargs do args = args .. string.format(", A%d[%d]", i, a) end
   if kind == "map" then
@@ -267,7 +268,7 @@ end
 -- out, acc.  'fused' (source "json") is the number of steps run in C.
 local function compile(source, ops, sink, fused)
   local shape = { source, sink, fused or 0 }
-  for i, op in ipairs(ops) do shape[#shape + 1] = op[1] .. ":" .. (op[4] or 0) end
+  for i, op in ipairs(ops) do shape[#shape + 1] = op[S.OP_KIND] .. ":" .. (op[S.OP_NARGS] or 0) end
   local id = table.concat(shape, " ")
   local fn = compiled[id]
   if fn then return fn end
@@ -332,7 +333,7 @@ end
 local function stages_of(ops, first)
   local stages = {}
   for i = first, #ops do
-    local kind, f, nargs = ops[i][1], ops[i][2], ops[i][4] or 0
+    local kind, f, nargs = ops[i][S.OP_KIND], ops[i][S.OP_FN], ops[i][S.OP_NARGS] or 0
     local p
     if nargs == 0 and (kind == "filter" or kind == "remove" or kind == "map") then
       p = program_of(f)
@@ -340,7 +341,7 @@ local function stages_of(ops, first)
       p, kind = pluck_program(f), "map"
     end
     if not p then break end
-    stages[#stages + 1] = { kind, p }
+    stages[#stages + 1] = S.stage(kind, p)
   end
   return #stages > 0 and stages or nil
 end
@@ -349,7 +350,8 @@ end
 local function json_stages(ops)
   local json = package.loaded["dusk.json"]
   local first = ops[1]
-  if not json or not first or first[1] ~= "map" or first[2] ~= json.decode or (first[4] or 0) ~= 0 then
+  if not json or not first or first[S.OP_KIND] ~= "map" or first[S.OP_FN] ~= json.decode
+     or (first[S.OP_NARGS] or 0) ~= 0 then
     return nil
   end
   return stages_of(ops, 2)
@@ -367,10 +369,10 @@ local function guarded(fn, at, ops, sink, member, ...)
     local where = ""
     if op and (ops[op] or op == 0 and sink) then
       local name = op == 0 and (member and member() or sink)
-                   or ops[op][1] == "pluck_many" and "pluck" or ops[op][1]
+                   or ops[op][S.OP_KIND] == "pluck_many" and "pluck" or ops[op][S.OP_KIND]
       where = string.format("%s failed on element %s: ", name, describe(e))
       -- dusk's own messages ("it returned nil") name the user's function
-      local f = ops[op] and ops[op][2]
+      local f = ops[op] and ops[op][S.OP_FN]
       if type(msg) == "string" and type(f) == "function" and not msg:find("^[^\n]-:%d+: ") then
         local info = debug.getinfo(f, "S")
         if info.what ~= "C" then where = string.format("%s%s:%d: ", where, info.short_src, info.linedefined) end
@@ -387,13 +389,14 @@ local function guarded(fn, at, ops, sink, member, ...)
   return a, b, c
 end
 
--- {"pipe", source, ops, sink}: the source of elements is the partition
--- list (input 1), a range {"range", n, npartitions} or file lines
--- {"lines"} of the block in input 1; ops are {kind, f, args, nargs}; sink
--- nil makes a list, {kind, args} the partial of reduction 'kind'.
+-- spec.pipe(source, ops, sink): the source of elements is the partition
+-- list (input 1, source nil), a range (spec.range) or the lines
+-- (spec.lines) of the block in input 1; ops are spec.op's; sink nil
+-- makes a list, spec.sink(kind, args) the partial of reduction 'kind'.
 function M.pipe(spec, index, inputs)
-  local source, ops, sink = spec[2], spec[3], spec[4]
-  local kind = source and source[1] or "list"
+  local source, ops, sink = spec[S.PIPE_SOURCE], spec[S.PIPE_OPS], spec[S.PIPE_SINK]
+  local kind = source and source[S.SOURCE_KIND] or "list"
+  local sink_of = sink and sink[S.SINK_KIND]
   local src, feed, fused
   if kind == "list" then
     src = inputs[1]
@@ -401,20 +404,21 @@ function M.pipe(spec, index, inputs)
       error(string.format("partition %d is not a list but a %s", index, type(src)), 0)
     end
   elseif kind == "range" then
-    local n, parts = source[2], source[3]
+    local n, parts = source[S.RANGE_N], source[S.RANGE_NPARTITIONS]
     local size = n // parts
     local first = (index - 1) * size
     src = { first, index == parts and n - 1 or first + size - 1 }
     local stages = stages_of(ops, 1)
     if stages then
-      local whole = #stages == #ops and sink and (sink[1] == "sum" or sink[1] == "count")
+      local whole = #stages == #ops and (sink_of == "sum" or sink_of == "count")
       local pure = require "dusk.pure"
       kind, src[3], fused = whole and "range_fold" or "range_c", stages, #stages
       feed = whole and pure.fold_range or pure.each_range
     end
   else
     local block = inputs[1]
-    src = { block[1], { offset = block[2], length = block[3], compression = block[4], size = block[5] } }
+    src = { block[S.BLOCK_PATH], { offset = block[S.BLOCK_OFFSET], length = block[S.BLOCK_LENGTH],
+                                   compression = block[S.BLOCK_COMPRESSION], size = block[S.BLOCK_SIZE] } }
     feed = require("dusk.io").each_line
     local stages = json_stages(ops)
     if stages then
@@ -423,14 +427,14 @@ function M.pipe(spec, index, inputs)
     end
   end
   local F, A = {}, {}
-  for i, op in ipairs(ops) do F[i], A[i] = op[2], op[3] end
+  for i, op in ipairs(ops) do F[i], A[i] = op[S.OP_FN], op[S.OP_ARGS] end
   local sink_kind, step, finish, closing, member = "list", nil, nil, nil, nil
   if sink then
-    local r = reductions[sink[1]]
-    sink_kind = (sink[1] == "sum" or sink[1] == "count" or sink[1] == "frequencies") and sink[1]
+    local r = reductions[sink_of]
+    sink_kind = (sink_of == "sum" or sink_of == "count" or sink_of == "frequencies") and sink_of
                 or "step"
     -- (a sink's resource, such as the file written, closes on an error)
-    if sink_kind == "step" then step, finish, closing, member = r.part(sink[2], index) end
+    if sink_kind == "step" then step, finish, closing, member = r.part(sink[S.SINK_ARGS], index) end
     if sink_kind == "frequencies" then
       step = keyed_new()
       if kind == "json" and fused == #ops then src[4] = step end
@@ -439,10 +443,9 @@ function M.pipe(spec, index, inputs)
   local fn = compile(kind, ops, sink_kind, fused)
   local _ <close> = closing
   local at = { nil, nil } -- (see guarded)
-  local _, out, acc = guarded(fn, at, ops, sink and sink[1], member, src, F, A, step, feed,
-                              sink and sink[1], at)
+  local _, out, acc = guarded(fn, at, ops, sink_of, member, src, F, A, step, feed, sink_of, at)
   if sink_kind == "list" then return out end
-  if sink_kind == "step" then return finish(sink[2]) end
+  if sink_kind == "step" then return finish(sink[S.SINK_ARGS]) end
   if sink_kind == "frequencies" then return step end
   return acc
 end
@@ -826,7 +829,7 @@ reductions.multi = {
     for k = 1, n do
       local sink = sinks[k]
       if sink then
-        steps[k], finishes[k] = reductions[sink[1]].part(sink[2], index)
+        steps[k], finishes[k] = reductions[sink[S.SINK_KIND]].part(sink[S.SINK_ARGS], index)
       else
         local out, m = {}, 0
         steps[k] = function(x) m = m + 1; out[m] = x end
@@ -836,23 +839,23 @@ reductions.multi = {
     local running = 0
     return function(x) for k = 1, n do running = k; steps[k](x) end end, function()
       local partials = {}
-      for k = 1, n do partials[k] = finishes[k](sinks[k] and sinks[k][2]) end
+      for k = 1, n do partials[k] = finishes[k](sinks[k] and sinks[k][S.SINK_ARGS]) end
       return partials
-    end, nil, function() return sinks[running] and sinks[running][1] end
+    end, nil, function() return sinks[running] and sinks[running][S.SINK_KIND] end
   end,
 }
 
 ---------------------------------------------------------------- tasks
 
--- {"pick", k}: partial k of a "multi" task's partials.
+-- spec.pick(k): partial k of a "multi" task's partials.
 function M.pick(spec, _, inputs)
-  return inputs[1][spec[2]]
+  return inputs[1][spec[S.PICK_INDEX]]
 end
 
--- {"agg", kind, args, final}: the partials are the inputs.
+-- spec.agg(kind, args, final): the partials are the inputs.
 function M.agg(spec, _, inputs)
-  local r = reductions[spec[2]]
-  local args = spec[3]
+  local r = reductions[spec[S.AGG_KIND]]
+  local args = spec[S.AGG_ARGS]
   local partials, n = {}, 0
   for i = 1, inputs.n do -- partials may be nil (the min of an empty partition)
     if inputs[i] ~= nil then
@@ -861,7 +864,7 @@ function M.agg(spec, _, inputs)
     end
   end
   local p = r.combine(args, partials)
-  if spec[4] and r.finish then return r.finish(args, p) end
+  if spec[S.AGG_FINAL] and r.finish then return r.finish(args, p) end
   return p
 end
 
@@ -869,9 +872,9 @@ end
 
 local parts = {}
 
--- {"partitions", "map_partitions", f, args, nargs}
+-- spec.partitions("map_partitions", f, args, nargs)
 function parts.map_partitions(spec, index, inputs)
-  local f, args, nargs = spec[3], spec[4], spec[5] or 0
+  local f, args, nargs = spec[S.PARTS_FN], spec[S.PARTS_ARGS], spec[S.PARTS_NARGS] or 0
   local out = f(inputs[1], unpack(args, 1, nargs))
   if type(out) ~= "table" then
     error(string.format("map_partitions must return a list, got a %s for partition %d",
@@ -883,10 +886,10 @@ function parts.map_partitions(spec, index, inputs)
   return out
 end
 
--- {"partitions", "repartition", n}: this task's share of the elements of
--- all input partitions, in order, as evenly as they divide
+-- spec.partitions("repartition", n): this task's share of the elements
+-- of all input partitions, in order, as evenly as they divide
 function parts.repartition(spec, index, inputs)
-  local n = spec[3]
+  local n = spec[S.PARTS_N]
   local total = 0
   for i = 1, inputs.n do total = total + #inputs[i] end
   local first, last = (index - 1) * total // n + 1, index * total // n
@@ -902,7 +905,7 @@ function parts.repartition(spec, index, inputs)
   return out
 end
 
--- {"partitions", "from_delayed"}: the list a Delayed computed
+-- spec.partitions("from_delayed"): the list a Delayed computed
 function parts.from_delayed(_, index, inputs)
   local list = inputs[1]
   if type(list) ~= "table" then
@@ -916,7 +919,7 @@ function parts.from_delayed(_, index, inputs)
 end
 
 function M.partitions(spec, index, inputs)
-  return parts[spec[2]](spec, index, inputs)
+  return parts[spec[S.PARTS_WHAT]](spec, index, inputs)
 end
 
 return M

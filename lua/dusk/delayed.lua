@@ -5,8 +5,8 @@
 --   d:compute()                     --> 5
 --
 -- A Delayed is a layer of one task in the C graph (dusk.core).  Its spec,
--- encoded when computed, is {"call", fn, args, nargs, nout} or {"value",
--- v}; Delayed objects among the arguments, at any depth of plain tables,
+-- encoded when computed, is a call of fn with its args or a value
+-- (dusk.spec's call and value); Delayed objects among the arguments, at any depth of plain tables,
 -- become dependencies, and their places in the arguments placeholders
 -- that the worker fills with their values (dusk.runner).
 
@@ -14,6 +14,7 @@ local core = require "dusk.core"
 local compute = require "dusk.compute"
 local errors = require "dusk.errors"
 local ops = require "dusk.ops"
+local spec = require "dusk.spec"
 
 local Delayed = { __name = "dusk.Delayed" }
 local methods = {}
@@ -85,9 +86,9 @@ local function lift(v, deps, index, seen, name, argi, depth)
   return copy or v
 end
 
-local function new_delayed(name, spec, deps, nout, key)
+local function new_delayed(name, payload, deps, nout, key)
   key = key or compute.new_key(name)
-  local d = core.layer(Delayed, key, 1, spec, deps)
+  local d = core.layer(Delayed, key, 1, payload, deps)
   if nout then nouts[d] = nout end
   return d
 end
@@ -129,7 +130,7 @@ local function call(fn, name, opts, args, n)
     local same = key and pure_cache[key]
     if same then return same end
   end
-  local d = new_delayed(name, { "call", fn, args, n, nout }, deps, nout, key)
+  local d = new_delayed(name, spec.call(fn, args, n, nout), deps, nout, key)
   if key then pure_cache[key] = d end
   return d
 end
@@ -194,8 +195,8 @@ end
 
 -- Frees a persisted Delayed's data (nothing for one that is not).
 function methods.release(d)
-  local spec = core.payload(d)
-  if getmetatable(spec) and core.is_stored(spec) then core.stored_release(spec) end
+  local payload = core.payload(d)
+  if getmetatable(payload) and core.is_stored(payload) then core.stored_release(payload) end
 end
 Delayed.__close = methods.release
 
@@ -233,8 +234,8 @@ local function delayed(v, opts)
   end
   local o = errors.options(opts, "delayed", VALUE_OPTIONS)
   local deps = {}
-  local spec = { "value", lift(v, deps, {}, {}, "the value of delayed") }
-  return new_delayed(o.name or "value", spec, deps[1] and deps, nil, nil)
+  local payload = spec.value(lift(v, deps, {}, {}, "the value of delayed"))
+  return new_delayed(o.name or "value", payload, deps[1] and deps, nil, nil)
 end
 
 local M = { Delayed = Delayed, is_delayed = is_delayed, lift = lift,

@@ -16,7 +16,7 @@
  * functions decide whatever the programs cannot, and raise the errors.
  *
  * With 'counts', the partial of a Bag's frequencies ({keys = {...}, vals
- * = {[key] = n}, orig = {[key] = first}}, see lua/dusk/bagops.lua) that
+ * = {[key] = n}, orig = {[key] = first}}: spec.keyed(), lspec.h) that
  * rest() counts into, the strings the programs make are counted here
  * instead, in a table of C strings, and added to 'counts' before Lua
  * counts anything else (and at the end): so keys keep the order in which
@@ -35,6 +35,7 @@
 #include "bind/lio.h"
 #include "bind/ljson.h"
 #include "bind/lpure.h"
+#include "bind/lspec.h"
 
 #define SCAN "dusk.json.scan"
 
@@ -88,9 +89,9 @@ static int scan_close(lua_State *L) {
 static void flush_counts(lua_State *L, scan *s) {
   counts *c = &s->c;
   if (c->ne == 0) return;
-  lua_getfield(L, A_COUNTS, "keys");
-  lua_getfield(L, A_COUNTS, "vals");
-  lua_getfield(L, A_COUNTS, "orig");
+  lua_getfield(L, A_COUNTS, LSPEC_KEYED_KEYS);
+  lua_getfield(L, A_COUNTS, LSPEC_KEYED_VALS);
+  lua_getfield(L, A_COUNTS, LSPEC_KEYED_ORIG);
   lua_Integer nkeys = (lua_Integer)lua_rawlen(L, -3);
   for (size_t k = 0; k < c->ne; k++) {
     if (k % RT_POLL_EVERY == 0 && rt_interrupt_pending()) rt_interrupt_error(L);

@@ -23,6 +23,7 @@
 #include <lauxlib.h>
 
 #include "base/interrupt.h"
+#include "bind/lspec.h"
 #include "bind/lclass.h"
 #include "serial/luabc.h"
 
@@ -48,9 +49,9 @@ int lpure_stages(lua_State *L, int idx, lpure_stage *st, int max) {
   luaL_argcheck(L, n >= 0 && n <= max, idx, "too many stages");
   for (lua_Integer j = 1; j <= n; j++) {
     lua_geti(L, idx, j);
-    lua_geti(L, -1, 1);
+    lua_geti(L, -1, LSPEC_STAGE_KIND);
     const char *kind = luaL_checkstring(L, -1);
-    lua_geti(L, -2, 2);
+    lua_geti(L, -2, LSPEC_STAGE_PROGRAM);
     st[j - 1].prog = lpure_check(L, -1);
     if (strcmp(kind, "map") == 0) st[j - 1].kind = LPURE_MAP;
     else if (strcmp(kind, "filter") == 0) st[j - 1].kind = LPURE_FILTER;

@@ -12,6 +12,7 @@
 
 #include "base/alloc.h"
 #include "bind/lgraph_int.h"
+#include "bind/lspec.h"
 #include "sched/progress.h"
 #include "bind/lmodules.h"
 #include "exec/runtime.h"
@@ -106,7 +107,7 @@ static int is_dep(lua_State *L, int idx, uint32_t *input) {
   int yes = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "dusk.dep") == 0;
   lua_pop(L, 1);
   if (!yes) return 0;
-  lua_rawgeti(L, idx, 1);
+  lua_rawgeti(L, idx, LSPEC_DEP_INPUT);
   lua_Integer k = lua_tointeger(L, -1);
   lua_pop(L, 1);
   if (k < 1 || k > UINT32_MAX) return 0;
@@ -114,14 +115,16 @@ static int is_dep(lua_State *L, int idx, uint32_t *input) {
   return 1;
 }
 
-/* Makes the spec at 'idx' direct when it is {"call", fn, args, n, nout}
- * with plain arguments; 'fns' (a table) maps functions to their frames.
+/* Makes the spec at 'idx' direct when it is a call (lspec.h) with plain
+ * arguments; 'fns' (a table) maps functions to their frames.
  * Returns 1 when done, 0 when the spec must go whole, -1 on error (a
  * message pushed). */
 static int make_direct(lua_State *L, compute_job *cj, exec_spec *sp, int idx, int fns) {
   int top = lua_gettop(L);
-  if (lua_rawgeti(L, idx, 1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "call") != 0 ||
-      lua_rawgeti(L, idx, 3) != LUA_TTABLE || lua_rawgeti(L, idx, 4) != LUA_TNUMBER) {
+  if (lua_rawgeti(L, idx, LSPEC_KIND) != LUA_TSTRING ||
+      strcmp(lua_tostring(L, -1), LSPEC_CALL) != 0 ||
+      lua_rawgeti(L, idx, LSPEC_CALL_ARGS) != LUA_TTABLE ||
+      lua_rawgeti(L, idx, LSPEC_CALL_NARGS) != LUA_TNUMBER) {
     lua_settop(L, top);
     return 0;
   }
@@ -143,7 +146,7 @@ static int make_direct(lua_State *L, compute_job *cj, exec_spec *sp, int idx, in
       return 0;
     }
   }
-  if (lua_rawgeti(L, idx, 5) != LUA_TNIL && lua_tointeger(L, -1) == 0) {
+  if (lua_rawgeti(L, idx, LSPEC_CALL_NOUT) != LUA_TNIL && lua_tointeger(L, -1) == 0) {
     lua_settop(L, top); /* nout=0 keeps no result: dusk.runner's kinds.call */
     return 0;
   }
@@ -161,16 +164,16 @@ static int make_direct(lua_State *L, compute_job *cj, exec_spec *sp, int idx, in
       return -1;
     lua_pop(L, 1);
   }
-  lua_rawgeti(L, idx, 5);
+  lua_rawgeti(L, idx, LSPEC_CALL_NOUT);
   sp->nout = (int)luaL_optinteger(L, -1, 0);
-  lua_rawgeti(L, idx, 2); /* the function: one frame per compute */
+  lua_rawgeti(L, idx, LSPEC_CALL_FN); /* the function: one frame per compute */
   if (lua_rawget(L, fns) == LUA_TLIGHTUSERDATA) {
     exec_spec *same = lua_touserdata(L, -1);
     sp->frame = same->frame;
     sp->len = same->len;
   } else {
     lua_pop(L, 1);
-    lua_rawgeti(L, idx, 2);
+    lua_rawgeti(L, idx, LSPEC_CALL_FN);
     if (add_frame(L, cj, -1, &sp->frame, &sp->len) != LUA_OK) return -1;
     lua_pushlightuserdata(L, sp);
     lua_rawset(L, fns);

@@ -8,6 +8,7 @@
 #include "base/alloc.h"
 #include "bind/lgraph_int.h"
 #include "bind/lmodules.h"
+#include "bind/lspec.h"
 #include "exec/runtime.h"
 #include "testhelp.h"
 
@@ -32,8 +33,9 @@ static unsigned refs_of(lua_State *L, const char *name) {
 }
 
 /* Layers alive in the state's graph (dusk.core's state, upvalue 1 of its
- * functions). */
+ * functions), after a full collection. */
 static size_t live_layers(lua_State *L) {
+  lua_gc(L, LUA_GCCOLLECT);
   run(L, "return require('dusk.core').compute");
   lua_getupvalue(L, 1, 1);
   core_state *cs = lua_touserdata(L, -1);
@@ -42,11 +44,44 @@ static size_t live_layers(lua_State *L) {
   return n;
 }
 
+/* lspec.h and lua/dusk/spec.lua say the same: what spec's constructors
+ * build is found where the C readers look. */
+static void test_spec_layout(lua_State *L) {
+  run(L, "local S = require 'dusk.spec'\n"
+         "local c, st, k = S.call('f', {}, 0, 1), S.stage('map', 'p'), S.keyed()\n"
+         "return c[S.KIND], c[S.CALL_FN], c[S.CALL_NARGS], c[S.CALL_NOUT], type(c[S.CALL_ARGS]),\n"
+         "  S.KIND, S.CALL_FN, S.CALL_ARGS, S.CALL_NARGS, S.CALL_NOUT, S.STAGE_KIND, S.STAGE_PROGRAM,\n"
+         "  st[S.STAGE_KIND], st[S.STAGE_PROGRAM], type(k.keys), type(k.vals), type(k.orig)");
+  TEST("a call, by its names", strcmp(lua_tostring(L, 1), LSPEC_CALL) == 0
+       && strcmp(lua_tostring(L, 2), "f") == 0 && lua_tointeger(L, 3) == 0
+       && lua_tointeger(L, 4) == 1 && strcmp(lua_tostring(L, 5), "table") == 0);
+  TEST("the call's indexes are lspec.h's", lua_tointeger(L, 6) == LSPEC_KIND
+       && lua_tointeger(L, 7) == LSPEC_CALL_FN && lua_tointeger(L, 8) == LSPEC_CALL_ARGS
+       && lua_tointeger(L, 9) == LSPEC_CALL_NARGS && lua_tointeger(L, 10) == LSPEC_CALL_NOUT);
+  TEST("a stage's too", lua_tointeger(L, 11) == LSPEC_STAGE_KIND
+       && lua_tointeger(L, 12) == LSPEC_STAGE_PROGRAM
+       && strcmp(lua_tostring(L, 13), "map") == 0 && strcmp(lua_tostring(L, 14), "p") == 0);
+  lua_settop(L, 0);
+  run(L, "return require('dusk.spec').keyed()");
+  TEST("the keyed partial has the lists each_record counts into",
+       lua_getfield(L, 1, LSPEC_KEYED_KEYS) == LUA_TTABLE
+       && lua_getfield(L, 1, LSPEC_KEYED_VALS) == LUA_TTABLE
+       && lua_getfield(L, 1, LSPEC_KEYED_ORIG) == LUA_TTABLE);
+  lua_settop(L, 0);
+  run(L, "local S = require 'dusk.spec'\n"
+         "local d = dusk.delayed(function(x) return x end)(dusk.delayed(1))\n"
+         "return require('dusk.core').payload(d)[S.CALL_ARGS][1]");
+  TEST("a dependency's placeholder: its input where lrun.c reads it",
+       lua_rawgeti(L, 1, LSPEC_DEP_INPUT) == LUA_TNUMBER && lua_tointeger(L, -1) == 1);
+  lua_settop(L, 0);
+}
+
 int main(void) {
   char err[256];
   lua_State *L = rt_newstate(lmod_open, err, sizeof err);
   TEST("a state", L != NULL);
   if (L == NULL) return test_report();
+  test_spec_layout(L);
   run(L, "core = require 'dusk.core'\n"
          "kept = core.stored_new({10, 20, 30})\n"
          "layer = core.layer({__gc = core.release}, 'kept', 3, kept)\n"
