@@ -133,8 +133,52 @@ static void test_build_failures(void) {
   graph_free(g);
 }
 
+/* Exact counts and order: a diamond over two sources, a -> (b, c) -> d
+ * with e on its own beside it: culling keeps what d needs, fusion joins
+ * only linear links, priorities number inputs before their reader. */
+static void test_plan_exact(void) {
+  graph *g = graph_new(NULL, NULL);
+  graph_id a = graph_add(g, "a", 2, NULL, 0, 0);
+  graph_dep d = blockwise(a);
+  graph_id b = graph_add(g, "b", 2, &d, 1, 0);
+  graph_id c = graph_add(g, "c", 2, &d, 1, 0);
+  graph_dep two[2] = {blockwise(b), blockwise(c)};
+  graph_id dd = graph_add(g, "d", 2, two, 2, 0);
+  graph_id e = graph_add(g, "e", 2, &d, 1, 0);
+  plan p;
+  TEST("plan of d's task 1", plan_of(g, dd, 1, 1, &p) == GRAPH_OK);
+  /* culled: a1, b1, c1, d1 (not e, not partition 0); a1 has two readers,
+   * b1 and c1 one each but d1 reads two: nothing fuses */
+  TEST("four tasks after culling, none fused", p.ntasks == 4 && p.nnodes == 4);
+  uint32_t prio[4] = {0}; /* by layer: a, b, c, d */
+  for (uint32_t t = 0; t < p.ntasks; t++) {
+    graph_node nd = p.nodes[p.tasks[t].chain];
+    TEST("only partition 1", nd.index == 1);
+    prio[nd.layer == a ? 0 : nd.layer == b ? 1 : nd.layer == c ? 2 : 3] = p.tasks[t].priority;
+  }
+  TEST("priorities: a, b, c, then d", prio[0] == 0 && prio[1] == 1 && prio[2] == 2 && prio[3] == 3);
+  plan_free(&p);
+  /* e's chain a -> e fuses: e0 alone is one task of two nodes */
+  TEST("plan of e's task 0", plan_of(g, e, 0, 1, &p) == GRAPH_OK);
+  TEST("one task, a chain of two", p.ntasks == 1 && p.tasks[0].nchain == 2 && p.nnodes == 2
+       && p.tasks[0].ninputs == 0 && p.tasks[0].priority == 0);
+  plan_free(&p);
+  /* both d and e, all partitions: a is read by three layers, so 2 + 2*4 = 10 */
+  graph_node all[4] = {{dd, 0}, {dd, 1}, {e, 0}, {e, 1}};
+  plan_options fuse = {1};
+  TEST("plan of d and e", graph_plan(g, all, 4, &fuse, &p) == GRAPH_OK);
+  TEST("ten tasks, none fused", p.ntasks == 10 && p.nnodes == 10);
+  TEST("priorities 0..9, the targets' in request order",
+       p.tasks[p.targets[0]].priority < p.tasks[p.targets[1]].priority
+       && p.tasks[p.targets[1]].priority < p.tasks[p.targets[2]].priority
+       && p.tasks[p.targets[3]].priority == 9);
+  plan_free(&p);
+  graph_free(g);
+}
+
 int main(void) {
   test_plan_failures();
+  test_plan_exact();
   test_build_failures();
   graph *g = graph_new(release, NULL);
   TEST("a graph", g != NULL);
