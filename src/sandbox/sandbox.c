@@ -1071,12 +1071,20 @@ static int seal(lua_State *L) {
     lua_rawsetp(L, LUA_REGISTRYINDEX, &key_paths);
   }
 
-  /* the inverse map, for sandbox_push_real */
+  /* the inverse map, for sandbox_push_real; the real globals' require,
+   * replaced after serial indexed the modules' names, goes by the name of
+   * the one it wraps */
   for (lua_pushnil(L); lua_next(L, views); lua_pop(L, 1)) {
     lua_pushvalue(L, -1);
     lua_pushvalue(L, -3);
     lua_rawset(L, reals);
   }
+  lua_getfield(L, g, "require"); /* guard -> wrapper -> the original */
+  lua_getfield(L, g0, "require");
+  lua_pushvalue(L, -1);
+  lua_getupvalue(L, -1, 1);
+  lua_rawset(L, reals);
+  lua_rawset(L, reals);
 
   /* task environments: lazy copies of G's view */
   lua_createtable(L, 0, 4);

@@ -582,9 +582,21 @@ static int lookup_name(enc *e, int idx) {
     lua_pop(L, 1);
     maybe = 1;
   }
-  if (!maybe || !sandbox_push_real(L, idx)) return 0;
-  lua_replace(L, -2);
-  return lua_rawget(L, e->names) != LUA_TNIL;
+  if (!maybe) return 0;
+  lua_pop(L, 1);
+  lua_pushvalue(L, idx);
+  for (int hops = 0; hops < 3 && sandbox_push_real(L, -1); hops++) { /* guard, wrapper, real */
+    lua_replace(L, -2);
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, e->names) != LUA_TNIL) {
+      lua_replace(L, -2);
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  lua_pushnil(L);
+  return 0;
 }
 
 /* Writes the value at 'idx' by the name on top of the stack, popped. */

@@ -685,7 +685,10 @@ static int write_read(const char *path, textio_codec c, lines *out) {
 static int expand(const char *pattern, textio_codec c, lines *out) {
   (void)c;
   textio_paths p = {0};
-  if (textio_expand(pattern, &p, out->err) < 0) return -1;
+  if (textio_expand(pattern, &p, out->err) < 0) { /* 'p' may have grown: ours to free */
+    textio_paths_free(&p);
+    return -1;
+  }
   for (size_t i = 0; i < p.n; i++) add(out, strrchr(p.v[i], '/') + 1, strlen(strrchr(p.v[i], '/') + 1));
   textio_paths_free(&p);
   return 0;
