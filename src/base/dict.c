@@ -5,8 +5,6 @@
 
 #include <string.h>
 
-#include "base/alloc.h"
-
 #define DICT_MIN 16 /* slots of the first allocation */
 
 void dict_init(dict *d, dict_slot *inl, size_t ninl) {
@@ -16,18 +14,13 @@ void dict_init(dict *d, dict_slot *inl, size_t ninl) {
   d->ninl = ninl;
 }
 
-void dict_free(dict *d) {
-  if (d->slot != d->inl) base_free(d->slot);
-  dict_init(d, d->inl, d->ninl);
-}
-
 void dict_clear(dict *d) {
   if (d->n) memset(d->slot, 0, d->cap * sizeof *d->slot);
   d->n = 0;
 }
 
-int dict_reserve(dict *d) {
-  if (2 * (d->n + 1) <= d->cap) return 0;
+/* dict_reserve when the dict is full. */
+int dict_grow(dict *d) {
   if (d->cap == 0 && d->inl) {
     d->slot = d->inl;
     d->cap = d->ninl;

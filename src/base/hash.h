@@ -3,7 +3,7 @@
  *
  * Frames carry it (a prototype's hash, serial_int.h) and core.hash shows
  * it, so it is part of formats: changing it is a new frame version.  Its
- * low bits mix poorly; the dict (dict.h) spreads keys by their high bits,
+ * low bits mix poorly; the dict (dict.h) mixes every key again,
  * so byte strings go into a dict by this hash as it is.  Strings hashed
  * on hot paths are short (keys counted, chunks hashed once per closure),
  * so a byte at a time costs little.

@@ -26,22 +26,26 @@ static inline size_t varint_put(unsigned char *p, uint64_t x) {
   return n;
 }
 
-/* Reads the varint at 'p', before 'end', into '*x': returns the bytes
- * read; 0 when 'end' comes first, -1 when it runs past VARINT_MAX bytes
- * (bits beyond 64 are dropped), '*x' then 0. */
-static inline int varint_get(const unsigned char *p, const unsigned char *end, uint64_t *x) {
-  if (p < end && *p < 0x80) { /* the common case: one byte */
-    *x = *p;
+/* Reads the varint at '*p', before 'end', into '*x' and moves '*p' past
+ * it: returns 1; 0 when 'end' comes first, -1 when it runs past
+ * VARINT_MAX bytes (bits beyond 64 are dropped); '*p' then stays, '*x'
+ * is 0. */
+static inline int varint_get(const unsigned char **p, const unsigned char *end, uint64_t *x) {
+  const unsigned char *s = *p;
+  if (s < end && *s < 0x80) { /* the common case: one byte */
+    *x = *s;
+    *p = s + 1;
     return 1;
   }
   uint64_t v = 0;
   *x = 0;
   for (int i = 0; i < VARINT_MAX; i++) {
-    if (p + i >= end) return 0;
-    v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-    if (!(p[i] & 0x80)) {
+    if (s + i >= end) return 0;
+    v |= (uint64_t)(s[i] & 0x7f) << (7 * i);
+    if (!(s[i] & 0x80)) {
       *x = v;
-      return i + 1;
+      *p = s + i + 1;
+      return 1;
     }
   }
   return -1;

@@ -438,8 +438,7 @@ static error_code find_index(od::array &arr, size_t index, od::value &out, bool 
 /* A path's varint (jsondoc_step wrote it: never cut short). */
 static size_t get_varint(const unsigned char *&p, const unsigned char *end) {
   uint64_t v = 0;
-  int n = varint_get(p, end, &v);
-  p = n > 0 ? p + n : end;
+  if (varint_get(&p, end, &v) <= 0) p = end;
   return (size_t)v;
 }
 

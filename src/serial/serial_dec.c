@@ -72,9 +72,8 @@ static inline int rd_byte(dec *d) {
 
 static inline uint64_t rd_varint(dec *d) {
   uint64_t x;
-  int n = varint_get(d->p, d->end, &x);
-  if (n <= 0) corrupt(d, n == 0 ? "truncated frame" : "bad varint");
-  d->p += n;
+  int ok = varint_get(&d->p, d->end, &x);
+  if (ok <= 0) corrupt(d, ok == 0 ? "truncated frame" : "bad varint");
   return x;
 }
 
@@ -157,12 +156,11 @@ static void dec_ints(dec *d, int t, size_t i, size_t k) {
   uint64_t x = 0;
   for (size_t j = i; j < i + k; j++) {
     uint64_t u;
-    int n = varint_get(p, end, &u);
-    if (n <= 0) {
+    int ok = varint_get(&p, end, &u);
+    if (ok <= 0) {
       d->p = p;
-      corrupt(d, n == 0 ? "truncated frame" : "bad varint");
+      corrupt(d, ok == 0 ? "truncated frame" : "bad varint");
     }
-    p += n;
     x += zigzag_dec(u);
     lua_pushinteger(L, (lua_Integer)x);
     lua_rawseti(L, t, (lua_Integer)j);

@@ -27,17 +27,21 @@ static void test_varint(void) {
     unsigned char b[VARINT_MAX];
     size_t n = varint_put(b, xs[i]);
     uint64_t back = 7;
-    ok &= n == (size_t)lens[i] && varint_get(b, b + n, &back) == (int)n && back == xs[i];
-    ok &= n == 1 || varint_get(b, b + n - 1, &back) == 0; /* cut short */
+    const unsigned char *p = b;
+    ok &= n == (size_t)lens[i] && varint_get(&p, b + n, &back) == 1 && back == xs[i] && p == b + n;
+    p = b;
+    ok &= n == 1 || (varint_get(&p, b + n - 1, &back) == 0 && p == b); /* cut short */
   }
   TEST("varints round-trip, in the lengths LEB128 gives", ok);
   unsigned char b300[] = {0xac, 0x02};
   uint64_t x = 0;
-  TEST("300 is ac 02", varint_get(b300, b300 + 2, &x) == 2 && x == 300);
+  const unsigned char *p = b300;
+  TEST("300 is ac 02", varint_get(&p, b300 + 2, &x) == 1 && x == 300 && p == b300 + 2);
   unsigned char longer[11];
   memset(longer, 0x80, sizeof longer);
-  TEST("more than 10 bytes is refused", varint_get(longer, longer + 11, &x) == -1 && x == 0);
-  TEST("nothing to read", varint_get(longer, longer, &x) == 0);
+  p = longer;
+  TEST("more than 10 bytes is refused", varint_get(&p, longer + 11, &x) == -1 && x == 0 && p == longer);
+  TEST("nothing to read", varint_get(&p, longer, &x) == 0);
   TEST("zigzag: 0, -1, 1, -2", zigzag_enc(0) == 0 && zigzag_enc((uint64_t)-1) == 1 &&
                                    zigzag_enc(1) == 2 && zigzag_enc((uint64_t)-2) == 3);
   TEST("zigzag of the extremes",
