@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include <xxhash.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem: memory from base/alloc.h */
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -272,7 +273,7 @@ int buf_encode(const buf *b, int flags, serial_buf *out) {
   unsigned char *d = h + FRAME_HEAD + b->metalen;
   size_t stored = 0;
   if (zstd) {
-    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    ZSTD_CCtx *cc = ZSTD_createCCtx_advanced((ZSTD_customMem){base_zalloc, base_zfree, NULL});
     if (cc) {
       ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 1);
       ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
@@ -322,7 +323,13 @@ int buf_decode(const void *p, size_t n, buf **out, const char **why) {
   if (!zstd) {
     if (size) memcpy(b->data, d, size);
   } else {
-    size_t got = ZSTD_decompress(b->data, size, d, stored);
+    ZSTD_DCtx *dc = ZSTD_createDCtx_advanced((ZSTD_customMem){base_zalloc, base_zfree, NULL});
+    if (dc == NULL) {
+      buf_decref(b);
+      REFUSE("not enough memory");
+    }
+    size_t got = ZSTD_decompressDCtx(dc, b->data, size, d, stored);
+    ZSTD_freeDCtx(dc);
     if (ZSTD_isError(got) || got != size) {
       buf_decref(b);
       REFUSE(ZSTD_getErrorCode(got) == ZSTD_error_memory_allocation ? "not enough memory"

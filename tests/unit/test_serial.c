@@ -6,6 +6,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "base/alloc.h"
 #include "bind/lmodules.h"
 #include "exec/runtime.h"
 #include "serial/serial.h"
@@ -399,6 +400,50 @@ static void test_frames(void) {
     }
     TEST("allocation failures are reported, not crashed on", fails > 2 && fails + oks == tries);
   }
+
+  /* through base/alloc.h, the default hook: the buffer, the maps of
+   * cells and protos past their inline slots, zstd's contexts */
+  static const char *const compressed =
+    "local fs = {} for i = 1, 100 do local n = i\n"
+    "  fs[i] = load('local k = ' .. i .. ' return function() return n, k end')() end\n"
+    "return {fs, string.rep('compressible ', 10000)}";
+  serial_buf frame;
+  serial_buf_init(&frame, NULL, NULL);
+  int fails = 0, oks = 0, bad = 0;
+  for (long k = 1; k < 200 && oks == 0 && !bad; k++) {
+    serial_buf fb;
+    serial_buf_init(&fb, NULL, NULL);
+    run(A, compressed, "=t");
+    base_alloc_fail_after(k);
+    int st = serial_encode(A, -1, SERIAL_FUNCTIONS | SERIAL_COMPRESS, &fb);
+    base_alloc_fail_after(-1);
+    if (st == LUA_OK && (fb.p[7] & SERIAL_FZSTD)) {
+      oks = 1;
+      frame = fb;
+    } else { /* (compressing is skipped when memory is short) */
+      if (st != LUA_OK) fails++;
+      bad = st != LUA_OK && strstr(lua_tostring(A, -1), "not enough memory") == NULL;
+      serial_buf_free(&fb);
+    }
+    lua_settop(A, 0);
+  }
+  TEST("encoding: each failure of the base hook reported", fails > 3 && oks && !bad);
+  fails = oks = bad = 0;
+  for (long k = 1; k < 200 && oks == 0 && !bad; k++) {
+    base_alloc_fail_after(k);
+    int st = serial_decode(A, frame.p, frame.len, 0, SERIAL_FUNCTIONS);
+    base_alloc_fail_after(-1);
+    if (st == LUA_OK) {
+      lua_rawgeti(A, -1, 1);
+      oks = lua_rawlen(A, -1) == 100;
+    } else {
+      fails += strstr(lua_tostring(A, -1), "not enough memory") != NULL;
+      bad = strstr(lua_tostring(A, -1), "not enough memory") == NULL;
+    }
+    lua_settop(A, 0);
+  }
+  TEST("decoding a compressed frame: its failure reported", fails >= 1 && oks && !bad);
+  serial_buf_free(&frame);
 }
 
 /* Lua's allocator, failing from the 'fail_at'-th growth on (testes/api.lua
