@@ -42,8 +42,8 @@ void *base_zalloc(void *ud, size_t n);
 void base_zfree(void *ud, void *p);
 
 /* Tests: allocation 'k' from now on (1: the next) and all after it fail;
- * -1 turns failures off.  Returns how many allocations were made since
- * the last call. */
+ * -1 turns failures off.  Returns how many allocations were tried since
+ * the last call while failures were armed (none are counted otherwise). */
 long base_alloc_fail_after(long k);
 
 #ifdef __cplusplus

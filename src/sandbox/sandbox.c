@@ -45,7 +45,7 @@
 
 /* Registry keys and private metatable keys: these variables' addresses. */
 static const char key_sandbox = 0, key_globals = 0, key_views = 0, key_reals = 0,
-                  key_renews = 0, key_dirty = 0, key_current = 0, key_envmeta = 0,
+                  key_renews = 0, key_dirty = 0,
                   key_user = 0, key_pg = 0, key_cg = 0, key_paths = 0, key_through = 0,
                   key_touched = 0, key_metas = 0;
 static const char mk_src = 0, mk_plain = 0, mk_lazy = 0, mk_env = 0;
@@ -59,6 +59,17 @@ static sandbox *get_sandbox(lua_State *L) {
   sandbox *sb = lua_touserdata(L, -1);
   lua_pop(L, 1);
   return sb;
+}
+
+/* Pushes the current globals of a sealed state ('sb' may be NULL: then
+ * nil); returns their type.  An integer reference: a lookup per task step
+ * must not walk the registry's hash part. */
+static int push_current(lua_State *L, const sandbox *sb) {
+  if (sb == NULL) {
+    lua_pushnil(L);
+    return LUA_TNIL;
+  }
+  return lua_rawgeti(L, LUA_REGISTRYINDEX, sb->current);
 }
 
 /* t[private key 'k'] of the table at 'idx', pushed; returns its type. */
@@ -90,7 +101,7 @@ static void to_view(lua_State *L, int views) {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &key_pg);
     int pg = lua_rawequal(L, -1, -2);
     lua_pop(L, 1);
-    if (pg && lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current) == LUA_TTABLE) lua_replace(L, -2);
+    if (pg && push_current(L, get_sandbox(L)) == LUA_TTABLE) lua_replace(L, -2);
     else if (pg) lua_pop(L, 1);
     return;
   }
@@ -165,35 +176,29 @@ int sandbox_is_globals(lua_State *L, int idx) {
   return is;
 }
 
-void sandbox_push_env(lua_State *L) {
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current) != LUA_TNIL) return;
-  lua_pop(L, 1);
-  lua_pushglobaltable(L);
+void sandbox_push_env(lua_State *L, sandbox *sb) {
+  if (sb == NULL) sb = get_sandbox(L);
+  if (sb) lua_rawgeti(L, LUA_REGISTRYINDEX, sb->current);
+  else lua_pushglobaltable(L);
 }
 
-void sandbox_restore_env(lua_State *L, int idx) {
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current) == LUA_TNIL) {
-    lua_pop(L, 1);
-    return;
-  }
-  lua_pop(L, 1);
+void sandbox_restore_env(lua_State *L, sandbox *sb, int idx) {
+  if (sb == NULL) return;
   lua_pushvalue(L, idx);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &key_current);
+  lua_rawseti(L, LUA_REGISTRYINDEX, sb->current);
 }
 
 int sandbox_task_env(lua_State *L) {
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &key_envmeta) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    return 0;
-  }
+  sandbox *sb = get_sandbox(L);
+  if (sb == NULL) return 0;
   lua_createtable(L, 0, 2);
-  lua_insert(L, -2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, sb->envmeta);
   lua_setmetatable(L, -2);
   lua_pushliteral(L, "_G");
   lua_pushvalue(L, -2);
   lua_rawset(L, -3);
   lua_pushvalue(L, -1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &key_current);
+  lua_rawseti(L, LUA_REGISTRYINDEX, sb->current);
   return 1;
 }
 
@@ -581,7 +586,7 @@ static int call_original(lua_State *L, int first) {
 static void current_for_raw(lua_State *L, int writing) {
   if (!sandbox_is_globals(L, 1)) return;
   if (writing && get_sandbox(L)->loading > 0) lua_rawgetp(L, LUA_REGISTRYINDEX, &key_user);
-  else lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current);
+  else push_current(L, get_sandbox(L));
   lua_replace(L, 1);
 }
 
@@ -639,7 +644,7 @@ static int setmetatable_guard(lua_State *L) {
 static int with_env(lua_State *L, int at) {
   if (lua_gettop(L) < at) {
     lua_settop(L, at - 1);
-    sandbox_push_env(L);
+    sandbox_push_env(L, NULL);
   }
   return call_original(L, 1);
 }
@@ -716,7 +721,7 @@ static int current_index(lua_State *L) {
     lua_pushvalue(L, lua_upvalueindex(2));
     return 1;
   }
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current);
+  push_current(L, get_sandbox(L));
   lua_replace(L, 1);
   lua_gettable(L, 1);
   return 1;
@@ -725,14 +730,14 @@ static int current_index(lua_State *L) {
 static int current_newindex(lua_State *L) {
   lua_settop(L, 3);
   if (upsandbox(L)->loading > 0) lua_pushvalue(L, lua_upvalueindex(2));
-  else lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current);
+  else push_current(L, get_sandbox(L));
   lua_replace(L, 1);
   lua_settable(L, 1);
   return 0;
 }
 
 static int current_pairs(lua_State *L) {
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current);
+  push_current(L, get_sandbox(L));
   lua_replace(L, 1);
   lua_settop(L, 1);
   lua_getglobal(L, "pairs"); /* the guard: a lazy environment copies first */
@@ -918,6 +923,7 @@ static const char *const stdlibs[] = {
 static int seal(lua_State *L) {
   sandbox *sb = lua_newuserdatauv(L, sizeof *sb, 0);
   memset(sb, 0, sizeof *sb);
+  sb->current = sb->envmeta = LUA_NOREF; /* until the end of sealing */
   lua_rawsetp(L, LUA_REGISTRYINDEX, &key_sandbox);
   lua_pushglobaltable(L);
   int g0 = lua_gettop(L);
@@ -1098,7 +1104,7 @@ static int seal(lua_State *L) {
   lua_rawsetp(L, -2, &mk_src);
   lua_pushboolean(L, 1);
   lua_rawsetp(L, -2, &mk_env);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &key_envmeta);
+  sb->envmeta = luaL_ref(L, LUA_REGISTRYINDEX);
 
   /* the registry's globals read and write the current ones */
   lua_newtable(L);
@@ -1123,7 +1129,7 @@ static int seal(lua_State *L) {
   lua_pushvalue(L, pg);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &key_pg);
   lua_pushvalue(L, pg);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &key_current);
+  sb->current = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushvalue(L, g);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &key_user);
   lua_newtable(L);

@@ -44,6 +44,8 @@ typedef struct sandbox {
   int loading; /* require calls under way: their globals are the worker's */
   int paths;   /* package.path or cpath to put back */
   int through; /* metatables a task wrote through to, to put back */
+  int current; /* registry references: the current globals, */
+  int envmeta; /* the metatable of task environments */
 } sandbox;
 
 /* Seals the state 'L' (once, after everything a worker loads at start).
@@ -83,8 +85,9 @@ void sandbox_paths_set(lua_State *L);
 /* Pushes the current globals: in a sealed state the running task's
  * environment (or _G's view between tasks), else the registry's globals.
  * The executor saves them so before a task's step and puts them back
- * (sandbox_restore_env, the saved value at 'idx') after. */
-void sandbox_push_env(lua_State *L);
-void sandbox_restore_env(lua_State *L, int idx);
+ * (sandbox_restore_env, the saved value at 'idx') after.  'sb' is the
+ * state's sandbox, or NULL to look it up (or when the state has none). */
+void sandbox_push_env(lua_State *L, sandbox *sb);
+void sandbox_restore_env(lua_State *L, sandbox *sb, int idx);
 
 #endif

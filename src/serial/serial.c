@@ -1068,7 +1068,7 @@ static void put_paths(enc *e) {
 static int enc_main(lua_State *L) {
   enc *e = lua_touserdata(L, 1);
   serial_state(L);
-  sandbox_push_env(L); /* a task's functions have its environment */
+  sandbox_push_env(L, NULL); /* a task's functions have its environment */
   lua_settop(L, S_NAMES);
   e->st = S_ST;
   e->g = S_G;
