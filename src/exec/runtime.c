@@ -111,8 +111,10 @@ void rt_set_current(lua_State *L) {
     if (rt_interrupt_pending()) lua_sethook(L, stop_task, STOP_MASK, 1);
   } else if (prev != NULL) {
     if (lua_gethook(prev) == stop_task) lua_sethook(prev, NULL, 0, 0);
-    /* a pool thread's flag stops its task; the caller's waits for the compute */
-    if (pool_thread) atomic_store(&rt_interrupt_flag, 0);
+    /* a pool thread's flag stops its task; the caller's waits for the
+     * compute.  (Read first: a store is a full barrier, at every task.) */
+    if (pool_thread && atomic_load_explicit(&rt_interrupt_flag, memory_order_relaxed))
+      atomic_store(&rt_interrupt_flag, 0);
   }
 }
 
