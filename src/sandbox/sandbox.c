@@ -72,16 +72,12 @@ static int push_current(lua_State *L, const sandbox *sb) {
   return lua_rawgeti(L, LUA_REGISTRYINDEX, sb->current);
 }
 
-/* t[private key 'k'] of the table at 'idx', pushed; returns its type. */
-static int getp(lua_State *L, int idx, const char *k) {
-  return lua_rawgetp(L, idx, k);
-}
 
 /* Pushes the lazy metatable of the table at 'idx' and returns 1, or
  * returns 0, pushing nothing, when it is no lazy view or environment. */
 static int lazy_meta(lua_State *L, int idx) {
   if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx)) return 0;
-  if (getp(L, -1, &mk_src) == LUA_TNIL) {
+  if (lua_rawgetp(L, -1, &mk_src) == LUA_TNIL) {
     lua_pop(L, 2);
     return 0;
   }
@@ -213,11 +209,11 @@ static void materialize(lua_State *L, int idx) {
   if (!lazy_meta(L, idx)) return;
   int mt = lua_gettop(L);
   sandbox *sb = get_sandbox(L);
-  int env = getp(L, mt, &mk_env) != LUA_TNIL;
+  int env = lua_rawgetp(L, mt, &mk_env) != LUA_TNIL;
   lua_pop(L, 1);
-  getp(L, mt, &mk_src);
+  lua_rawgetp(L, mt, &mk_src);
   while (lazy_meta(L, -1)) { /* an environment reads through G's view */
-    getp(L, -1, &mk_src);
+    lua_rawgetp(L, -1, &mk_src);
     lua_replace(L, -3);
     lua_pop(L, 1);
   }
@@ -244,7 +240,7 @@ static void materialize(lua_State *L, int idx) {
     lua_pushnil(L);
     lua_setmetatable(L, idx);
   } else {
-    getp(L, mt, &mk_plain);
+    lua_rawgetp(L, mt, &mk_plain);
     lua_setmetatable(L, idx);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &key_dirty);
     lua_pushvalue(L, idx);
@@ -387,7 +383,7 @@ static int lazy_pairs(lua_State *L) {
 
 static int lazy_len(lua_State *L) {
   lua_getmetatable(L, 1);
-  getp(L, -1, &mk_src);
+  lua_rawgetp(L, -1, &mk_src);
   lua_pushinteger(L, luaL_len(L, -1));
   return 1;
 }
@@ -572,9 +568,10 @@ static void through_type_metatables(lua_State *L, int views) {
 
 /* --------------------------------------------------- guarded functions */
 
-static int call_original(lua_State *L, int first) {
+/* Calls upvalue 1 with this call's arguments, returning all its results. */
+static int call_original(lua_State *L) {
   int n = lua_gettop(L);
-  lua_pushvalue(L, lua_upvalueindex(first));
+  lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, n, LUA_MULTRET);
   return lua_gettop(L);
@@ -619,23 +616,23 @@ static int next_guard(lua_State *L) {
 
 static int rawlen_guard(lua_State *L) {
   if (lua_type(L, 1) == LUA_TTABLE) materialize(L, 1);
-  return call_original(L, 1);
+  return call_original(L);
 }
 
 /* getmetatable(_G) in a task: the environment becomes a copy with no
  * metatable, as the caller's _G has none. */
 static int getmetatable_guard(lua_State *L) {
   if (lazy_meta(L, 1)) {
-    int env = getp(L, -1, &mk_env) != LUA_TNIL;
+    int env = lua_rawgetp(L, -1, &mk_env) != LUA_TNIL;
     lua_pop(L, 2);
     if (env) materialize(L, 1);
   }
-  return call_original(L, 1);
+  return call_original(L);
 }
 
 static int setmetatable_guard(lua_State *L) {
   materialize(L, 1);
-  return call_original(L, 1);
+  return call_original(L);
 }
 
 /* load and loadfile without an environment give the chunk the current
@@ -646,7 +643,7 @@ static int with_env(lua_State *L, int at) {
     lua_settop(L, at - 1);
     sandbox_push_env(L, NULL);
   }
-  return call_original(L, 1);
+  return call_original(L);
 }
 static int load_guard(lua_State *L) { return with_env(L, 4); }
 static int loadfile_guard(lua_State *L) { return with_env(L, 3); }
@@ -673,7 +670,7 @@ static int getinfo_guard(lua_State *L) {
     lua_pushinteger(L, level >= 0 ? level + 1 : level);
     lua_replace(L, 1);
   }
-  call_original(L, 1);
+  call_original(L);
   lua_settop(L, 1);
   if (lua_istable(L, 1) && lua_getfield(L, 1, "func") != LUA_TNIL) {
     sandbox_push_view(L, -1);
@@ -689,13 +686,13 @@ static int collectgarbage_guard(lua_State *L) {
   int i = 0;
   while (harmless[i] && strcmp(harmless[i], opt) != 0) i++;
   if (harmless[i] == NULL) get_sandbox(L)->renew = 1;
-  return call_original(L, 1);
+  return call_original(L);
 }
 
 /* io.input and io.output change the state's default files when given one. */
 static int renews_with_arg(lua_State *L) {
   if (!lua_isnoneornil(L, 1)) get_sandbox(L)->renew = 1;
-  return call_original(L, 1);
+  return call_original(L);
 }
 
 static int exit_refused(lua_State *L) {
@@ -707,7 +704,7 @@ static int setlocale_guard(lua_State *L) {
   if (!lua_isnoneornil(L, 1))
     return luaL_error(L, "os.setlocale cannot change the process's locale from a task: "
                          "set it before computing");
-  return call_original(L, 1);
+  return call_original(L);
 }
 
 static int loadlib_refused(lua_State *L) {
@@ -1167,7 +1164,7 @@ static int wipe(lua_State *L) {
       lua_rawset(L, view);
     }
     lua_getmetatable(L, view);
-    getp(L, -1, &mk_lazy);
+    lua_rawgetp(L, -1, &mk_lazy);
     lua_setmetatable(L, view);
     lua_settop(L, dirty);
     lua_pushnil(L);
