@@ -126,6 +126,42 @@ static graph_id check_layer(lua_State *L, core_state *cs, int idx) {
 
 /* ---------------------------------------------------------------- layers */
 
+/* A GRAPH_LIST dependency's lists from the table at the top ('reads':
+ * per task a list of 1-based tasks of a layer of 'n'), in a userdata kept
+ * in the table at 'anchors' until the layer is made. */
+static void read_lists(lua_State *L, graph_dep *d, uint32_t ntasks, uint32_t n, int anchors) {
+  int t = lua_gettop(L);
+  luaL_argcheck(L, luaL_len(L, t) == ntasks, 5, "reads: one list per task");
+  uint64_t total = 0;
+  for (uint32_t i = 1; i <= ntasks; i++) {
+    luaL_argcheck(L, lua_geti(L, t, i) == LUA_TTABLE, 5, "reads: a list per task");
+    total += (uint64_t)luaL_len(L, -1);
+    lua_pop(L, 1);
+  }
+  luaL_argcheck(L, total < UINT32_MAX, 5, "reads: too many");
+  uint32_t *at = lua_newuserdatauv(L, (ntasks + 1 + total) * sizeof *at, 0);
+  lua_rawseti(L, anchors, luaL_len(L, anchors) + 1);
+  uint32_t *tasks = at + ntasks + 1;
+  at[0] = 0;
+  for (uint32_t i = 1; i <= ntasks; i++) {
+    lua_geti(L, t, i);
+    lua_Integer m = luaL_len(L, -1);
+    for (lua_Integer k = 1; k <= m; k++) {
+      lua_geti(L, -1, k);
+      lua_Integer j = lua_tointeger(L, -1);
+      luaL_argcheck(L, j >= 1 && j <= n, 5, "reads: task out of range");
+      tasks[at[i - 1] + k - 1] = (uint32_t)(j - 1);
+      lua_pop(L, 1);
+    }
+    at[i] = at[i - 1] + (uint32_t)m;
+    lua_pop(L, 1);
+  }
+  d->kind = GRAPH_LIST;
+  d->split = 0;
+  d->at = at;
+  d->tasks = tasks;
+}
+
 static int core_layer(lua_State *L) {
   core_state *cs = state_of(L);
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -139,11 +175,19 @@ static int core_layer(lua_State *L) {
     ndeps = luaL_len(L, 5);
   }
   graph_dep *deps = lua_newuserdatauv(L, (size_t)(ndeps ? ndeps : 1) * sizeof *deps, 0);
+  lua_newtable(L); /* keeps the GRAPH_LIST deps' lists alive */
+  int anchors = lua_gettop(L);
   for (lua_Integer i = 1; i <= ndeps; i++) {
     graph_dep *d = &deps[i - 1];
     if (lua_geti(L, 5, i) == LUA_TTABLE) {
       lua_geti(L, -1, 1);
       d->layer = check_layer(L, cs, -1);
+      if (lua_getfield(L, -2, "reads") == LUA_TTABLE) {
+        read_lists(L, d, (uint32_t)ntasks, graph_ntasks(cs->g, d->layer), anchors);
+        lua_pop(L, 3);
+        continue;
+      }
+      lua_pop(L, 1);
       if (lua_getfield(L, -2, "reader") != LUA_TNIL) { /* 1-based task */
         lua_Integer r = luaL_checkinteger(L, -1);
         luaL_argcheck(L, r >= 1 && r <= ntasks, 5, "reader out of range");

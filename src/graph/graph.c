@@ -38,7 +38,7 @@ typedef struct layer {
   int64_t payload;
   uint64_t serial;
   char *name;
-  graph_dep deps[]; /* then the name's bytes */
+  graph_dep deps[]; /* then the GRAPH_LIST deps' lists, then the name's bytes */
 } layer;
 
 struct graph {
@@ -99,12 +99,32 @@ static graph_id new_id(graph *g) {
   return first;
 }
 
+/* Entries of a GRAPH_LIST dependency's lists ('at' and 'tasks'), or 0
+ * for another kind; -1 when a listed task is not one of the dependency's. */
+static int64_t list_entries(const graph *g, const graph_dep *d, uint32_t ntasks) {
+  if (d->kind != GRAPH_LIST) return 0;
+  if (d->at == NULL || d->at[0] != 0) return -1;
+  uint32_t n = g->layers[d->layer]->ntasks;
+  for (uint32_t i = 0; i < ntasks; i++)
+    if (d->at[i + 1] < d->at[i]) return -1;
+  for (uint32_t k = 0; k < d->at[ntasks]; k++)
+    if (d->tasks[k] >= n) return -1;
+  return (int64_t)ntasks + 1 + d->at[ntasks];
+}
+
 graph_id graph_add(graph *g, const char *name, uint32_t ntasks,
                    const graph_dep *deps, uint32_t ndeps, int64_t payload) {
-  for (uint32_t i = 0; i < ndeps; i++)
+  uint64_t nlist = 0;
+  for (uint32_t i = 0; i < ndeps; i++) {
     if (get(g, deps[i].layer) == NULL) return 0;
+    int64_t e = list_entries(g, &deps[i], ntasks);
+    if (e < 0) return 0;
+    nlist += (uint64_t)e;
+  }
   size_t namelen = strlen(name);
-  layer *l = base_malloc(sizeof *l + ndeps * sizeof(graph_dep) + namelen + 1);
+  if (nlist > (SIZE_MAX - namelen) / 8) return 0;
+  layer *l = base_malloc(sizeof *l + ndeps * sizeof(graph_dep) + nlist * sizeof(uint32_t) +
+                         namelen + 1);
   if (l == NULL) return 0;
   graph_id id = new_id(g);
   if (id == 0) {
@@ -117,7 +137,21 @@ graph_id graph_add(graph *g, const char *name, uint32_t ntasks,
   l->payload = payload;
   l->serial = g->next_serial++;
   if (ndeps > 0) memcpy(l->deps, deps, ndeps * sizeof(graph_dep));
-  l->name = (char *)(l->deps + ndeps);
+  uint32_t *lists = (uint32_t *)(l->deps + ndeps);
+  for (uint32_t i = 0; i < ndeps; i++) {
+    graph_dep *d = &l->deps[i];
+    if (d->kind != GRAPH_LIST) {
+      d->at = d->tasks = NULL;
+      continue;
+    }
+    uint32_t nreads = d->at[ntasks];
+    memcpy(lists, d->at, (ntasks + 1) * sizeof *lists);
+    memcpy(lists + ntasks + 1, d->tasks, nreads * sizeof *lists);
+    d->at = lists;
+    d->tasks = lists + ntasks + 1;
+    lists += ntasks + 1 + nreads;
+  }
+  l->name = (char *)lists;
   memcpy(l->name, name, namelen + 1);
   for (uint32_t i = 0; i < ndeps; i++) g->layers[deps[i].layer]->refcount++;
   g->layers[id] = l;
@@ -175,10 +209,18 @@ size_t graph_live_layers(const graph *g) { return g->live; }
 
 #define NONE UINT32_MAX
 
-/* The range of tasks of dependency 'd' that task 'i' reads. */
-static void dep_range(const graph *g, const graph_dep *d, uint32_t i,
-                      uint32_t *first, uint32_t *count) {
+/* The tasks of dependency 'd' that task 'i' reads: '*count' of them,
+ * listed at '*list', or, when '*list' is NULL, the range from '*first'. */
+static void dep_reads(const graph *g, const graph_dep *d, uint32_t i,
+                      uint32_t *first, uint32_t *count, const uint32_t **list) {
   uint32_t n = g->layers[d->layer]->ntasks;
+  *list = NULL;
+  if (d->kind == GRAPH_LIST) {
+    *first = 0;
+    *count = d->at[i + 1] - d->at[i];
+    *list = d->tasks + d->at[i];
+    return;
+  }
   if (d->kind == GRAPH_ALL || d->kind == GRAPH_FOR) {
     *first = 0;
     *count = (d->kind == GRAPH_ALL || d->split == i) ? n : 0;
@@ -191,6 +233,8 @@ static void dep_range(const graph *g, const graph_dep *d, uint32_t i,
   *first = (uint32_t)a;
   *count = (uint32_t)(b - a);
 }
+
+#define DEP_TASK(first, list, k) ((list) ? (list)[k] : (first) + (k))
 
 typedef struct planner {
   const graph *g;
@@ -299,12 +343,14 @@ static graph_status mark_needed(planner *pl, const graph_node *targets, uint32_t
     const layer *l = g->layers[nd.layer];
     for (uint32_t d = 0; d < l->ndeps; d++) {
       uint32_t first, count;
-      dep_range(g, &l->deps[d], nd.index, &first, &count);
+      const uint32_t *list;
+      dep_reads(g, &l->deps[d], nd.index, &first, &count, &list);
       uint32_t b = pl->base[l->deps[d].layer];
       for (uint32_t k = 0; k < count; k++) {
-        if (pl->dense[b + first + k] == NONE) {
-          pl->dense[b + first + k] = 0;
-          if (push(&st, b + first + k)) goto oom;
+        uint32_t num = b + DEP_TASK(first, list, k);
+        if (pl->dense[num] == NONE) {
+          pl->dense[num] = 0;
+          if (push(&st, num)) goto oom;
         }
       }
     }
@@ -345,7 +391,8 @@ static graph_status link_nodes(planner *pl) {
     pl->in_at[v] = (uint32_t)nedges;
     for (uint32_t d = 0; d < l->ndeps; d++) {
       uint32_t first, count;
-      dep_range(g, &l->deps[d], nd.index, &first, &count);
+      const uint32_t *list;
+      dep_reads(g, &l->deps[d], nd.index, &first, &count, &list);
       nedges += count;
     }
     if (2 * nedges + n >= NONE) return GRAPH_TOOLARGE;
@@ -360,10 +407,11 @@ static graph_status link_nodes(planner *pl) {
     uint32_t at = pl->in_at[v];
     for (uint32_t d = 0; d < l->ndeps; d++) {
       uint32_t first, count;
-      dep_range(g, &l->deps[d], nd.index, &first, &count);
+      const uint32_t *list;
+      dep_reads(g, &l->deps[d], nd.index, &first, &count, &list);
       uint32_t b = pl->base[l->deps[d].layer];
       for (uint32_t k = 0; k < count; k++) {
-        uint32_t u = pl->dense[b + first + k];
+        uint32_t u = pl->dense[b + DEP_TASK(first, list, k)];
         pl->in[at++] = u;
         pl->out_at[u + 1]++;
       }

@@ -9,7 +9,10 @@
  *                  a layer of one task with k = n reads all n)
  *   GRAPH_ALL:     every task reads every task of the dependency;
  *   GRAPH_FOR r:   only task r reads it, all of its tasks (a layer made
- *                  of other layers' results: Bag from Delayed objects).
+ *                  of other layers' results: Bag from Delayed objects);
+ *   GRAPH_LIST:    task i reads the tasks listed for it, in that order
+ *                  (an array's blocks: broadcasting, slicing, rechunking,
+ *                  a block product over the inner dimension).
  * Layers are refcounted: a layer holds a reference to each layer it reads,
  * the binding one for each Lua object naming it.  The graph knows nothing
  * of Lua: a payload is an integer the owner gives meaning to, released
@@ -30,13 +33,16 @@
 
 typedef uint32_t graph_id; /* a layer; 0 is never a layer */
 
-typedef enum { GRAPH_SPLIT, GRAPH_ALL, GRAPH_FOR } graph_dep_kind;
+typedef enum { GRAPH_SPLIT, GRAPH_ALL, GRAPH_FOR, GRAPH_LIST } graph_dep_kind;
 
 typedef struct graph_dep {
   graph_id layer;
   graph_dep_kind kind;
   uint32_t split; /* GRAPH_SPLIT: tasks of 'layer' read per task;
                      GRAPH_FOR: the one task that reads it */
+  /* GRAPH_LIST: task i reads tasks[at[i] .. at[i+1]) of 'layer' ('at'
+   * has ntasks + 1 entries, at[0] = 0; graph_add copies both) */
+  const uint32_t *at, *tasks;
 } graph_dep;
 
 typedef struct graph graph;
@@ -49,9 +55,10 @@ graph *graph_new(void (*release)(void *ud, int64_t payload), void *ud);
 void graph_free(graph *g);
 
 /* Adds a layer of 'ntasks' tasks named 'name' (copied) reading 'deps'
- * (copied; each dependency gains a reference).  The new layer has one
- * reference, the caller's.  Returns its id, or 0 when out of memory or a
- * dependency is not a live layer (the payload is then not owned). */
+ * (copied, lists included; each dependency gains a reference).  The new
+ * layer has one reference, the caller's.  Returns its id, or 0 when out
+ * of memory, a dependency is not a live layer or a list names a task it
+ * does not have (the payload is then not owned). */
 graph_id graph_add(graph *g, const char *name, uint32_t ntasks,
                    const graph_dep *deps, uint32_t ndeps, int64_t payload);
 

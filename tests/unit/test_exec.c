@@ -52,7 +52,7 @@ static value frame_of(const char *code) {
 static exec_spec *add_layer(test_job *tj, const char *name, graph_id dep, int direct,
                             const char *fn, uint32_t nargs) {
   int k = tj->nlayers++;
-  graph_dep d = {dep, GRAPH_SPLIT, 1};
+  graph_dep d = {.layer = dep, .kind = GRAPH_SPLIT, .split = 1};
   tj->layer[k] = graph_add(g, name, 1, &d, dep ? 1 : 0, k);
   exec_spec *sp = &tj->spec[k];
   memset(sp, 0, sizeof *sp);

@@ -11,7 +11,7 @@ static void release(void *ud, int64_t payload) {
   released[payload]++;
 }
 
-static graph_dep blockwise(graph_id l) { graph_dep d = {l, GRAPH_SPLIT, 1}; return d; }
+static graph_dep blockwise(graph_id l) { graph_dep d = {.layer = l, .kind = GRAPH_SPLIT, .split = 1}; return d; }
 
 static int plan_of(graph *g, graph_id l, uint32_t index, int fuse, plan *p) {
   graph_node t = {l, index};
@@ -77,7 +77,7 @@ static int build(long *made) {
     graph_dep deps[8];
     uint32_t nd = 0;
     if (i > 0) deps[nd++] = blockwise(ids[i - 1]);
-    for (int k = 0; k < i % 8 && k < i - 1; k++) deps[nd++] = (graph_dep){ids[k], GRAPH_ALL, 0};
+    for (int k = 0; k < i % 8 && k < i - 1; k++) deps[nd++] = (graph_dep){.layer = ids[k], .kind = GRAPH_ALL};
     ids[i] = graph_add(g, i % 2 ? "map" : "a layer with a longer name", 3, deps, nd, i);
     if (ids[i] == 0) rc = 0;
     else *made = i + 1;
@@ -120,7 +120,7 @@ static void test_build_failures(void) {
   graph_dep deps[300];
   for (int i = 0; i < 300; i++) {
     graph_dep d = blockwise(top);
-    deps[i] = (graph_dep){graph_add(g, "leaf", 1, &d, 1, i), GRAPH_ALL, 0};
+    deps[i] = (graph_dep){.layer = graph_add(g, "leaf", 1, &d, 1, i), .kind = GRAPH_ALL};
   }
   graph_decref(g, top);
   graph_id root = graph_add(g, "root", 1, deps, 300, 0);
@@ -176,7 +176,39 @@ static void test_plan_exact(void) {
   graph_free(g);
 }
 
+/* GRAPH_LIST: each task reads the tasks listed for it, in that order,
+ * and only those are planned; a list naming a task the dependency does
+ * not have is refused. */
+static void test_list_reads(void) {
+  graph *g = graph_new(NULL, NULL);
+  graph_id a = graph_add(g, "a", 4, NULL, 0, 0);
+  uint32_t at[] = {0, 2, 3}, tasks[] = {3, 0, 1};
+  graph_dep d = {.layer = a, .kind = GRAPH_LIST, .at = at, .tasks = tasks};
+  graph_id b = graph_add(g, "b", 2, &d, 1, 0);
+  at[1] = 9; /* copied: later changes to the caller's lists do not matter */
+  plan p;
+  TEST("task 0 of b plans a's tasks 3 and 0", plan_of(g, b, 0, 0, &p) == GRAPH_OK && p.ntasks == 3);
+  const plan_task *t = &p.tasks[p.targets[0]];
+  TEST("read in the listed order", t->ninputs == 2
+       && p.nodes[p.tasks[p.edges[t->inputs]].chain].index == 3
+       && p.nodes[p.tasks[p.edges[t->inputs + 1]].chain].index == 0);
+  plan_free(&p);
+  TEST("task 1 reads one task: fused with it", plan_of(g, b, 1, 1, &p) == GRAPH_OK && p.ntasks == 1
+       && p.tasks[0].nchain == 2 && p.nodes[p.tasks[0].chain].index == 1);
+  plan_free(&p);
+  uint32_t bad[] = {4, 0, 1};
+  at[1] = 2;
+  d.tasks = bad;
+  TEST("a task a does not have: refused", graph_add(g, "c", 2, &d, 1, 0) == 0);
+  uint32_t down[] = {0, 2, 1};
+  d.at = down;
+  d.tasks = tasks;
+  TEST("lists that go backwards: refused", graph_add(g, "c", 2, &d, 1, 0) == 0);
+  graph_free(g);
+}
+
 int main(void) {
+  test_list_reads();
   test_plan_failures();
   test_plan_exact();
   test_build_failures();
@@ -232,7 +264,7 @@ int main(void) {
 
   /* a tree reduction: 8 leaves, pairs, pairs, one */
   graph_id leaves = graph_add(g, "leaf", 8, NULL, 0, 5);
-  graph_dep pair = {leaves, GRAPH_SPLIT, 2};
+  graph_dep pair = {.layer = leaves, .kind = GRAPH_SPLIT, .split = 2};
   graph_id l1 = graph_add(g, "sum", 4, &pair, 1, 6);
   pair.layer = l1;
   graph_id l2 = graph_add(g, "sum", 2, &pair, 1, 7);
@@ -256,7 +288,7 @@ int main(void) {
   plan_free(&p);
 
   /* ALL: every task reads every task */
-  graph_dep alld = {leaves, GRAPH_ALL, 0};
+  graph_dep alld = {.layer = leaves, .kind = GRAPH_ALL, .split = 0};
   graph_id shuffle = graph_add(g, "shuffle", 3, &alld, 1, 9);
   TEST("plan of an all-to-all layer", plan_of(g, shuffle, 2, 1, &p) == 0);
   TEST("one task and eight leaves", p.ntasks == 9 && p.tasks[p.targets[0]].ninputs == 8);
@@ -267,7 +299,7 @@ int main(void) {
   /* FOR: task r alone reads the dependency */
   graph_id first = graph_add(g, "one", 1, NULL, 0, 13);
   graph_id second = graph_add(g, "two", 1, NULL, 0, 14);
-  graph_dep fors[2] = {{first, GRAPH_FOR, 0}, {second, GRAPH_FOR, 1}};
+  graph_dep fors[2] = {{.layer = first, .kind = GRAPH_FOR, .split = 0}, {.layer = second, .kind = GRAPH_FOR, .split = 1}};
   graph_id from = graph_add(g, "from_delayed", 2, fors, 2, 15);
   TEST("plan of task 2 of a FOR layer", plan_of(g, from, 1, 0, &p) == 0);
   TEST("reads only its own dependency", p.ntasks == 2 && p.tasks[p.targets[0]].ninputs == 1

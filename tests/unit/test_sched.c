@@ -132,7 +132,7 @@ int main(void) {
   graph_id level = leaves;
   uint32_t n = N;
   while (n > 1) {
-    graph_dep d = {level, GRAPH_SPLIT, 2};
+    graph_dep d = {.layer = level, .kind = GRAPH_SPLIT, .split = 2};
     n = (n + 1) / 2;
     level = graph_add(g, "sum", n, &d, 1, 0);
   }

@@ -11,8 +11,8 @@
 #include "sched/state.h"
 #include "testhelp.h"
 
-static graph_dep split(graph_id l, uint32_t k) { graph_dep d = {l, GRAPH_SPLIT, k}; return d; }
-static graph_dep all(graph_id l) { graph_dep d = {l, GRAPH_ALL, 0}; return d; }
+static graph_dep split(graph_id l, uint32_t k) { graph_dep d = {.layer = l, .kind = GRAPH_SPLIT, .split = k}; return d; }
+static graph_dep all(graph_id l) { graph_dep d = {.layer = l, .kind = GRAPH_ALL, .split = 0}; return d; }
 
 /* The plan task computing node 'index' of 'layer' (its chain's output). */
 static uint32_t task_of(const plan *p, graph_id layer, uint32_t index) {
@@ -362,7 +362,7 @@ static int random_plan(graph *g, plan *p, graph_id *layers) {
       switch (rnd(3)) {
       case 0: deps[k] = split(on, 1 + rnd(3)); break;
       case 1: deps[k] = all(on); break;
-      default: deps[k] = (graph_dep){on, GRAPH_FOR, rnd(ntasks)}; break;
+      default: deps[k] = (graph_dep){.layer = on, .kind = GRAPH_FOR, .split = rnd(ntasks)}; break;
       }
     }
     layers[i] = graph_add(g, "l", ntasks, deps, nd, 0);
