@@ -40,7 +40,9 @@ typedef enum {
   ND_EZERODIV, /* integer // or % by zero */
   ND_ENEGPOW,  /* an integer to a negative integer power */
   ND_EDTYPE,   /* the operation is not defined for the dtype */
-  ND_EEMPTY    /* min, max, argmin or argmax of no elements */
+  ND_EEMPTY,   /* min, max, argmin or argmax of no elements */
+  ND_ESHAPE,   /* operands' shapes do not fit (nd_matmul_message says how) */
+  ND_EINTR     /* stopped by rt_interrupt_pending() (base/interrupt.h) */
 } nd_status;
 
 /* A weak scalar's kind: a Lua boolean, integer or float. */
