@@ -15,6 +15,7 @@
 #include "app/cli.h"
 #include "dusk_config.h"
 #include "app/repl.h"
+#include "array/blas.h"
 #include "bind/lmodules.h"
 #include "exec/runtime.h"
 
@@ -79,6 +80,7 @@ int main(int argc, char **argv) {
   if (opts.version) {
     printf("dusk %s (%s, zstd %s)\n", DUSK_VERSION, LUA_RELEASE,
            ZSTD_versionString());
+    printf("blas: %s\n", blas_kernel());
     return EXIT_SUCCESS;
   }
   lua_State *L = rt_newstate(lmod_open, err, sizeof err);

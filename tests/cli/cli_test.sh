@@ -33,6 +33,9 @@ cmd() { printf '%s\n' "$1" >"$TMP/cmd"; }
 
 cmd "\"$DUSK\" --version"
 check "--version" 0 '^dusk [0-9]+\.[0-9]+\.[0-9]+ \(Lua 5\.4\.[0-9]+, zstd [0-9.]+\)$'
+check "--version names the BLAS" 0 '^blas: (OpenBLAS [0-9.]+, core [A-Za-z0-9]+ \((chosen by dusk|set by OPENBLAS_CORETYPE|detected by OpenBLAS)\)|none \(.*\): plain C loops)$'
+cmd "DUSK_BLAS=none \"$DUSK\" --version"
+check "--version without a BLAS" 0 '^blas: none \(DUSK_BLAS=none\): plain C loops$'
 cmd "\"$DUSK\" -v"
 check "-v" 0 '^dusk '
 cmd "\"$DUSK\" --help"
