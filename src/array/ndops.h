@@ -42,7 +42,8 @@ typedef enum {
   ND_EDTYPE,   /* the operation is not defined for the dtype */
   ND_EEMPTY,   /* min, max, argmin or argmax of no elements */
   ND_ESHAPE,   /* operands' shapes do not fit (nd_matmul_message says how) */
-  ND_EINTR     /* stopped by rt_interrupt_pending() (base/interrupt.h) */
+  ND_EINTR,    /* stopped by rt_interrupt_pending() (base/interrupt.h) */
+  ND_EAXIS     /* a reduction's axes: argmin over a tuple of axes, 32 dims */
 } nd_status;
 
 /* A weak scalar's kind: a Lua boolean, integer or float. */
