@@ -28,15 +28,15 @@ void *base_realloc(void *p, size_t n) {
     return NULL;
   }
   if (fails()) return NULL;
-  return realloc(p, n);
+  return p ? realloc(p, n) : malloc(n);
 }
 
+/* calloc itself, not malloc and memset: it skips zeroing memory that is
+ * fresh from the system (a compute's per-task arrays and specs) */
 void *base_calloc(size_t n, size_t size) {
   if (size != 0 && n > SIZE_MAX / size) return NULL;
-  size_t total = n * size;
-  void *p = base_realloc(NULL, total > 0 ? total : 1);
-  if (p) memset(p, 0, total);
-  return p;
+  if (fails()) return NULL;
+  return n * size > 0 ? calloc(n, size) : calloc(1, 1);
 }
 
 char *base_strndup(const char *s, size_t n) {
