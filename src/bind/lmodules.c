@@ -7,11 +7,13 @@
  */
 #include "bind/lmodules.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "base/alloc.h"
 #include "dusk_config.h"
 #include "sandbox/sandbox.h"
 #include "serial/serial.h"
@@ -28,10 +30,71 @@ const lmod_module *lmod_find(const char *name) {
   return NULL;
 }
 
+/*
+ * Each embedded module's bytecode, dumped by the first state that parses
+ * it: every later state (each worker of each pool) loads the dump instead
+ * of parsing the source again.  A worker of a bag computation parses ~46 KB
+ * of Lua (bagops, runner, spec, pretty), ~140 instructions a byte; loading
+ * the dump costs a fraction of that.  The dump keeps its debug information
+ * (tracebacks keep their lines, chunk names stay) and is the running Lua's
+ * own format.  A dump is published once under the lock and never changes
+ * or goes away: readers use it without the lock.
+ */
+#define NDUMPS 64 /* modules past this many are parsed every time */
+typedef struct dump {
+  unsigned char *p;
+  size_t len, cap;
+} dump;
+static dump dumps[NDUMPS];
+static pthread_mutex_t dumps_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int dump_writer(lua_State *L, const void *p, size_t n, void *ud) {
+  (void)L;
+  dump *d = ud;
+  if (d->len + n > d->cap) {
+    size_t cap = d->cap ? d->cap : 4096;
+    while (cap < d->len + n) cap *= 2;
+    unsigned char *q = base_realloc(d->p, cap);
+    if (q == NULL) return 1;
+    d->p = q;
+    d->cap = cap;
+  }
+  memcpy(d->p + d->len, p, n);
+  d->len += n;
+  return 0;
+}
+
+/* Loads module 'i' (its main function pushed) from its dump, or from its
+ * source, then dumping it for the next states (a failed dump is only not
+ * kept). */
+static int load_module(lua_State *L, lua_Integer i) {
+  const lmod_module *m = &lmod_embedded[i];
+  dump d = {NULL, 0, 0};
+  if (i < NDUMPS) {
+    pthread_mutex_lock(&dumps_lock);
+    d = dumps[i];
+    pthread_mutex_unlock(&dumps_lock);
+  }
+  if (d.p != NULL) return luaL_loadbufferx(L, (const char *)d.p, d.len, m->chunkname, "b");
+  int status = luaL_loadbufferx(L, m->source, m->len, m->chunkname, "t");
+  if (status != LUA_OK || i >= NDUMPS) return status;
+  if (lua_dump(L, dump_writer, &d, 0) != 0 || d.p == NULL) {
+    base_free(d.p);
+    return LUA_OK;
+  }
+  pthread_mutex_lock(&dumps_lock);
+  if (dumps[i].p == NULL) {
+    dumps[i] = d;
+    d.p = NULL;
+  }
+  pthread_mutex_unlock(&dumps_lock);
+  base_free(d.p); /* another state's came first */
+  return LUA_OK;
+}
+
 /* package.preload loader: upvalue 1 is the module's index in lmod_embedded. */
 static int load_embedded(lua_State *L) {
-  const lmod_module *m = &lmod_embedded[lua_tointeger(L, lua_upvalueindex(1))];
-  if (luaL_loadbufferx(L, m->source, m->len, m->chunkname, "t") != LUA_OK)
+  if (load_module(L, lua_tointeger(L, lua_upvalueindex(1))) != LUA_OK)
     return lua_error(L);
   /* dusk's modules see the real globals, even when a task of a sealed
    * worker requires them first */
