@@ -142,6 +142,14 @@ int lbuffer_new(lua_State *L) {
 }
 
 int lbuffer_info(lua_State *L) {
+  if (luaL_testudata(L, 1, VALUE_BUFCLASS) == NULL && value_is_buffer(L, 1)) {
+    value v; /* another class sent as a buffer (an ndarray): the one it sends */
+    if (value_from(L, 1, &v) != LUA_OK) return lua_error(L);
+    lua_pushinteger(L, (lua_Integer)(uintptr_t)buf_data(v.u.buf));
+    lua_pushinteger(L, (lua_Integer)buf_refcount(v.u.buf) - 1);
+    value_free(&v);
+    return 2;
+  }
   buf *b = check(L);
   lua_pushinteger(L, (lua_Integer)(uintptr_t)buf_data(b));
   lua_pushinteger(L, (lua_Integer)buf_refcount(b));

@@ -15,7 +15,9 @@ void lbuffer_open(lua_State *L);
 /* core.buffer(s) -> a Buffer of the bytes of string 's' (tag "bytes"). */
 int lbuffer_new(lua_State *L);
 /* core.buffer_info(b) -> the address of b's data (an integer) and its
- * reference count: tests see whether two buffers share their bytes. */
+ * reference count: tests see whether two buffers share their bytes.  Of
+ * an object sent as a buffer (an ndarray), the buffer it would send and
+ * the references others hold. */
 int lbuffer_info(lua_State *L);
 
 #endif

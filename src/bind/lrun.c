@@ -139,7 +139,7 @@ static int make_direct(lua_State *L, compute_job *cj, exec_spec *sp, int idx, in
     uint32_t input;
     int ok = ty == LUA_TNIL || ty == LUA_TBOOLEAN || ty == LUA_TNUMBER ||
              ty == LUA_TSTRING || is_dep(L, -1, &input) ||
-             luaL_testudata(L, -1, VALUE_BUFCLASS) != NULL; /* shared, not copied */
+             value_is_buffer(L, -1); /* shared, not copied */
     lua_pop(L, 1);
     if (!ok) {
       lua_settop(L, top);

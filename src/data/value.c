@@ -10,6 +10,35 @@
 
 static int frame_at(lua_State *L, int idx, value *out, const char *where);
 
+/* The registry's table of value_bufclass by buffer tag. */
+static const char bufclass_key = 0;
+
+void value_bufclass_set(lua_State *L, const value_bufclass *c) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &bufclass_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, BUF_NTAGS, 0);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &bufclass_key);
+  }
+  lua_pushlightuserdata(L, (void *)c);
+  lua_rawseti(L, -2, c->tag);
+  lua_pop(L, 1);
+}
+
+/* The class of the object at 'idx' by its metatable's VALUE_BUFHOOK, or
+ * NULL. */
+static const value_bufclass *hook_of(lua_State *L, int idx) {
+  if (luaL_getmetafield(L, idx, VALUE_BUFHOOK) == LUA_TNIL) return NULL;
+  const value_bufclass *c = lua_islightuserdata(L, -1) ? lua_touserdata(L, -1) : NULL;
+  lua_pop(L, 1);
+  return c;
+}
+
+int value_is_buffer(lua_State *L, int idx) {
+  return lua_type(L, idx) == LUA_TUSERDATA &&
+         (luaL_testudata(L, idx, VALUE_BUFCLASS) != NULL || hook_of(L, idx) != NULL);
+}
+
 int value_from(lua_State *L, int idx, value *out) {
   return value_from_at(L, idx, out, NULL);
 }
@@ -48,7 +77,13 @@ int value_from_at(lua_State *L, int idx, value *out, const char *where) {
   }
   case LUA_TUSERDATA: {
     buf **box = luaL_testudata(L, idx, VALUE_BUFCLASS);
-    if (box == NULL) break;
+    if (box == NULL) {
+      const value_bufclass *c = hook_of(L, idx);
+      if (c == NULL) break;
+      int status = c->get(L, idx, &out->u.buf);
+      if (status == LUA_OK) out->type = VALUE_BUFFER;
+      return status;
+    }
     if (*box == NULL) {
       lua_pushliteral(L, "cannot send a closed buffer");
       return LUA_ERRRUN;
@@ -80,9 +115,18 @@ static int frame_at(lua_State *L, int idx, value *out, const char *where) {
   return LUA_OK;
 }
 
-/* A box made closed and given its class before it takes a reference
- * (liolib's pattern): a memory error raised in between leaks nothing. */
+/* The object of the class set for the buffer's tag; else a box made
+ * closed and given its class before it takes a reference (liolib's
+ * pattern): a memory error raised in between leaks nothing. */
 static int push_buffer(lua_State *L, buf *b) {
+  int top = lua_gettop(L);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &bufclass_key) == LUA_TTABLE &&
+      lua_rawgeti(L, -1, buf_type(b)) == LUA_TLIGHTUSERDATA) {
+    const value_bufclass *c = lua_touserdata(L, -1);
+    lua_settop(L, top);
+    return c->push(L, b);
+  }
+  lua_settop(L, top);
   buf **box = lua_newuserdatauv(L, sizeof *box, 0);
   *box = NULL;
   if (luaL_getmetatable(L, VALUE_BUFCLASS) != LUA_TTABLE) {

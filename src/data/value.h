@@ -24,6 +24,31 @@
  * bind/lbuffer.c registers the class in every state dusk makes. */
 #define VALUE_BUFCLASS "dusk.Buffer"
 
+/* Classes whose objects travel as a buffer (dusk.ndarray): the field
+ * VALUE_BUFHOOK of their metatable is a light userdata pointing to their
+ * static value_bufclass.  value_from keeps such an object as the buffer
+ * 'get' gives; value_push of a buffer whose tag has a class set in the
+ * state (value_bufclass_set) makes the object 'push' makes, else a
+ * VALUE_BUFCLASS box.  So the data plane knows no class but the Buffer. */
+#define VALUE_BUFHOOK "__dusk_buffer"
+
+typedef struct value_bufclass {
+  int tag; /* the buf_tag of the buffers 'push' takes */
+  /* A new reference to the buffer of the object at 'idx' in '*out'.
+   * Returns LUA_OK, or an error status with a message pushed. */
+  int (*get)(lua_State *L, int idx, buf **out);
+  /* Pushes an object holding a new reference to 'b'.  Returns LUA_OK, or
+   * an error status with a message pushed. */
+  int (*push)(lua_State *L, buf *b);
+} value_bufclass;
+
+/* Makes 'c' the class of the buffers of its tag pushed into 'L' (a
+ * registry entry: 'c' must outlive the state). */
+void value_bufclass_set(lua_State *L, const value_bufclass *c);
+/* 1 when the value at 'idx' becomes a VALUE_BUFFER (a dusk.Buffer or an
+ * object with VALUE_BUFHOOK), else 0. */
+int value_is_buffer(lua_State *L, int idx);
+
 typedef enum {
   VALUE_NONE,    /* no value yet (or freed) */
   VALUE_NIL,
