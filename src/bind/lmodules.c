@@ -18,6 +18,7 @@
 #include "sandbox/sandbox.h"
 #include "serial/serial.h"
 
+#include "bind/larrayio.h"
 #include "bind/lbuffer.h"
 #include "bind/lgraph.h"
 #include "bind/ljson.h"
@@ -112,6 +113,7 @@ static const luaL_Reg c_modules[] = {
   {"dusk.json", luaopen_dusk_json},
   {"dusk.io", luaopen_dusk_io},
   {"dusk.pure", luaopen_dusk_pure},
+  {"dusk.arrayio", luaopen_dusk_arrayio},
   {NULL, NULL}
 };
 
