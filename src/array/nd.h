@@ -62,6 +62,10 @@ int nd_contiguous(const nd *a, int dtype, nd *out);
  * whole of a C-contiguous buffer, else a copy), one new reference; NULL
  * when out of memory.  What a task sends. */
 buf *nd_tobuf(const nd *a);
+/* dst = src elementwise (one shape), converted to dst's dtype as nd_cast
+ * does, but always to the end: the copies above use it, which must not
+ * stop half done on an interrupt, so it cannot fail (ndops.c). */
+void nd_copy(const nd *src, nd *dst);
 
 /* Views: they change 'a' in place and cannot fail; the caller checks the
  * arguments (an axis, a permutation, bounds) first. */
