@@ -319,7 +319,7 @@ function M.normalize(chunks, shape, itemsize, limit, previous)
       spec[a], auto = "auto", true
     elseif type(c) == "number" then
       local n = int(c)
-      if not n or (n <= 0 and shape[a] > 0) then
+      if not n or n < 0 or (n == 0 and shape[a] > 0) then
         raise(fmt("chunks: the size for axis %d must be a positive integer, -1 or \"auto\", got %s", a, show(c)))
       end
       spec[a] = n
@@ -973,10 +973,12 @@ function M.rechunk_plan(old, new, itemsize, limit, threshold)
       raise(fmt("rechunk: axis %d has length %d, the new chunks add up to %d", a, sum(old[a]), sum(new[a])))
     end
   end
+  local n = int(itemsize)
+  if not n or n <= 0 then raise("rechunk: the item size must be a positive integer, got " .. show(itemsize)) end
   threshold = threshold or M.THRESHOLD
   limit = limit and M.parse_bytes(limit) or M.LIMIT
   if #new <= 1 then return { new } end
-  limit = math.max(limit / itemsize, largest_block(old), largest_block(new))
+  limit = math.max(limit / n, largest_block(old), largest_block(new))
   local threshold_size = threshold * (M.count(old) + M.count(new))
   local steps, current, first = {}, old, true
   while true do

@@ -44,6 +44,13 @@ local function dask(id)
   return a.ok, a.error
 end
 
+-- A small LCG: the same random cases on every machine.
+local seed = 17
+local function rand(lo, hi)
+  seed = (seed * 1103515245 + 12345) % 2147483648
+  return lo + seed % (hi - lo + 1)
+end
+
 local function ones(n, v)
   local l = {}
   for i = 1, n do l[i] = v or 1 end
@@ -134,6 +141,30 @@ t.test("normalize: auto guided by previous chunks, as Dask's rechunk", function(
     local want, err = dask(previous_ids[i])
     t.truthy(not err, err)
     t.eq(C.normalize(c[1], c[2], c[3], c[4], c[5]), want, "case " .. i)
+  end
+end)
+
+-- random shapes, item sizes and limits, "auto" mixed with sizes and -1
+local random_normalize = {}
+for _ = 1, 80 do
+  local nd = rand(1, 4)
+  local shape, spec = {}, {}
+  for a = 1, nd do
+    shape[a] = rand(0, 6) == 0 and rand(1, 3) or rand(1, nd <= 2 and 200000 or 3000)
+    local kind = rand(1, 6)
+    spec[a] = kind <= 3 and "auto" or kind == 4 and -1 or rand(1, shape[a])
+  end
+  local itemsize = ({ 1, 4, 8 })[rand(1, 3)]
+  local limit = rand(1, 3) > 1 and rand(1000, 400000000) or nil
+  random_normalize[#random_normalize + 1] = { spec, shape, itemsize, limit,
+    id = ask({ op = "normalize", chunks = spec, shape = shape, itemsize = itemsize, limit = limit }) }
+end
+
+t.test("normalize: 80 random auto cases as Dask's normalize_chunks", function()
+  for i, c in ipairs(random_normalize) do
+    local want, err = dask(c.id)
+    t.truthy(not err, err)
+    t.eq(C.normalize(c[1], c[2], c[3], c[4]), want, "case " .. i .. " " .. json.encode({ c[1], c[2], c[3], c[4] }))
   end
 end)
 
@@ -362,11 +393,6 @@ end
 
 local random_slices = {}
 do
-  local rng = { 17 }
-  local function rand(lo, hi) -- a small LCG: the same cases everywhere
-    rng[1] = (rng[1] * 1103515245 + 12345) % 2147483648
-    return lo + rng[1] % (hi - lo + 1)
-  end
   local function pick(n)
     local v = rand(-n - 3, n + 3)
     if v == 0 or rand(1, 6) == 1 then return nil end
@@ -464,6 +490,56 @@ t.test("rechunk: plan_rechunk's intermediate steps within the memory bound", fun
     for _, c in ipairs(C.chunksize(steps[k])) do n = n * c end
     t.truthy(n * 8 <= 1e5, "step " .. k .. " within the bound")
   end
+end)
+
+-- random 2-d and 3-d rechunks at several memory bounds
+local random_rechunks = {}
+local function random_chunks(n)
+  local l, left, size = {}, n, rand(1, n)
+  while left > 0 do
+    local c = math.min(left, rand(1, 4) == 1 and rand(1, n) or size)
+    l[#l + 1] = c
+    left = left - c
+  end
+  return l
+end
+local function fine(n, most) -- many small chunks
+  local l, left = {}, n
+  while left > 0 do
+    local c = math.min(left, rand(1, most))
+    l[#l + 1] = c
+    left = left - c
+  end
+  return l
+end
+for k = 1, 60 do
+  local nd = rand(2, 3)
+  local old, new = {}, {}
+  for a = 1, nd do
+    local n = rand(1, nd == 2 and 400 or 60)
+    if k % 2 == 0 then -- fine where the other is coarse: plans with steps
+      local f = a % 2 == 1
+      old[a] = f and fine(n, 6) or random_chunks(n)
+      new[a] = f and random_chunks(n) or fine(n, 6)
+    else
+      old[a], new[a] = random_chunks(n), random_chunks(n)
+    end
+  end
+  local limit = ({ 64, 800, 8000, 80000, 8e6 })[rand(1, 5)]
+  local threshold = rand(1, 3) == 1 and rand(2, 6) or nil
+  random_rechunks[#random_rechunks + 1] = { old, new, 8, limit, threshold,
+    id = ask({ op = "rechunk", old = old, new = new, itemsize = 8, limit = limit, threshold = threshold }) }
+end
+
+t.test("rechunk: 60 random plans as Dask's plan_rechunk", function()
+  local multi = 0
+  for i, c in ipairs(random_rechunks) do
+    local want, err = dask(c.id)
+    t.truthy(not err, err)
+    t.eq(C.rechunk_plan(c[1], c[2], c[3], c[4], c[5]), want.steps, "case " .. i)
+    if #want.steps > 1 then multi = multi + 1 end
+  end
+  t.truthy(multi >= 10, "at least 10 plans with intermediate steps, got " .. multi)
 end)
 
 t.test("rechunk: every new block assembled from its pieces equals numpy's", function()
