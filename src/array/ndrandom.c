@@ -85,7 +85,7 @@ static void blocks_scalar(const uint32_t key[2], uint64_t q, uint32_t c2, uint32
 static void tof64_scalar(const uint32_t *w, size_t n, double *out) {
   for (size_t i = 0; i < n; i++) {
     uint64_t u = w[2 * i] | (uint64_t)w[2 * i + 1] << 32;
-    out[i] = (double)(u >> 11) * 0x1p-53;
+    out[i] = (double)(int64_t)(u >> 11) * 0x1p-53; /* signed: one instruction */
   }
 }
 
@@ -95,6 +95,14 @@ static void tof32_scalar(const uint32_t *w, size_t n, float *out) {
 }
 
 static int supported_always(void) { return 1; }
+
+/* The key of each of the 10 rounds. */
+static void round_keys(const uint32_t key[2], uint32_t k0[10], uint32_t k1[10]) {
+  for (int r = 0; r < 10; r++) {
+    k0[r] = key[0] + (uint32_t)r * PHILOX_W0;
+    k1[r] = key[1] + (uint32_t)r * PHILOX_W1;
+  }
+}
 
 #ifdef NDRANDOM_X86
 
@@ -109,6 +117,8 @@ __attribute__((target("avx2"))) static void blocks_avx2(const uint32_t key[2], u
                                                         uint32_t *w) {
   const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M0), m1 = _mm256_set1_epi32((int)PHILOX_M1);
   const __m256i lane = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+  uint32_t k0[10], k1[10];
+  round_keys(key, k0, k1);
   while (n >= 8) {
     if ((uint32_t)q > 0xFFFFFFFFu - 7) {
       block_at(key, q++, c2, c3, w);
@@ -118,20 +128,19 @@ __attribute__((target("avx2"))) static void blocks_avx2(const uint32_t key[2], u
     __m256i x0 = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)q), lane);
     __m256i x1 = _mm256_set1_epi32((int)(uint32_t)(q >> 32));
     __m256i x2 = _mm256_set1_epi32((int)c2), x3 = _mm256_set1_epi32((int)c3);
-    __m256i k0 = _mm256_set1_epi32((int)key[0]), k1 = _mm256_set1_epi32((int)key[1]);
     for (int r = 0; r < 10; r++) {
-      __m256i e0 = _mm256_mul_epu32(x0, m0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(x0, 32), m0);
-      __m256i e1 = _mm256_mul_epu32(x2, m1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(x2, 32), m1);
-      __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
-      __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
-      __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
-      __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);
-      x0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), k0);
+      /* 32x32->64 products of the even lanes, and of the odd ones moved
+       * down; the halves swapped back into place by shuffles and blends */
+      __m256i e0 = _mm256_mul_epu32(x0, m0), o0 = _mm256_mul_epu32(_mm256_shuffle_epi32(x0, 0xB1), m0);
+      __m256i e1 = _mm256_mul_epu32(x2, m1), o1 = _mm256_mul_epu32(_mm256_shuffle_epi32(x2, 0xB1), m1);
+      __m256i hi0 = _mm256_blend_epi32(_mm256_shuffle_epi32(e0, 0xB1), o0, 0xAA);
+      __m256i lo0 = _mm256_blend_epi32(e0, _mm256_shuffle_epi32(o0, 0xB1), 0xAA);
+      __m256i hi1 = _mm256_blend_epi32(_mm256_shuffle_epi32(e1, 0xB1), o1, 0xAA);
+      __m256i lo1 = _mm256_blend_epi32(e1, _mm256_shuffle_epi32(o1, 0xB1), 0xAA);
+      x0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), _mm256_set1_epi32((int)k0[r]));
       x1 = lo1;
-      x2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), k1);
+      x2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), _mm256_set1_epi32((int)k1[r]));
       x3 = lo0;
-      k0 = _mm256_add_epi32(k0, _mm256_set1_epi32((int)PHILOX_W0));
-      k1 = _mm256_add_epi32(k1, _mm256_set1_epi32((int)PHILOX_W1));
     }
     __m256i a = _mm256_unpacklo_epi32(x0, x1), b = _mm256_unpackhi_epi32(x0, x1);
     __m256i c = _mm256_unpacklo_epi32(x2, x3), d = _mm256_unpackhi_epi32(x2, x3);
@@ -183,7 +192,9 @@ __attribute__((target(AVX512))) static void blocks_avx512(const uint32_t key[2],
                                                           uint32_t *w) {
   const __m512i m0 = _mm512_set1_epi32((int)PHILOX_M0), m1 = _mm512_set1_epi32((int)PHILOX_M1);
   const __m512i lane = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  const __mmask16 odd = 0xAAAA;
+  const __mmask16 even = 0x5555, odd = 0xAAAA;
+  uint32_t k0[10], k1[10];
+  round_keys(key, k0, k1);
   while (n >= 16) {
     if ((uint32_t)q > 0xFFFFFFFFu - 15) {
       block_at(key, q++, c2, c3, w);
@@ -193,20 +204,19 @@ __attribute__((target(AVX512))) static void blocks_avx512(const uint32_t key[2],
     __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32((int)(uint32_t)q), lane);
     __m512i x1 = _mm512_set1_epi32((int)(uint32_t)(q >> 32));
     __m512i x2 = _mm512_set1_epi32((int)c2), x3 = _mm512_set1_epi32((int)c3);
-    __m512i k0 = _mm512_set1_epi32((int)key[0]), k1 = _mm512_set1_epi32((int)key[1]);
     for (int r = 0; r < 10; r++) {
-      __m512i e0 = _mm512_mul_epu32(x0, m0), o0 = _mm512_mul_epu32(_mm512_srli_epi64(x0, 32), m0);
-      __m512i e1 = _mm512_mul_epu32(x2, m1), o1 = _mm512_mul_epu32(_mm512_srli_epi64(x2, 32), m1);
-      __m512i hi0 = _mm512_mask_blend_epi32(odd, _mm512_srli_epi64(e0, 32), o0);
-      __m512i lo0 = _mm512_mask_blend_epi32(odd, e0, _mm512_slli_epi64(o0, 32));
-      __m512i hi1 = _mm512_mask_blend_epi32(odd, _mm512_srli_epi64(e1, 32), o1);
-      __m512i lo1 = _mm512_mask_blend_epi32(odd, e1, _mm512_slli_epi64(o1, 32));
-      x0 = _mm512_ternarylogic_epi32(hi1, x1, k0, 0x96); /* a ^ b ^ c */
+      /* as blocks_avx2, the halves put in place by masked shuffles (port
+       * 5) rather than shifts (port 0, the multiplier's) */
+      __m512i e0 = _mm512_mul_epu32(x0, m0), o0 = _mm512_mul_epu32(_mm512_shuffle_epi32(x0, 0xB1), m0);
+      __m512i e1 = _mm512_mul_epu32(x2, m1), o1 = _mm512_mul_epu32(_mm512_shuffle_epi32(x2, 0xB1), m1);
+      __m512i hi0 = _mm512_mask_shuffle_epi32(o0, even, e0, 0xB1);
+      __m512i lo0 = _mm512_mask_shuffle_epi32(e0, odd, o0, 0xB1);
+      __m512i hi1 = _mm512_mask_shuffle_epi32(o1, even, e1, 0xB1);
+      __m512i lo1 = _mm512_mask_shuffle_epi32(e1, odd, o1, 0xB1);
+      x0 = _mm512_ternarylogic_epi32(hi1, x1, _mm512_set1_epi32((int)k0[r]), 0x96); /* a^b^c */
       x1 = lo1;
-      x2 = _mm512_ternarylogic_epi32(hi0, x3, k1, 0x96);
+      x2 = _mm512_ternarylogic_epi32(hi0, x3, _mm512_set1_epi32((int)k1[r]), 0x96);
       x3 = lo0;
-      k0 = _mm512_add_epi32(k0, _mm512_set1_epi32((int)PHILOX_W0));
-      k1 = _mm512_add_epi32(k1, _mm512_set1_epi32((int)PHILOX_W1));
     }
     __m512i a = _mm512_unpacklo_epi32(x0, x1), b = _mm512_unpackhi_epi32(x0, x1);
     __m512i c = _mm512_unpacklo_epi32(x2, x3), d = _mm512_unpackhi_epi32(x2, x3);
@@ -340,7 +350,7 @@ static uint64_t next64(draws *d) {
   return u;
 }
 
-static double next_double(draws *d) { return (double)(next64(d) >> 11) * 0x1p-53; }
+static double next_double(draws *d) { return (double)(int64_t)(next64(d) >> 11) * 0x1p-53; }
 
 /* The words of the blocks covering elements p .. p+m-1 at 'per' elements
  * a block; returns where element p's words start. */
@@ -359,29 +369,36 @@ static void piece_random(const fill *f, uint64_t p, size_t m, void *o) {
     f->path->tof32(cover(f, p, m, 4, STREAM_RANDOM, w), m, o);
 }
 
-/* numpy's random_standard_normal: a 64-bit draw 'r' gives the layer (8
- * bits), the sign (1) and the abscissa (52); 99% are taken at once, the
- * rest draw from element p's further counters. */
+/* The ziggurat's first test of a 64-bit draw 'r' (numpy's
+ * random_standard_normal): the layer (8 bits), the sign (1) and the
+ * abscissa (52) give '*x'; 1 when it is taken at once, as 98.5% are.
+ * Branch-free: the sign is a coin toss no predictor learns. */
+static inline int zig_try(uint64_t r, double *x) {
+  unsigned idx = r & 0xff;
+  uint64_t rabs = (r >> 9) & 0x000fffffffffffff, bits;
+  double v = (double)(int64_t)rabs * ndrandom_zig_wi[idx];
+  memcpy(&bits, &v, sizeof bits);
+  bits ^= (r >> 8 & 1) << 63;
+  memcpy(x, &bits, sizeof bits);
+  return rabs < ndrandom_zig_ki[idx];
+}
+
+/* The rest of numpy's algorithm, for a draw 'r' of element p that
+ * zig_try did not take: further draws from p's own counters. */
 static double ziggurat(const fill *f, uint64_t p, uint64_t r) {
   draws d;
-  for (int tries = 0;; tries++) {
-    int idx = (int)(r & 0xff);
-    r >>= 8;
-    int sign = (int)(r & 1);
-    uint64_t rabs = (r >> 1) & 0x000fffffffffffff;
-    double x = (double)rabs * ndrandom_zig_wi[idx];
-    if (sign)
-      x = -x;
-    if (rabs < ndrandom_zig_ki[idx])
+  draws_init(&d, f, p, STREAM_NORMAL);
+  for (;;) {
+    double x;
+    if (zig_try(r, &x))
       return x;
-    if (tries == 0)
-      draws_init(&d, f, p, STREAM_NORMAL);
+    unsigned idx = r & 0xff;
     if (idx == 0) { /* the tail beyond R, by Marsaglia's exponentials */
       for (;;) {
         double xx = -ndrandom_zig_inv_r * log1p(-next_double(&d));
         double yy = -log1p(-next_double(&d));
         if (yy + yy > xx * xx)
-          return ((rabs >> 8) & 1) ? -(ndrandom_zig_r + xx) : ndrandom_zig_r + xx;
+          return (r >> 17) & 1 ? -(ndrandom_zig_r + xx) : ndrandom_zig_r + xx;
       }
     }
     double y = (ndrandom_zig_fi[idx - 1] - ndrandom_zig_fi[idx]) * next_double(&d) +
@@ -396,7 +413,11 @@ static void piece_normal(const fill *f, uint64_t p, size_t m, void *o) {
   _Alignas(64) uint32_t w[2 * PIECE + 8];
   const uint32_t *u = cover(f, p, m, 2, STREAM_NORMAL, w);
   for (size_t i = 0; i < m; i++) {
-    double v = f->mu + f->sd * ziggurat(f, p + i, u[2 * i] | (uint64_t)u[2 * i + 1] << 32);
+    uint64_t r = u[2 * i] | (uint64_t)u[2 * i + 1] << 32;
+    double z;
+    if (!zig_try(r, &z))
+      z = ziggurat(f, p + i, r);
+    double v = f->mu + f->sd * z;
     if (f->dtype == BUF_FLOAT64)
       ((double *)o)[i] = v;
     else
