@@ -482,9 +482,24 @@ static void scatter(const char *src, size_t m, size_t size, char *dst, int64_t s
     memcpy(dst, src, size);
 }
 
+/* 0 when 'out' is a region of 'whole' at 'offset' whose positions fit
+ * in 63 bits. */
+static int region_ok(int ndim, const int64_t *whole, const int64_t *offset, const nd *out) {
+  int64_t total = 1;
+  if (ndim != out->ndim)
+    return -1;
+  for (int k = 0; k < ndim; k++)
+    if (whole[k] < 0 || offset[k] < 0 || out->shape[k] < 0 || offset[k] > whole[k] ||
+        out->shape[k] > whole[k] - offset[k] || __builtin_mul_overflow(total, whole[k], &total))
+      return -1;
+  return 0;
+}
+
 static nd_status fill_region(const fill *f, int ndim, const int64_t *whole, const int64_t *offset,
                              nd *out) {
   _Alignas(64) char tmp[PIECE * 8];
+  if (region_ok(ndim, whole, offset, out) < 0)
+    return ND_ESHAPE;
   size_t size = buf_dtype_size(out->dtype);
   int64_t rows = 1, n = ndim > 0 ? out->shape[ndim - 1] : 1;
   int64_t stride = ndim > 0 ? out->strides[ndim - 1] : (int64_t)size;

@@ -33,12 +33,13 @@
  *
  * A fill writes 'out', a view (any strides, data/buffer.h's dtypes) that
  * holds the region of the whole array of shape 'whole' (ndim axes) that
- * starts at 'offset', with out's shape: a chunk, or a tile of one.  The
- * caller checks that out->ndim == ndim and offset + out's shape <= whole.
- * Each returns ND_OK; ND_EDTYPE for a dtype the distribution has not (or
- * randint values the dtype cannot hold); ND_EINTR when interrupted
- * (base/interrupt.h, polled about every million elements; 'out' then
- * holds a partial result).
+ * starts at 'offset', with out's shape: a chunk, or a tile of one.  Each
+ * returns ND_OK; ND_EDTYPE for a dtype the distribution has not (or
+ * randint values the dtype cannot hold); ND_ESHAPE when 'out' is not such
+ * a region (out->ndim != ndim, offset + out's shape past 'whole', or more
+ * than 2^63 elements in all); ND_EINTR when interrupted (base/interrupt.h,
+ * polled about every million elements; 'out' then holds a partial
+ * result).
  */
 #ifndef DUSK_NDRANDOM_H
 #define DUSK_NDRANDOM_H

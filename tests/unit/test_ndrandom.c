@@ -407,6 +407,14 @@ static void test_randint(void) {
   TEST("empty range refused", ndrandom_randint(4, 5, 5, 1, shape, (int64_t[]){0}, &b) == ND_EDTYPE);
   TEST("random into uint8 refused", ndrandom_random(4, 1, shape, (int64_t[]){0}, &b) == ND_EDTYPE);
   TEST("normal into uint8 refused", ndrandom_normal(4, 0, 1, 1, shape, (int64_t[]){0}, &b) == ND_EDTYPE);
+  TEST("a region past the whole refused",
+       ndrandom_randint(4, 0, 9, 1, (int64_t[]){N + 1}, (int64_t[]){2}, &b) == ND_ESHAPE);
+  TEST("a region of another ndim refused",
+       ndrandom_randint(4, 0, 9, 2, (int64_t[]){N, 1}, (int64_t[]){0, 0}, &b) == ND_ESHAPE);
+  TEST("a whole of 2^63 elements or more refused",
+       ndrandom_randint(4, 0, 9, 1, (int64_t[]){INT64_MAX}, (int64_t[]){0}, &b) == ND_OK &&
+       ndrandom_random(4, 2, (int64_t[]){(int64_t)1 << 32, (int64_t)1 << 31}, (int64_t[]){0, 0},
+                       &(nd){.data = b.data, .dtype = BUF_FLOAT64, .ndim = 2, .shape = {1, 1}}) == ND_ESHAPE);
   drop(&b);
 
   nd c;
