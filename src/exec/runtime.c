@@ -41,6 +41,7 @@ _Thread_local atomic_int rt_interrupt_flag;
 static lua_State *interruptible;
 static volatile sig_atomic_t was_interrupted;
 static _Thread_local lua_State *volatile current; /* the state this thread runs a task in */
+static _Thread_local volatile sig_atomic_t task_hooked; /* stop_task was armed on a state */
 static _Thread_local int pool_thread;
 
 static void on_interrupt_signal(int sig);
@@ -70,12 +71,19 @@ static void stop_task(lua_State *L, lua_Debug *ar) {
   luaL_error(L, "interrupted!");
 }
 
+/* Arms stop_task on 'L', noting it: a task's end looks for the hook only
+ * when one was armed (lua_gethook is a call into Lua at every task). */
+static void arm_task(lua_State *L) {
+  task_hooked = 1;
+  lua_sethook(L, stop_task, STOP_MASK, 1);
+}
+
 static void on_sigint(int sig) {
   signal(sig, SIG_DFL); /* a second Ctrl-C kills the process */
   was_interrupted = 1;
   atomic_store(&rt_interrupt_flag, 1);
   lua_State *L = current;
-  if (L) lua_sethook(L, stop_task, STOP_MASK, 1);
+  if (L) arm_task(L);
   else lua_sethook(interruptible, stop_once, STOP_MASK, 1);
 }
 
@@ -84,7 +92,7 @@ static void on_interrupt_signal(int sig) {
   lua_State *L = current;
   if (L == NULL) return; /* between tasks: nothing to stop */
   atomic_store(&rt_interrupt_flag, 1);
-  lua_sethook(L, stop_task, STOP_MASK, 1);
+  arm_task(L);
 }
 
 volatile atomic_int *rt_cancel_flag(void) { return &rt_interrupt_flag; }
@@ -108,9 +116,12 @@ void rt_set_current(lua_State *L) {
   current = L;
   atomic_signal_fence(memory_order_seq_cst); /* the handler sees L from here on */
   if (L != NULL) {
-    if (rt_interrupt_pending()) lua_sethook(L, stop_task, STOP_MASK, 1);
+    if (rt_interrupt_pending()) arm_task(L);
   } else if (prev != NULL) {
-    if (lua_gethook(prev) == stop_task) lua_sethook(prev, NULL, 0, 0);
+    if (task_hooked && lua_gethook(prev) == stop_task) {
+      lua_sethook(prev, NULL, 0, 0);
+      task_hooked = 0;
+    }
     /* a pool thread's flag stops its task; the caller's waits for the
      * compute.  (Read first: a store is a full barrier, at every task.) */
     if (pool_thread && atomic_load_explicit(&rt_interrupt_flag, memory_order_relaxed))

@@ -195,6 +195,7 @@ int sandbox_task_env(lua_State *L) {
   lua_rawset(L, -3);
   lua_pushvalue(L, -1);
   lua_rawseti(L, LUA_REGISTRYINDEX, sb->current);
+  sb->envs++;
   return 1;
 }
 
@@ -1181,7 +1182,8 @@ static int put_back(lua_State *L) {
   return 0;
 }
 
-int sandbox_after_task(lua_State *L, sandbox *sb) {
+/* sandbox_after_task's work once a flag says there is some. */
+int sandbox_clean(lua_State *L, sandbox *sb) {
   if (sb->paths || sb->through) {
     lua_pushcfunction(L, put_back);
     lua_pushlightuserdata(L, sb);

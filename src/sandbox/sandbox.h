@@ -46,6 +46,7 @@ typedef struct sandbox {
   int through; /* metatables a task wrote through to, to put back */
   int current; /* registry references: the current globals, */
   int envmeta; /* the metatable of task environments */
+  unsigned envs; /* task environments made: the current globals changed */
 } sandbox;
 
 /* Seals the state 'L' (once, after everything a worker loads at start).
@@ -54,8 +55,13 @@ sandbox *sandbox_seal(lua_State *L);
 
 /* Between two steps of a task and after it: makes every view that became
  * a copy lazy again.  Returns non-zero when the state must be replaced
- * instead (check it only after the whole task). */
-int sandbox_after_task(lua_State *L, sandbox *sb);
+ * instead (check it only after the whole task).  Inline: a task that
+ * changed nothing costs reading the flags. */
+int sandbox_clean(lua_State *L, sandbox *sb);
+static inline int sandbox_after_task(lua_State *L, sandbox *sb) {
+  if (sb->paths | sb->through | sb->dirty) return sandbox_clean(L, sb);
+  return sb->renew;
+}
 
 /* Pushes the globals dusk's own modules use (in a sealed state the real
  * ones, which tasks never see), else the registry's. */
@@ -85,8 +91,9 @@ void sandbox_paths_set(lua_State *L);
 /* Pushes the current globals: in a sealed state the running task's
  * environment (or _G's view between tasks), else the registry's globals.
  * The executor saves them so before a task's step and puts them back
- * (sandbox_restore_env, the saved value at 'idx') after.  'sb' is the
- * state's sandbox, or NULL to look it up (or when the state has none). */
+ * (sandbox_restore_env, the saved value at 'idx') after, when the step
+ * made an environment ('sb->envs' changed).  'sb' is the state's sandbox,
+ * or NULL to look it up (or when the state has none). */
 void sandbox_push_env(lua_State *L, sandbox *sb);
 void sandbox_restore_env(lua_State *L, sandbox *sb, int idx);
 
