@@ -31,7 +31,8 @@
  * avx512 in the environment overrides the choice at first use (a path the
  * CPU lacks, or an unknown name, leaves the automatic choice).
  *
- * A fill writes 'out', a view (any strides, data/buffer.h's dtypes) that
+ * Fills are reentrant: any number of threads may fill regions of one
+ * array at once.  A fill writes 'out', a view (any strides, data/buffer.h's dtypes) that
  * holds the region of the whole array of shape 'whole' (ndim axes) that
  * starts at 'offset', with out's shape: a chunk, or a tile of one.  Each
  * returns ND_OK; ND_EDTYPE for a dtype the distribution has not (or
