@@ -12,7 +12,8 @@
  * the 2^31 / 2^63 offset, which is what numpy's loops compile to.
  *
  * Speed: the contiguous cases of the hot loops (both operands contiguous,
- * or one a broadcast scalar) are kernels of their own, compiled for
+ * or one a broadcast scalar) are kernels of their own; those of the user
+ * dtypes (bool, uint8, int32, int64, float32, float64) are compiled for
  * AVX-512 (x86-64-v4: F, BW, DQ, VL), AVX2 and baseline and chosen at
  * load time from the CPU (target_clones: an ifunc per kernel).  GCC's -O2
  * vectorizes no loop of unknown length, hence the O3 below.
@@ -42,20 +43,20 @@
 
 /* 'name': EXPR of x and y (of T) into R, with vector kernels for the
  * contiguous cases. */
-#define FAST2(name, T, R, EXPR)                                               \
-  static CLONES void name##_vv(const T *a, const T *b, R *o, int64_t n) {     \
+#define FAST2(name, T, R, EXPR, A)                                            \
+  static A void name##_vv(const T *a, const T *b, R *o, int64_t n) {          \
     for (int64_t i = 0; i < n; i++) {                                         \
       T x = a[i], y = b[i];                                                   \
       o[i] = (R)(EXPR);                                                       \
     }                                                                         \
   }                                                                           \
-  static CLONES void name##_vs(const T *a, T y, R *o, int64_t n) {            \
+  static A void name##_vs(const T *a, T y, R *o, int64_t n) {                 \
     for (int64_t i = 0; i < n; i++) {                                         \
       T x = a[i];                                                             \
       o[i] = (R)(EXPR);                                                       \
     }                                                                         \
   }                                                                           \
-  static CLONES void name##_sv(T x, const T *b, R *o, int64_t n) {            \
+  static A void name##_sv(T x, const T *b, R *o, int64_t n) {                 \
     for (int64_t i = 0; i < n; i++) {                                         \
       T y = b[i];                                                             \
       o[i] = (R)(EXPR);                                                       \
@@ -88,8 +89,8 @@
     return ND_OK;                                                             \
   }
 
-#define FAST1(name, T, R, EXPR)                                               \
-  static CLONES void name##_v(const T *a, R *o, int64_t n) {                  \
+#define FAST1(name, T, R, EXPR, A)                                            \
+  static A void name##_v(const T *a, R *o, int64_t n) {                       \
     for (int64_t i = 0; i < n; i++) {                                         \
       T x = a[i];                                                             \
       o[i] = (R)(EXPR);                                                       \
@@ -182,57 +183,57 @@
 
 /* ---- the loops of each dtype family ---- */
 
-#define COMPARES(sf, T)                                                       \
-  FAST2(eq_##sf, T, uint8_t, x == y)                                          \
-  FAST2(ne_##sf, T, uint8_t, x != y)                                          \
-  FAST2(lt_##sf, T, uint8_t, x < y)                                           \
-  FAST2(le_##sf, T, uint8_t, x <= y)                                          \
-  FAST2(gt_##sf, T, uint8_t, x > y)                                           \
-  FAST2(ge_##sf, T, uint8_t, x >= y)
+#define COMPARES(sf, T, A)                                                    \
+  FAST2(eq_##sf, T, uint8_t, x == y, A)                                       \
+  FAST2(ne_##sf, T, uint8_t, x != y, A)                                       \
+  FAST2(lt_##sf, T, uint8_t, x < y, A)                                        \
+  FAST2(le_##sf, T, uint8_t, x <= y, A)                                       \
+  FAST2(gt_##sf, T, uint8_t, x > y, A)                                        \
+  FAST2(ge_##sf, T, uint8_t, x >= y, A)
 
-#define INT_COMMON(sf, T, U)                                                  \
-  FAST2(add_##sf, T, T, (U)x + (U)y)                                          \
-  FAST2(sub_##sf, T, T, (U)x - (U)y)                                          \
-  FAST2(mul_##sf, T, T, (U)x * (U)y)                                          \
-  FAST2(max_##sf, T, T, x >= y ? x : y)                                       \
-  FAST2(min_##sf, T, T, x <= y ? x : y)                                       \
-  COMPARES(sf, T)                                                             \
+#define INT_COMMON(sf, T, U, A)                                               \
+  FAST2(add_##sf, T, T, (U)x + (U)y, A)                                       \
+  FAST2(sub_##sf, T, T, (U)x - (U)y, A)                                       \
+  FAST2(mul_##sf, T, T, (U)x * (U)y, A)                                       \
+  FAST2(max_##sf, T, T, x >= y ? x : y, A)                                    \
+  FAST2(min_##sf, T, T, x <= y ? x : y, A)                                    \
+  COMPARES(sf, T, A)                                                          \
   POW_HELPER(sf, T, U)                                                        \
-  FAST1(neg_##sf, T, T, 0 - (U)x)
+  FAST1(neg_##sf, T, T, 0 - (U)x, A)
 
-#define SIGNED(sf, T, U)                                                      \
-  INT_COMMON(sf, T, U)                                                        \
+#define SIGNED(sf, T, U, A)                                                   \
+  INT_COMMON(sf, T, U, A)                                                     \
   SIGNED_HELPERS(sf, T, U)                                                    \
   SLOW2(fdiv_##sf, T, y == 0 ? ND_EZERODIV : 0, pyfloordiv_##sf(x, y))        \
   SLOW2(mod_##sf, T, y == 0 ? ND_EZERODIV : 0, pymod_##sf(x, y))              \
   SLOW2(pow_##sf, T, y < 0 ? ND_ENEGPOW : 0, ipow_##sf(x, y))                 \
-  FAST1(abs_##sf, T, T, x < 0 ? 0 - (U)x : (U)x)
+  FAST1(abs_##sf, T, T, x < 0 ? 0 - (U)x : (U)x, A)
 
-#define UNSIGNED(sf, T, U)                                                    \
-  INT_COMMON(sf, T, U)                                                        \
+#define UNSIGNED(sf, T, U, A)                                                 \
+  INT_COMMON(sf, T, U, A)                                                     \
   SLOW2(fdiv_##sf, T, y == 0 ? ND_EZERODIV : 0, x / y)                        \
   SLOW2(mod_##sf, T, y == 0 ? ND_EZERODIV : 0, x % y)                         \
   SLOW2(pow_##sf, T, 0, ipow_##sf(x, y))                                      \
-  FAST1(abs_##sf, T, T, x)
+  FAST1(abs_##sf, T, T, x, A)
 
 /* F: the suffix of libm's functions for T ("f" for float, none for double). */
-#define FLOAT(sf, T, F)                                                       \
-  FAST2(add_##sf, T, T, x + y)                                                \
-  FAST2(sub_##sf, T, T, x - y)                                                \
-  FAST2(mul_##sf, T, T, x * y)                                                \
-  FAST2(div_##sf, T, T, x / y)                                                \
-  FAST2(max_##sf, T, T, x >= y || isnan(x) ? x : y)                           \
-  FAST2(min_##sf, T, T, x <= y || isnan(x) ? x : y)                           \
-  COMPARES(sf, T)                                                             \
+#define FLOAT(sf, T, F, A)                                                    \
+  FAST2(add_##sf, T, T, x + y, A)                                             \
+  FAST2(sub_##sf, T, T, x - y, A)                                             \
+  FAST2(mul_##sf, T, T, x * y, A)                                             \
+  FAST2(div_##sf, T, T, x / y, A)                                             \
+  FAST2(max_##sf, T, T, x >= y || isnan(x) ? x : y, A)                        \
+  FAST2(min_##sf, T, T, x <= y || isnan(x) ? x : y, A)                        \
+  COMPARES(sf, T, A)                                                          \
   DIVMOD_HELPER(sf, T, F)                                                     \
   SLOW2(fdiv_##sf, T, 0, pyfloordiv_##sf(x, y))                               \
   SLOW2(mod_##sf, T, 0, pymod_##sf(x, y))                                     \
   SLOW2(pow_##sf, T, 0, pow##F(x, y))                                         \
-  FAST1(neg_##sf, T, T, -x)                                                   \
-  FAST1(abs_##sf, T, T, fabs##F(x))                                           \
-  FAST1(sqrt_##sf, T, T, sqrt##F(x))                                          \
-  FAST1(floor_##sf, T, T, floor##F(x))                                        \
-  FAST1(ceil_##sf, T, T, ceil##F(x))                                          \
+  FAST1(neg_##sf, T, T, -x, A)                                                \
+  FAST1(abs_##sf, T, T, fabs##F(x), A)                                        \
+  FAST1(sqrt_##sf, T, T, sqrt##F(x), A)                                       \
+  FAST1(floor_##sf, T, T, floor##F(x), A)                                     \
+  FAST1(ceil_##sf, T, T, ceil##F(x), A)                                       \
   SLOW1(exp_##sf, T, exp##F(x))                                               \
   SLOW1(log_##sf, T, log##F(x))                                               \
   SLOW1(sin_##sf, T, sin##F(x))                                               \
@@ -240,23 +241,23 @@
   SLOW1(tanh_##sf, T, tanh##F(x))
 
 /* Bools are bytes 0 and 1: + is or, * is and, as numpy's. */
-FAST2(add_b, uint8_t, uint8_t, x | y)
-FAST2(mul_b, uint8_t, uint8_t, x & y)
-FAST2(max_b, uint8_t, uint8_t, x | y)
-FAST2(min_b, uint8_t, uint8_t, x & y)
-COMPARES(b, uint8_t)
-FAST1(abs_b, uint8_t, uint8_t, x)
+FAST2(add_b, uint8_t, uint8_t, x | y, CLONES)
+FAST2(mul_b, uint8_t, uint8_t, x & y, CLONES)
+FAST2(max_b, uint8_t, uint8_t, x | y, CLONES)
+FAST2(min_b, uint8_t, uint8_t, x & y, CLONES)
+COMPARES(b, uint8_t, CLONES)
+FAST1(abs_b, uint8_t, uint8_t, x, CLONES)
 
-SIGNED(i8, int8_t, unsigned)
-SIGNED(i16, int16_t, unsigned)
-SIGNED(i32, int32_t, uint32_t)
-SIGNED(i64, int64_t, uint64_t)
-UNSIGNED(u8, uint8_t, unsigned)
-UNSIGNED(u16, uint16_t, unsigned)
-UNSIGNED(u32, uint32_t, uint32_t)
-UNSIGNED(u64, uint64_t, uint64_t)
-FLOAT(f32, float, f)
-FLOAT(f64, double, )
+SIGNED(i8, int8_t, unsigned, )
+SIGNED(i16, int16_t, unsigned, )
+SIGNED(i32, int32_t, uint32_t, CLONES)
+SIGNED(i64, int64_t, uint64_t, CLONES)
+UNSIGNED(u8, uint8_t, unsigned, CLONES)
+UNSIGNED(u16, uint16_t, unsigned, )
+UNSIGNED(u32, uint32_t, uint32_t, )
+UNSIGNED(u64, uint64_t, uint64_t, )
+FLOAT(f32, float, f, CLONES)
+FLOAT(f64, double, , CLONES)
 
 #define ROW_FLOAT(op) {[BUF_FLOAT32] = op##_f32, [BUF_FLOAT64] = op##_f64}
 #define ROW_NUM(op)                                                           \
@@ -320,27 +321,35 @@ static inline uint64_t f2_u64(double x) {
 #define CONV_FI(D, d, x) ((D)(x))
 #define CONV_FF(D, d, x) ((D)(x))
 
-#define CAST(s, S, SK, E, d, D, DK) FAST1(cast_##s##_##d, S, D, CONV_##DK##SK(D, d, x))
+/* Kernels cloned for the casts between user dtypes (H), not for the
+ * others (C: what only a file's dtype brings). */
+#define ATTR_HH CLONES
+#define ATTR_HC
+#define ATTR_CH
+#define ATTR_CC
+#define CAST(s, S, SK, E, SH, d, D, DK, DH)                                   \
+  FAST1(cast_##s##_##d, S, D, CONV_##DK##SK(D, d, x), ATTR_##SH##DH)
 
 /* Two copies of the list: a macro cannot expand inside itself. */
 #define TO_EACH(X, ...)                                                       \
-  X(__VA_ARGS__, b, uint8_t, B) X(__VA_ARGS__, i8, int8_t, I)                 \
-  X(__VA_ARGS__, i16, int16_t, I) X(__VA_ARGS__, i32, int32_t, I)             \
-  X(__VA_ARGS__, i64, int64_t, I) X(__VA_ARGS__, u8, uint8_t, I)              \
-  X(__VA_ARGS__, u16, uint16_t, I) X(__VA_ARGS__, u32, uint32_t, I)           \
-  X(__VA_ARGS__, u64, uint64_t, I) X(__VA_ARGS__, f32, float, F)              \
-  X(__VA_ARGS__, f64, double, F)
+  X(__VA_ARGS__, b, uint8_t, B, H) X(__VA_ARGS__, i8, int8_t, I, C)           \
+  X(__VA_ARGS__, i16, int16_t, I, C) X(__VA_ARGS__, i32, int32_t, I, H)       \
+  X(__VA_ARGS__, i64, int64_t, I, H) X(__VA_ARGS__, u8, uint8_t, I, H)        \
+  X(__VA_ARGS__, u16, uint16_t, I, C) X(__VA_ARGS__, u32, uint32_t, I, C)     \
+  X(__VA_ARGS__, u64, uint64_t, I, C) X(__VA_ARGS__, f32, float, F, H)        \
+  X(__VA_ARGS__, f64, double, F, H)
 #define FROM_EACH(X)                                                          \
-  X(b, uint8_t, B, BOOL) X(i8, int8_t, I, INT8) X(i16, int16_t, I, INT16)     \
-  X(i32, int32_t, I, INT32) X(i64, int64_t, I, INT64)                         \
-  X(u8, uint8_t, I, UINT8) X(u16, uint16_t, I, UINT16)                        \
-  X(u32, uint32_t, I, UINT32) X(u64, uint64_t, I, UINT64)                     \
-  X(f32, float, F, FLOAT32) X(f64, double, F, FLOAT64)
+  X(b, uint8_t, B, BOOL, H) X(i8, int8_t, I, INT8, C)                         \
+  X(i16, int16_t, I, INT16, C) X(i32, int32_t, I, INT32, H)                   \
+  X(i64, int64_t, I, INT64, H) X(u8, uint8_t, I, UINT8, H)                    \
+  X(u16, uint16_t, I, UINT16, C) X(u32, uint32_t, I, UINT32, C)               \
+  X(u64, uint64_t, I, UINT64, C) X(f32, float, F, FLOAT32, H)                 \
+  X(f64, double, F, FLOAT64, H)
 
-#define CASTS_FROM(s, S, SK, E) TO_EACH(CAST, s, S, SK, E)
+#define CASTS_FROM(s, S, SK, E, SH) TO_EACH(CAST, s, S, SK, E, SH)
 FROM_EACH(CASTS_FROM)
 
-#define CAST_ROW(s, S, SK, E)                                                 \
+#define CAST_ROW(s, S, SK, E, SH)                                             \
   [BUF_##E] = {[BUF_BOOL] = cast_##s##_b, [BUF_INT8] = cast_##s##_i8,         \
                [BUF_INT16] = cast_##s##_i16, [BUF_INT32] = cast_##s##_i32,    \
                [BUF_INT64] = cast_##s##_i64, [BUF_UINT8] = cast_##s##_u8,     \
