@@ -173,9 +173,19 @@ int sandbox_is_globals(lua_State *L, int idx) {
 }
 
 void sandbox_push_env(lua_State *L, sandbox *sb) {
-  if (sb == NULL) sb = get_sandbox(L);
-  if (sb) lua_rawgeti(L, LUA_REGISTRYINDEX, sb->current);
-  else lua_pushglobaltable(L);
+  if (sb == NULL) {
+    /* sealing gives the registry's globals a metatable: globals without
+     * one are an unsealed state's (every encode of the caller's), known
+     * without looking the sandbox up in the registry's hash part */
+    lua_pushglobaltable(L);
+    if (!lua_getmetatable(L, -1)) return;
+    lua_pop(L, 2);
+    if ((sb = get_sandbox(L)) == NULL) {
+      lua_pushglobaltable(L);
+      return;
+    }
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, sb->current);
 }
 
 void sandbox_restore_env(lua_State *L, sandbox *sb, int idx) {
