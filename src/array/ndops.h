@@ -53,7 +53,8 @@ typedef enum { ND_WEAK_BOOL, ND_WEAK_INT, ND_WEAK_FLOAT } nd_weak;
 int nd_promote(int a, int b);
 /* The dtype of an array of 'dtype' combined with a weak scalar. */
 int nd_promote_weak(int dtype, nd_weak kind);
-/* 1 when 'dtype' holds the integer 'v' exactly, else 0. */
+/* 1 when 'dtype' holds the integer 'v', else 0 (NEP 50's OverflowError);
+ * the floats hold every integer (rounded, as numpy converts it). */
 int nd_holds(int dtype, int64_t v);
 
 /* For 'op' on operands of dtypes 'a' and 'b': the dtype both are cast to
@@ -61,9 +62,11 @@ int nd_holds(int dtype, int64_t v);
  * ('*out': bool for comparisons).  Returns 0, or -1 when 'op' is not
  * defined for them (ND_EDTYPE). */
 int nd_binary_types(nd_binop op, int a, int b, int *loop, int *out);
-/* The same for a unary operation: sqrt of an integer is float64 (of bool
- * and uint8: float32, numpy's float16 being absent), abs and neg keep the
- * dtype, floor and ceil of an integer give float64 as numpy 1.x does. */
+/* The same for a unary operation: abs and neg keep the dtype (neg of
+ * bool is refused, as numpy's); the others of an integer or bool are
+ * numpy 1.x's float of its size: float64 from int32 up, else float32
+ * (numpy's float16 for bool, int8 and uint8 being absent); floor and
+ * ceil too. */
 int nd_unary_types(nd_unop op, int a, int *loop, int *out);
 
 /* out = a op b elementwise: 'a' and 'b' of dtype 'loop', 'out' of the
