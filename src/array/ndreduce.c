@@ -107,7 +107,7 @@ const char *nd_reduce_strerror(nd_reduce_op op, nd_status s) {
 
 enum { V_ZERO, V_ONE, V_LOW, V_HIGH };
 
-/* 'n' accumulators of 'kind' at 'p', 'stride' bytes apart, set to 'v'. */
+/* The 'n' accumulators of 'kind' from 'p' on set to 'v'. */
 static void put(char *p, int64_t n, int kind, int v) {
   double f = v == V_ZERO ? 0 : v == V_ONE ? 1 : v == V_LOW ? -INFINITY : INFINITY;
   int64_t i = v == V_ZERO ? 0 : v == V_ONE ? 1 : v == V_LOW ? INT64_MIN : INT64_MAX;
@@ -537,15 +537,16 @@ nd_status nd_reduce_partial(nd_reduce_op op, const nd *a, const uint8_t *reduced
   }
   if (is_arg(op)) put(o + cs, osize, kind, V_HIGH);
 
+  /* operands: the input, the partial, and argmin's positions (the flat C
+   * index in 'whole', or the index along the one reduced axis) */
   walk w = {.ndim = d};
-  int64_t place = 1; /* positions: the flat C index in 'whole', or along the one axis */
+  int64_t place = 1;
   for (int k = d - 1; k >= 0; k--) {
-    int64_t at = offset ? offset[k] : 0;
     w.shape[k] = a->shape[k];
     w.step[0][k] = a->strides[k];
     w.step[1][k] = reduced[k] ? 0 : partial->strides[k + 1];
-    w.step[2][k] = nred == d ? place : reduced[k] ? 1 : 0;
-    w.base[2] += w.step[2][k] * at;
+    w.step[2][k] = !is_arg(op) ? 0 : nred == d ? place : reduced[k];
+    w.base[2] += w.step[2][k] * (offset ? offset[k] : 0);
     place *= whole ? whole[k] : a->shape[k];
   }
   walk_order(&w);
