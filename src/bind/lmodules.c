@@ -23,6 +23,7 @@
 #include "bind/lgraph.h"
 #include "bind/ljson.h"
 #include "bind/lio.h"
+#include "bind/lndarray.h"
 #include "bind/lpure.h"
 
 const lmod_module *lmod_find(const char *name) {
@@ -114,6 +115,7 @@ static const luaL_Reg c_modules[] = {
   {"dusk.io", luaopen_dusk_io},
   {"dusk.pure", luaopen_dusk_pure},
   {"dusk.arrayio", luaopen_dusk_arrayio},
+  {"dusk.ndarray", luaopen_dusk_ndarray},
   {NULL, NULL}
 };
 
@@ -132,6 +134,7 @@ int lmod_open(lua_State *L) {
   }
   lua_pop(L, 1);
   lbuffer_open(L);
+  lndarray_open(L);
   lua_getglobal(L, "require");
   lua_pushliteral(L, "dusk");
   lua_call(L, 1, 1);

@@ -273,18 +273,18 @@ static void test_values(void) {
   TEST("bytes of a buffer value", value_bytes(&w) == 40);
   value_free(&w);
   TEST("freeing a copy lets its reference go", buf_refcount(b) == 1);
-  TEST("pushed as a dusk.Buffer", value_push(L, &v) == LUA_OK && buf_refcount(b) == 2);
-  TEST("its metadata from Lua",
-       lua_check(L, "local b = ...; local m = b:meta(); return #b == 40 and b:type() == 'ndarray' "
-                    "and m.dtype == 'float32' and m.shape[1] == 2 and m.shape[2] == 5 and #m.shape == 2"));
-  TEST("its name", lua_check(L, "return tostring(...) == 'dusk.Buffer(ndarray, 40 bytes)'"));
+  TEST("an array buffer pushed as a dusk.ndarray", value_push(L, &v) == LUA_OK && buf_refcount(b) == 2);
+  TEST("its fields from Lua",
+       lua_check(L, "local a = ...; return a.nbytes == 40 and a.dtype == 'float32' and a.shape[1] == 2 "
+                    "and a.shape[2] == 5 and #a.shape == 2 and a:sum() == 0"));
+  TEST("its class", lua_check(L, "return dusk.ndarray.is_ndarray(...)"));
   value back;
-  TEST("a box becomes a value holding the same buffer",
+  TEST("the ndarray becomes a value holding the same buffer",
        value_from(L, -1, &back) == LUA_OK && back.type == VALUE_BUFFER && back.u.buf == b &&
            buf_refcount(b) == 3);
   value_free(&back);
-  TEST("closing the box lets its reference go",
-       lua_check(L, "(...):close(); return tostring(...) == 'dusk.Buffer(closed)'") && buf_refcount(b) == 1);
+  TEST("closing the ndarray lets its reference go",
+       lua_check(L, "(...):close(); return tostring(...) == 'ndarray(closed)'") && buf_refcount(b) == 1);
   lua_pop(L, 1);
 
   uint32_t types[2] = {BUF_INT64, BUF_STRING};
