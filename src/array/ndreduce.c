@@ -107,7 +107,7 @@ const char *nd_reduce_strerror(nd_reduce_op op, nd_status s) {
 
 enum { V_ZERO, V_ONE, V_LOW, V_HIGH };
 
-/* 'n' accumulators of 'kind' at 'p', 'stride' bytes apart, set to 'v'. */
+/* The 'n' accumulators of 'kind' from 'p' on set to 'v'. */
 static void put(char *p, int64_t n, int kind, int v) {
   double f = v == V_ZERO ? 0 : v == V_ONE ? 1 : v == V_LOW ? -INFINITY : INFINITY;
   int64_t i = v == V_ZERO ? 0 : v == V_ONE ? 1 : v == V_LOW ? INT64_MIN : INT64_MAX;
@@ -163,28 +163,43 @@ static void widen(const char *x, int64_t n, int64_t sx, int dtype, int kind, voi
 
 /* ----------------------------------------------------------- kernels */
 
+/* Eight statements, one per lane, so that the lanes stay in registers. */
+#define EACH8(S, A, B) S(0, A, B) S(1, A, B) S(2, A, B) S(3, A, B) \
+                       S(4, A, B) S(5, A, B) S(6, A, B) S(7, A, B)
+
 /* numpy's pairwise summation of f(x[i]): exact for n < 8, 8 accumulators
- * up to a block, halves above (rounding error O(log n), not O(n)). */
+ * up to a block, halves above (rounding error O(log n), not O(n)); the
+ * leaf also for contiguous values, which the compiler vectorizes. */
+#define PW_FIRST(k, AT, F) r[k] = F(AT(k), m);
+#define PW_NEXT(k, AT, F) r[k] += F(AT(i + k), m);
+#define PW_LEAF(AT, F)                                                          \
+  do {                                                                          \
+    EACH8(PW_FIRST, AT, F)                                                        \
+    for (i = 8; i < n - n % 8; i += 8) {                                        \
+      EACH8(PW_NEXT, AT, F)                                                       \
+    }                                                                           \
+    s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));      \
+    for (; i < n; i++) s += F(AT(i), m);                                        \
+  } while (0)
+#define PW_STRIDED(i) (*(const double *)(x + (i) * sx))
+#define PW_CONTIGUOUS(i) (d[i])
 #define PAIRWISE(NAME, F)                                                       \
   static double NAME(const char *x, int64_t n, int64_t sx, double m) {          \
+    double s = 0, r[8];                                                         \
+    int64_t i;                                                                  \
     if (n < 8) {                                                                \
-      double s = 0;                                                             \
-      for (int64_t i = 0; i < n; i++) s += F(*(const double *)(x + i * sx), m); \
-      return s;                                                                 \
+      for (i = 0; i < n; i++) s += F(PW_STRIDED(i), m);                         \
+    } else if (n <= PW_BLOCK && sx == 8) {                                      \
+      const double *d = (const double *)x;                                      \
+      PW_LEAF(PW_CONTIGUOUS, F);                                                \
+    } else if (n <= PW_BLOCK) {                                                 \
+      PW_LEAF(PW_STRIDED, F);                                                   \
+    } else {                                                                    \
+      int64_t h = n / 2;                                                        \
+      h -= h % 8;                                                               \
+      s = NAME(x, h, sx, m) + NAME(x + h * sx, n - h, sx, m);                   \
     }                                                                           \
-    if (n <= PW_BLOCK) {                                                        \
-      double r[8];                                                              \
-      for (int k = 0; k < 8; k++) r[k] = F(*(const double *)(x + k * sx), m);   \
-      int64_t i = 8;                                                            \
-      for (; i < n - n % 8; i += 8)                                             \
-        for (int k = 0; k < 8; k++) r[k] += F(*(const double *)(x + (i + k) * sx), m); \
-      double s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7])); \
-      for (; i < n; i++) s += F(*(const double *)(x + i * sx), m);              \
-      return s;                                                                 \
-    }                                                                           \
-    int64_t h = n / 2;                                                          \
-    h -= h % 8;                                                                 \
-    return NAME(x, h, sx, m) + NAME(x + h * sx, n - h, sx, m);                  \
+    return s;                                                                   \
   }
 #define VALUE(v, m) ((void)(m), (v))
 #define SQDEV(v, m) (((v) - (m)) * ((v) - (m)))
@@ -192,7 +207,8 @@ PAIRWISE(pw_sum, VALUE)
 PAIRWISE(pw_sqdev, SQDEV)
 
 /* acc = F(acc, v) over 'n' values at 'x' ('sx' bytes apart): into the one
- * accumulator at 'o' when 'so' is 0, else into 'n' of them. */
+ * accumulator at 'o' when 'so' is 0, else into 'n' of them (a loop of
+ * its own when both are contiguous, which the compiler vectorizes). */
 #define FOLD(TA, TV, F)                                                         \
   do {                                                                          \
     if (so == 0) {                                                              \
@@ -202,6 +218,10 @@ PAIRWISE(pw_sqdev, SQDEV)
         a_ = F(a_, v_);                                                         \
       }                                                                         \
       *(TA *)o = a_;                                                            \
+    } else if (so == (int64_t)sizeof(TA) && sx == (int64_t)sizeof(TV)) {        \
+      TA *a_ = (TA *)o;                                                         \
+      const TV *v_ = (const TV *)x;                                             \
+      for (int64_t j = 0; j < n; j++) a_[j] = F(a_[j], v_[j]);                  \
     } else {                                                                    \
       for (int64_t j = 0; j < n; j++) {                                         \
         TA *a_ = (TA *)(o + j * so);                                            \
@@ -210,12 +230,35 @@ PAIRWISE(pw_sqdev, SQDEV)
       }                                                                         \
     }                                                                           \
   } while (0)
+/* The same for one accumulator over 'n' >= 8 contiguous values, 8 lanes
+ * at a time (F associative and commutative: the order may change). */
+#define LANE_FIRST(k, F, _) r_[k] = d_[k];
+#define LANE_NEXT(k, F, _) r_[k] = F(r_[k], d_[j + k]);
+#define LANE_LAST(k, F, _) a_ = F(a_, r_[k]);
+#define FOLD_LANES(T, F)                                                        \
+  do {                                                                          \
+    const T *d_ = (const T *)x;                                                 \
+    T r_[8], a_ = *(T *)o;                                                      \
+    int64_t j = 8;                                                              \
+    EACH8(LANE_FIRST, F, 0)                                                       \
+    for (; j + 8 <= n; j += 8) {                                                \
+      EACH8(LANE_NEXT, F, 0)                                                      \
+    }                                                                           \
+    for (; j < n; j++) a_ = F(a_, d_[j]);                                       \
+    EACH8(LANE_LAST, F, 0)                                                        \
+    *(T *)o = a_;                                                               \
+  } while (0)
+#define FOLD_FAST(T, F)                                                         \
+  do {                                                                          \
+    if (so == 0 && sx == (int64_t)sizeof(T) && n >= 8) FOLD_LANES(T, F);        \
+    else FOLD(T, T, F);                                                         \
+  } while (0)
 #define ADD(a, v) ((a) + (v))
 #define MUL(a, v) ((a) * (v))
 #define LESSER(a, v) ((v) < (a) ? (v) : (a))
 #define GREATER(a, v) ((v) > (a) ? (v) : (a))
-#define LESSER_NAN(a, v) ((v) < (a) || (v) != (v) ? (v) : (a))
-#define GREATER_NAN(a, v) ((v) > (a) || (v) != (v) ? (v) : (a))
+#define LESSER_NAN(a, v) (((v) < (a)) | ((v) != (v)) ? (v) : (a))
+#define GREATER_NAN(a, v) (((v) > (a)) | ((v) != (v)) ? (v) : (a))
 #define ANY(a, v) ((uint8_t)((a) | ((v) != 0)))
 #define ALL(a, v) ((uint8_t)((a) & ((v) != 0)))
 
@@ -231,23 +274,23 @@ static void fold(nd_reduce_op op, int kind, const char *x, int64_t n, int64_t sx
       if (so == 0) *(double *)o += pw_sum(x, n, sx, 0);
       else FOLD(double, double, ADD);
       break;
-    case ND_PROD: FOLD(double, double, MUL); break;
-    case ND_MIN: FOLD(double, double, LESSER_NAN); break;
-    case ND_MAX: FOLD(double, double, GREATER_NAN); break;
+    case ND_PROD: FOLD_FAST(double, MUL); break;
+    case ND_MIN: FOLD_FAST(double, LESSER_NAN); break;
+    case ND_MAX: FOLD_FAST(double, GREATER_NAN); break;
     case ND_ANY: FOLD(uint8_t, double, ANY); break;
     default: FOLD(uint8_t, double, ALL); break;
     }
     break;
   case BUF_INT64:
-    if (op == ND_MIN) FOLD(int64_t, int64_t, LESSER);
-    else FOLD(int64_t, int64_t, GREATER);
+    if (op == ND_MIN) FOLD_FAST(int64_t, LESSER);
+    else FOLD_FAST(int64_t, GREATER);
     break;
   case BUF_UINT64:
     switch (op) {
-    case ND_SUM: FOLD(uint64_t, uint64_t, ADD); break;
-    case ND_PROD: FOLD(uint64_t, uint64_t, MUL); break;
-    case ND_MIN: FOLD(uint64_t, uint64_t, LESSER); break;
-    case ND_MAX: FOLD(uint64_t, uint64_t, GREATER); break;
+    case ND_SUM: FOLD_FAST(uint64_t, ADD); break;
+    case ND_PROD: FOLD_FAST(uint64_t, MUL); break;
+    case ND_MIN: FOLD_FAST(uint64_t, LESSER); break;
+    case ND_MAX: FOLD_FAST(uint64_t, GREATER); break;
     case ND_ANY: FOLD(uint8_t, uint64_t, ANY); break;
     default: FOLD(uint8_t, uint64_t, ALL); break;
     }
@@ -494,15 +537,16 @@ nd_status nd_reduce_partial(nd_reduce_op op, const nd *a, const uint8_t *reduced
   }
   if (is_arg(op)) put(o + cs, osize, kind, V_HIGH);
 
+  /* operands: the input, the partial, and argmin's positions (the flat C
+   * index in 'whole', or the index along the one reduced axis) */
   walk w = {.ndim = d};
-  int64_t place = 1; /* positions: the flat C index in 'whole', or along the one axis */
+  int64_t place = 1;
   for (int k = d - 1; k >= 0; k--) {
-    int64_t at = offset ? offset[k] : 0;
     w.shape[k] = a->shape[k];
     w.step[0][k] = a->strides[k];
     w.step[1][k] = reduced[k] ? 0 : partial->strides[k + 1];
-    w.step[2][k] = nred == d ? place : reduced[k] ? 1 : 0;
-    w.base[2] += w.step[2][k] * at;
+    w.step[2][k] = !is_arg(op) ? 0 : nred == d ? place : reduced[k];
+    w.base[2] += w.step[2][k] * (offset ? offset[k] : 0);
     place *= whole ? whole[k] : a->shape[k];
   }
   walk_order(&w);
