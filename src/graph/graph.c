@@ -211,7 +211,7 @@ size_t graph_live_layers(const graph *g) { return g->live; }
 
 /* The tasks of dependency 'd' that task 'i' reads: '*count' of them,
  * listed at '*list', or, when '*list' is NULL, the range from '*first'. */
-static void dep_reads(const graph *g, const graph_dep *d, uint32_t i,
+static inline void dep_reads(const graph *g, const graph_dep *d, uint32_t i,
                       uint32_t *first, uint32_t *count, const uint32_t **list) {
   uint32_t n = g->layers[d->layer]->ntasks;
   *list = NULL;
