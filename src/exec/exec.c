@@ -254,8 +254,10 @@ static int run_task(exec_job *j, exec_worker *w, uint32_t t, lua_State *outer) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, w->inputs); /* top+1: inputs */
   lua_pushnil(L);                               /* top+2: previous result */
   /* top+3: the current globals, which a step's environment replaces
-   * while it runs (sandbox_task_env) */
-  sandbox_push_env(L, w->sandbox);
+   * while it runs (sandbox_task_env); an outermost task's are _G's view,
+   * which sandbox_restore_env knows */
+  if (outer) sandbox_push_env(L, w->sandbox);
+  else lua_pushnil(L);
   unsigned envs = w->sandbox ? w->sandbox->envs : 0;
   lua_sethook(L, NULL, 0, 0); /* an interrupt meant for an earlier task */
   rt_set_current(L);
@@ -271,7 +273,8 @@ static int run_task(exec_job *j, exec_worker *w, uint32_t t, lua_State *outer) {
       status = run_direct(L, j, sp, reads, nreads, top + 2);
     else
       status = run_spec(L, w, j, sp, p->nodes[node].index, reads, nreads, top + 2, top + 1);
-    if (w->sandbox && w->sandbox->envs != envs) sandbox_restore_env(L, w->sandbox, top + 3);
+    if (w->sandbox && w->sandbox->envs != envs)
+      sandbox_restore_env(L, w->sandbox, outer ? top + 3 : 0);
     /* a fused step starts from the caller's values too */
     if (w->sandbox && outer == NULL && k + 1 < pt->nchain) sandbox_after_task(L, w->sandbox);
     if (status != LUA_OK) {

@@ -190,7 +190,8 @@ void sandbox_push_env(lua_State *L, sandbox *sb) {
 
 void sandbox_restore_env(lua_State *L, sandbox *sb, int idx) {
   if (sb == NULL) return;
-  lua_pushvalue(L, idx);
+  if (idx == 0) lua_rawgeti(L, LUA_REGISTRYINDEX, sb->between);
+  else lua_pushvalue(L, idx);
   lua_rawseti(L, LUA_REGISTRYINDEX, sb->current);
 }
 
@@ -931,7 +932,7 @@ static const char *const stdlibs[] = {
 static int seal(lua_State *L) {
   sandbox *sb = lua_newuserdatauv(L, sizeof *sb, 0);
   memset(sb, 0, sizeof *sb);
-  sb->current = sb->envmeta = LUA_NOREF; /* until the end of sealing */
+  sb->current = sb->between = sb->envmeta = LUA_NOREF; /* until the end of sealing */
   lua_rawsetp(L, LUA_REGISTRYINDEX, &key_sandbox);
   lua_pushglobaltable(L);
   int g0 = lua_gettop(L);
@@ -1138,6 +1139,8 @@ static int seal(lua_State *L) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, &key_pg);
   lua_pushvalue(L, pg);
   sb->current = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushvalue(L, pg);
+  sb->between = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushvalue(L, g);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &key_user);
   lua_newtable(L);

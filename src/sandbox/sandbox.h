@@ -45,6 +45,7 @@ typedef struct sandbox {
   int paths;   /* package.path or cpath to put back */
   int through; /* metatables a task wrote through to, to put back */
   int current; /* registry references: the current globals, */
+  int between; /* what they are between tasks (_G's view), */
   int envmeta; /* the metatable of task environments */
   unsigned envs; /* task environments made: the current globals changed */
 } sandbox;
@@ -90,10 +91,11 @@ void sandbox_paths_set(lua_State *L);
 
 /* Pushes the current globals: in a sealed state the running task's
  * environment (or _G's view between tasks), else the registry's globals.
- * The executor saves them so before a task's step and puts them back
- * (sandbox_restore_env, the saved value at 'idx') after, when the step
- * made an environment ('sb->envs' changed).  'sb' is the state's sandbox,
- * or NULL to look it up (or when the state has none). */
+ * The executor saves them so before a nested task's step and puts them
+ * back (sandbox_restore_env, the saved value at 'idx'; 0 for an outermost
+ * task's, which puts back _G's view without saving it) after, when the
+ * step made an environment ('sb->envs' changed).  'sb' is the state's
+ * sandbox, or NULL to look it up (or when the state has none). */
 void sandbox_push_env(lua_State *L, sandbox *sb);
 void sandbox_restore_env(lua_State *L, sandbox *sb, int idx);
 
