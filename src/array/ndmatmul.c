@@ -13,14 +13,29 @@
  * arithmetic modulo 2^bits -- in the order i-k-j over blocks of B that
  * stay in cache, so the inner loop is a contiguous row of C += a * a row
  * of B.  Long products are cut into panels of C between which
- * rt_interrupt_pending() is polled.
+ * rt_interrupt_pending() is polled.  The inner loops are vectorized as
+ * ndloops.c's (O3: GCC's -O2 vectorizes no loop of unknown length), for
+ * AVX-512, AVX2 and baseline, chosen at load time.
  */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
+
 #include <stdio.h>
 #include <string.h>
 
 #include "array/blas.h"
 #include "array/ndmatmul.h"
 #include "base/interrupt.h"
+
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#endif
+#endif
+#ifndef CLONES
+#define CLONES
+#endif
 
 /* A 2-d operand: rows x cols items from 'p', byte strides 'rs' and 'cs'. */
 typedef struct mat {
@@ -136,7 +151,7 @@ static nd_status gemm(int dtype, mat A, mat B, mat C, int accumulate) {
 enum { BLOCK_J = 1024, BLOCK_K = 128 };
 
 #define INT_PRODUCT(name, T, W, STEP)                                                  \
-  static nd_status name(const mat *A, const mat *B, const mat *C) {                    \
+  CLONES static nd_status name(const mat *A, const mat *B, const mat *C) {             \
     int64_t m = C->rows, n = C->cols, k = A->cols;                                     \
     for (int64_t j0 = 0; j0 < n; j0 += BLOCK_J) {                                      \
       int64_t nj = n - j0 < BLOCK_J ? n - j0 : BLOCK_J;                                \
