@@ -8,9 +8,9 @@
  * alternatives point at any variant of, then the pthread variant's own
  * path), and puts back the environment it changed: the library read it
  * in its constructor, and a child process should see the user's.
- * Changing the environment races with another thread's getenv, so a
- * long-running caller loads early (`dusk --version` and the first dot of
- * a compute do).  The library is never closed.
+ * Changing the environment races with another thread's getenv, so the
+ * first load should come from the main thread before workers multiply
+ * (blas.h).  The library is never closed.
  *
  * The core type: AVX-512 (with the BW/DQ/VL subsets SkylakeX's kernels
  * use) and BF16 -> Cooperlake, AVX-512 -> SkylakeX, AVX2 and FMA ->

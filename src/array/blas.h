@@ -21,7 +21,9 @@
 
 /* Loads the library on the first call from any thread (once per
  * process).  Returns 1 when products go through a BLAS, 0 when through
- * the C loops. */
+ * the C loops.  The first call sets and restores environment variables,
+ * which races with getenv in other threads: make it from the main thread
+ * before products run on workers (when a graph with a dot is built). */
 int blas_load(void);
 /* What runs the products, for `dusk --version` and dusk.config.get("blas"):
  * "OpenBLAS 0.3.21, core SkylakeX (chosen by dusk)", or why there is none
