@@ -12,7 +12,8 @@ in the same rounds and adds its medians and the ratio old/new.
 A workload is measured one of two ways:
   process   the wall time of the whole command (start-up, say)
   reported  the command prints lines "time LABEL SECONDS" for what it
-            timed itself; each label gets its own row
+            timed itself; each label gets its own row (and lines "peak
+            LABEL MIB", its peak resident memory, a row "peak LABEL")
 Every measurement runs the command afresh N times and takes the median.
 """
 import argparse
@@ -56,6 +57,21 @@ WORKLOADS = [
     ("serial", "reported", 3,
      ["{dusk}", "{bench}/serial.lua"],
      [DASK_PYTHON, "{bench}/serial.py"]),
+    # the seeds' arrays (issue 13): a 1000^3 random mean that never exists
+    # whole, a transposed sum of 20000^2, a product of 4000^2
+    ("array mean", "reported", 3,
+     ["{dusk}", "{bench}/array_mean.lua"],
+     [DASK_PYTHON, "{bench}/array_mean.py"]),
+    ("array sum", "reported", 3,
+     ["{dusk}", "{bench}/array_sum.lua"],
+     [DASK_PYTHON, "{bench}/array_sum.py"]),
+    ("array dot", "reported", 3,
+     ["{dusk}", "{bench}/array_dot.lua"],
+     [DASK_PYTHON, "{bench}/array_dot.py"]),
+    # its yardstick: one plain cblas_dgemm of the same size (bench/dgemm_bench.c)
+    ("dgemm", "reported", 3,
+     ["{dir}/dgemm_bench", "4000", "1000"],
+     None),
 ]
 
 
@@ -77,7 +93,9 @@ def have_dask():
 
 
 def expand(cmd, dusk):
-    return [a.replace("{dusk}", dusk).replace("{bench}", HERE) for a in cmd]
+    """'{dusk}' is the binary, '{dir}' its build directory, '{bench}' here."""
+    return [a.replace("{dusk}", dusk).replace("{dir}", os.path.dirname(dusk)).replace("{bench}", HERE)
+            for a in cmd]
 
 
 def measure(cmds, how, runs, dask_last=False):
@@ -105,12 +123,16 @@ def measure(cmds, how, runs, dask_last=False):
                     parts = line.split()
                     if len(parts) == 3 and parts[0] == "time":
                         t.setdefault(parts[1], []).append(float(parts[2]))
+                    elif len(parts) == 3 and parts[0] == "peak":
+                        t.setdefault("peak " + parts[1], []).append(float(parts[2]) * 2**20)
     return times
 
 
-def fmt(seconds):
+def fmt(seconds, label=""):
     if seconds is None:
         return "-"
+    if label.startswith("peak "):
+        return f"{seconds / 2**20:.0f} MiB"
     if seconds < 1e-3:
         return f"{seconds * 1e6:.1f} us"
     if seconds < 1:
@@ -142,13 +164,14 @@ def main():
         if name in SETUP:
             subprocess.run(expand(SETUP[name], dusk), check=True, capture_output=True)
         cmds = [expand(dusk_cmd, dusk)]
-        if before:
+        has_before = bool(before) and os.path.exists(expand(dusk_cmd, before)[0])
+        if has_before:
             cmds.append(expand(dusk_cmd, before))
         if dask and dask_cmd:
             cmds.append(expand(dask_cmd, dusk))
         got = measure(cmds, how, n, dask_last=bool(dask and dask_cmd))
         ours = got[0]
-        old = got[1] if before else {}
+        old = got[1] if has_before else {}
         theirs = got[-1] if dask and dask_cmd else {}
         for label in ours:
             a = statistics.median(ours[label])
@@ -165,8 +188,8 @@ def main():
     head = ["workload", "measure", "runs", "dusk (median)", "dask (median)", "dask/dusk"]
     if before:
         head += ["before (median)", "before/dusk"]
-    table = [head] + [[r[0], r[1], str(r[2]), fmt(r[3]), fmt(r[4]), r[5]]
-                      + ([fmt(r[6]), r[7]] if before else []) for r in rows]
+    table = [head] + [[r[0], r[1], str(r[2]), fmt(r[3], r[1]), fmt(r[4], r[1]), r[5]]
+                      + ([fmt(r[6], r[1]), r[7]] if before else []) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
     for i, row in enumerate(table):
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())

@@ -42,6 +42,58 @@ for _, kind in ipairs { "pipe", "agg", "partitions", "pick" } do
   end
 end
 
+-- An Array's blocks (dusk.array), run by the C module loaded by the
+-- first array task.
+local arraycore
+
+-- map_blocks: the user's function on one block, which must give an
+-- ndarray of the block's shape and the dtype said.
+local function array_map(spec, block)
+  local f, dtype = spec[S.ARRAY_MAP_FN], spec[S.ARRAY_MAP_DTYPE]
+  local out = f(block)
+  local nda = require "dusk.ndarray"
+  if not nda.is_ndarray(out) then
+    error(string.format("map_blocks: the function returned a %s, not a dusk.ndarray", type(out)), 0)
+  end
+  if out.dtype ~= dtype then
+    error(string.format("map_blocks: the function returned a %s array where dtype %s was said (give map_blocks {dtype = \"%s\"})",
+                        out.dtype, dtype, out.dtype), 0)
+  end
+  local want, got = block.shape, out.shape
+  if #want ~= #got then
+    error(string.format("map_blocks: the function changed the block's shape from (%s) to (%s)",
+                        table.concat(want, ","), table.concat(got, ",")), 0)
+  end
+  for k = 1, #want do
+    if want[k] ~= got[k] then
+      error(string.format("map_blocks: the function changed the block's shape from (%s) to (%s)",
+                          table.concat(want, ","), table.concat(got, ",")), 0)
+    end
+  end
+  return out
+end
+
+function kinds.array(spec, index)
+  arraycore = arraycore or require "dusk.arraycore"
+  local what = spec[S.ARRAY_WHAT]
+  if what == "block" then
+    return arraycore.block(spec[S.ARRAY_PROG], index - 1, unpack(inputs, 1, inputs.n))
+  elseif what == "partial" then
+    return arraycore.partial(spec[S.ARRAY_PROG], index - 1, spec[S.ARRAY_OP], spec[S.ARRAY_REDUCED],
+                             unpack(inputs, 1, inputs.n))
+  elseif what == "map" then
+    return array_map(spec, inputs[1])
+  elseif what == "storage" then
+    return require("dusk.array").storage_task(spec[S.ARRAY_PROG], index, inputs[1])
+  elseif what ~= "combine" then -- assemble, matmul, reshape
+    return arraycore[what](spec[S.ARRAY_PROG], index - 1, unpack(inputs, 1, inputs.n))
+  end
+  local op, finish = spec[S.ARRAY_COMBINE_OP], spec[S.ARRAY_FINISH]
+  local p = arraycore.combine(op, unpack(inputs, 1, inputs.n))
+  if finish then return arraycore.finish(op, p, finish.ddof, finish.drop, finish.dtype) end
+  return p
+end
+
 local function run(spec, index)
   return kinds[spec[S.KIND]](spec, index, inputs)
 end

@@ -16,6 +16,12 @@
 --   spec.partitions(what, ...)         whole partitions: "map_partitions",
 --                                      f, args, nargs; "repartition", n;
 --                                      "from_delayed"
+--   spec.array(what, ...)              an Array's block (src/bind/larray.c):
+--                                      "block", program; "partial",
+--                                      program, op, reduced; "combine", op,
+--                                      finish ({ddof=, drop=} or nil);
+--                                      "assemble" / "matmul" / "reshape",
+--                                      geometry; "map", f, dtype, chunks
 -- The parts of a pipe:
 --   spec.op(kind, f, args, nargs)      an element operation (map, ...)
 --   spec.sink(kind, args)              a reduction's partial
@@ -50,6 +56,11 @@ function M.pick(k) return { "pick", k } end
 -- (map_partitions: FN, ARGS, NARGS; repartition: N)
 M.PARTS_WHAT, M.PARTS_FN, M.PARTS_ARGS, M.PARTS_NARGS, M.PARTS_N = 2, 3, 4, 5, 3
 function M.partitions(what, ...) return { "partitions", what, ... } end
+
+M.ARRAY_WHAT, M.ARRAY_PROG, M.ARRAY_OP, M.ARRAY_REDUCED = 2, 3, 4, 5
+M.ARRAY_COMBINE_OP, M.ARRAY_FINISH = 3, 4
+M.ARRAY_MAP_FN, M.ARRAY_MAP_DTYPE = 3, 4
+function M.array(what, ...) return { "array", what, ... } end
 
 M.OP_KIND, M.OP_FN, M.OP_ARGS, M.OP_NARGS = 1, 2, 3, 4
 function M.op(kind, f, args, nargs) return { kind, f, args, nargs } end

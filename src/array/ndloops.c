@@ -25,16 +25,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "array/clones.h"
 #include "array/ndloops.h"
 
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-#endif
-#endif
-#ifndef CLONES
-#define CLONES
-#endif
 
 #define AT(k, T) (*(T *)(p[k] + i * s[k]))
 #define SZ(T) ((int64_t)sizeof(T))
@@ -241,23 +234,23 @@
   SLOW1(tanh_##sf, T, tanh##F(x))
 
 /* Bools are bytes 0 and 1: + is or, * is and, as numpy's. */
-FAST2(add_b, uint8_t, uint8_t, x | y, CLONES)
-FAST2(mul_b, uint8_t, uint8_t, x & y, CLONES)
-FAST2(max_b, uint8_t, uint8_t, x | y, CLONES)
-FAST2(min_b, uint8_t, uint8_t, x & y, CLONES)
-COMPARES(b, uint8_t, CLONES)
-FAST1(abs_b, uint8_t, uint8_t, x, CLONES)
+FAST2(add_b, uint8_t, uint8_t, x | y, ND_CLONES)
+FAST2(mul_b, uint8_t, uint8_t, x & y, ND_CLONES)
+FAST2(max_b, uint8_t, uint8_t, x | y, ND_CLONES)
+FAST2(min_b, uint8_t, uint8_t, x & y, ND_CLONES)
+COMPARES(b, uint8_t, ND_CLONES)
+FAST1(abs_b, uint8_t, uint8_t, x, ND_CLONES)
 
 SIGNED(i8, int8_t, unsigned, )
 SIGNED(i16, int16_t, unsigned, )
-SIGNED(i32, int32_t, uint32_t, CLONES)
-SIGNED(i64, int64_t, uint64_t, CLONES)
-UNSIGNED(u8, uint8_t, unsigned, CLONES)
+SIGNED(i32, int32_t, uint32_t, ND_CLONES)
+SIGNED(i64, int64_t, uint64_t, ND_CLONES)
+UNSIGNED(u8, uint8_t, unsigned, ND_CLONES)
 UNSIGNED(u16, uint16_t, unsigned, )
 UNSIGNED(u32, uint32_t, uint32_t, )
 UNSIGNED(u64, uint64_t, uint64_t, )
-FLOAT(f32, float, f, CLONES)
-FLOAT(f64, double, , CLONES)
+FLOAT(f32, float, f, ND_CLONES)
+FLOAT(f64, double, , ND_CLONES)
 
 #define ROW_FLOAT(op) {[BUF_FLOAT32] = op##_f32, [BUF_FLOAT64] = op##_f64}
 #define ROW_NUM(op)                                                           \
@@ -323,7 +316,7 @@ static inline uint64_t f2_u64(double x) {
 
 /* Kernels cloned for the casts between user dtypes (H), not for the
  * others (C: what only a file's dtype brings). */
-#define ATTR_HH CLONES
+#define ATTR_HH ND_CLONES
 #define ATTR_HC
 #define ATTR_CH
 #define ATTR_CC

@@ -24,18 +24,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "array/clones.h"
 #include "array/blas.h"
 #include "array/ndmatmul.h"
 #include "base/interrupt.h"
 
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-#endif
-#endif
-#ifndef CLONES
-#define CLONES
-#endif
 
 /* A 2-d operand: rows x cols items from 'p', byte strides 'rs' and 'cs'. */
 typedef struct mat {
@@ -151,7 +144,7 @@ static nd_status gemm(int dtype, mat A, mat B, mat C, int accumulate) {
 enum { BLOCK_J = 1024, BLOCK_K = 128 };
 
 #define INT_PRODUCT(name, T, W, STEP)                                                  \
-  CLONES static nd_status name(const mat *A, const mat *B, const mat *C) {             \
+  ND_CLONES static nd_status name(const mat *A, const mat *B, const mat *C) {             \
     int64_t m = C->rows, n = C->cols, k = A->cols;                                     \
     for (int64_t j0 = 0; j0 < n; j0 += BLOCK_J) {                                      \
       int64_t nj = n - j0 < BLOCK_J ? n - j0 : BLOCK_J;                                \

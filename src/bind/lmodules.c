@@ -20,6 +20,7 @@
 
 #include "bind/larrayio.h"
 #include "bind/lbuffer.h"
+#include "bind/larray.h"
 #include "bind/lgraph.h"
 #include "bind/ljson.h"
 #include "bind/lio.h"
@@ -116,6 +117,7 @@ static const luaL_Reg c_modules[] = {
   {"dusk.pure", luaopen_dusk_pure},
   {"dusk.arrayio", luaopen_dusk_arrayio},
   {"dusk.ndarray", luaopen_dusk_ndarray},
+  {"dusk.arraycore", luaopen_dusk_arraycore},
   {NULL, NULL}
 };
 

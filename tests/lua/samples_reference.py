@@ -121,6 +121,48 @@ out["accounts"] = (
     + "largest totals by name:\n"
     + "".join("  %-10s %d\n" % (k, v) for k, v in totals.items()))
 
+# the array samples (numpy and Dask's chunks; dusk's random numbers are
+# its own, so those samples print what any random array of the size gives)
+import dask.array as da
+from dask.utils import format_bytes
+
+
+def ndrepr(a):
+    """An ndarray as dusk prints it: numpy's repr, named ndarray."""
+    return "ndarray(" + np.array2string(a, separator=", ", prefix="ndarray(") + ")"
+
+
+x = da.ones((15, 15), chunks=(5, 5))
+rows = [("", "Array", "Chunk"),
+        ("Bytes", format_bytes(x.nbytes), format_bytes(25 * 8)),
+        ("Shape", "(15, 15)", "(5, 5)"),
+        ("Dask graph", "%d chunks in %d graph layer (%d tasks)"
+         % (x.npartitions, len(x.dask.layers), x.npartitions), ""),
+        ("Data type", "float64 dusk.ndarray", "")]
+w0 = max(len(r[0]) for r in rows)
+w1 = max(len(r[1]) for r in rows if r[2])
+table = "".join(("%-*s   %-*s   %s" % (w0, r[0], w1, r[1], r[2])).rstrip() + "\n" for r in rows)
+ones = np.ones((15, 15))
+y = ones + ones.T * 2 - 1
+out["array_basics"] = (table + ndrepr(ones.sum(axis=0)) + "\n"
+                       + "blocks:\t%d\n" % x.npartitions
+                       + "graph drawn:\ttrue\n"
+                       + ndrepr(y[0:3, -3:]) + "\n"
+                       + "total:\t%s\n" % lua_num(y.sum()))
+n = 200
+m = da.random.random((n, n, n), chunks="auto")
+out["array_mean"] = ("shape %dx%dx%d, %d chunks of %s, %.1f GiB\n"
+                     % (n, n, n, m.npartitions, "x".join(str(c[0]) for c in m.chunks), m.nbytes / 2 ** 30)
+                     + "mean %.2f\n" % m.mean().compute())
+n = 600
+r = np.sin(np.arange(n * n)).reshape(n, n)
+out["array_dot"] = "%d x %d in 4 blocks: std %.6g\n" % (n, n, (r.dot(r.T + 1) - r.mean()).std())
+g = (np.arange(4 * 6 * 8) % 7).reshape(4, 6, 8).astype(float)
+c = g - g.mean(axis=1, keepdims=True)
+out["array_hdf5"] = ("4\t6\t8\tfloat64\t4 blocks\n"
+                     "centred means along axis 2 are zero:\ttrue\n"
+                     "first row:\t%s\n" % ndrepr(c[0, :, 0]))
+
 for name, text in out.items():
     with open(os.path.join(outdir, name + ".out"), "w") as f:
         f.write(text)
