@@ -128,7 +128,8 @@ static graph_id check_layer(lua_State *L, core_state *cs, int idx) {
 
 /* A GRAPH_LIST dependency's lists from the table at the top ('reads':
  * per task a list of 1-based tasks of a layer of 'n'), in a userdata kept
- * in the table at 'anchors' until the layer is made. */
+ * in the table at 'anchors' (made here when it is nil) until the layer is
+ * made. */
 static void read_lists(lua_State *L, graph_dep *d, uint32_t ntasks, uint32_t n, int anchors) {
   int t = lua_gettop(L);
   luaL_argcheck(L, luaL_len(L, t) == ntasks, 5, "reads: one list per task");
@@ -139,6 +140,10 @@ static void read_lists(lua_State *L, graph_dep *d, uint32_t ntasks, uint32_t n, 
     lua_pop(L, 1);
   }
   luaL_argcheck(L, total < UINT32_MAX, 5, "reads: too many");
+  if (lua_isnil(L, anchors)) { /* (a layer without lists makes no garbage) */
+    lua_newtable(L);
+    lua_replace(L, anchors);
+  }
   uint32_t *at = lua_newuserdatauv(L, (ntasks + 1 + total) * sizeof *at, 0);
   lua_rawseti(L, anchors, luaL_len(L, anchors) + 1);
   uint32_t *tasks = at + ntasks + 1;
@@ -175,7 +180,7 @@ static int core_layer(lua_State *L) {
     ndeps = luaL_len(L, 5);
   }
   graph_dep *deps = lua_newuserdatauv(L, (size_t)(ndeps ? ndeps : 1) * sizeof *deps, 0);
-  lua_newtable(L); /* keeps the GRAPH_LIST deps' lists alive */
+  lua_pushnil(L); /* a table, made by the first GRAPH_LIST dep: keeps their lists alive */
   int anchors = lua_gettop(L);
   for (lua_Integer i = 1; i <= ndeps; i++) {
     graph_dep *d = &deps[i - 1];
