@@ -654,6 +654,8 @@ nd_status nd_reduce_finish(nd_reduce_op op, int dtype, const nd *partial, int dd
           r[j] = p[2 * osize + j] / (dof > 0 ? dof : 0);
           if (op == ND_STD) r[j] = sqrt(r[j]);
         }
+        /* 0/0 is a NaN with its sign set on x86, which Lua prints "-nan" */
+        if (r[j] != r[j]) r[j] = NAN;
       }
     }
   } else if (s == ND_OK) {

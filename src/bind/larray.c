@@ -306,7 +306,8 @@ static void read_program(lua_State *L, int idx, lua_Integer index, int first, nd
 
 /* Raises the status as the task's error. */
 static int status_error(lua_State *L, nd_status s) {
-  return luaL_error(L, "%s", nd_strerror(s));
+  lua_pushstring(L, nd_strerror(s)); /* no position: the task names itself */
+  return lua_error(L);
 }
 
 static int a_block(lua_State *L) {
@@ -340,7 +341,10 @@ static int a_partial(lua_State *L) {
   read_reduced(L, 4, p.ndim, reduced);
   nd *out = lnd_push(L);
   nd_status s = ndp_reduce(&p, (nd_reduce_op)op, reduced, out);
-  if (s != ND_OK) return luaL_error(L, "%s", nd_reduce_strerror((nd_reduce_op)op, s));
+  if (s != ND_OK) {
+    lua_pushstring(L, nd_reduce_strerror((nd_reduce_op)op, s));
+    return lua_error(L);
+  }
   return 1;
 }
 
@@ -367,7 +371,10 @@ static int a_finish(lua_State *L) {
   int dtype = lnd_checkdtype(L, 5); /* the reduced array's */
   nd *out = lnd_push(L);
   nd_status s = nd_reduce_finish((nd_reduce_op)op, dtype, part, ddof, out);
-  if (s != ND_OK) return luaL_error(L, "%s", nd_reduce_strerror((nd_reduce_op)op, s));
+  if (s != ND_OK) {
+    lua_pushstring(L, nd_reduce_strerror((nd_reduce_op)op, s));
+    return lua_error(L);
+  }
   if (drop_axes) { /* a view without the reduced axes */
     int m = 0;
     for (int k = 0; k < out->ndim; k++) {

@@ -215,6 +215,17 @@ t.test("errors name the operation and the shapes, at the line that built it", fu
   t.raises("array_test.lua:", function() local s = A:sum { axis = 0 }; return s end)
 end)
 
+t.test("empty arrays: mean is NaN, max is numpy's error, sum is 0", function()
+  local e = da.zeros({ 0, 3 }, { chunks = 2 })
+  local m = e:mean():compute()
+  t.truthy(m ~= m and tostring(m) == "nan", "mean of nothing: " .. tostring(m))
+  t.eq(e:sum():compute(), 0.0)
+  t.eq(e:sum { axis = 1 }:compute().shape[1], 3)
+  t.raises("zero-size array to reduction operation maximum which has no identity",
+           function() return e:max():compute() end)
+  t.raises("attempt to get argmin of an empty sequence", function() return e:argmin():compute() end)
+end)
+
 t.test("an Array prints its summary without computing", function()
   local s = tostring(A)
   t.truthy(s:find("(15, 15)", 1, true) and s:find("(5, 5)", 1, true) and s:find("float64"), s)
