@@ -724,7 +724,7 @@ end
 
 -- x:slice(s1, s2, ...) on an array of 'chunks': 'sel' holds per axis an
 -- integer i, a range {a, b} or {a, b, step} (1-based, inclusive, negative
--- from the end, nil for the default, clamped as numpy clamps ranges) or {}
+-- from the end, nil for the default; a bound past an end is an error) or {}
 -- (the whole axis); missing trailing axes are whole.  Returns a plan
 -- {shape=, chunks=, axes=}: axes[d] for each input axis d has 'pieces'
 -- ({block, start, count, step} per output block along it, in output
@@ -759,6 +759,14 @@ function M.slice(chunks, sel)
       end
       local step = bound(s[3], "step", d) or 1
       if step == 0 then raise(fmt("slice: axis %d: the step cannot be zero", d)) end
+      -- a bound past either end is an error (numpy would clamp it): a
+      -- range is positions of the axis, as dusk.ndarray's slices are
+      for j = 1, 2 do
+        local v = bound(s[j], j == 1 and "start" or "end", d)
+        if v ~= nil and v ~= 0 and (v > size or v < -size) then
+          raise(fmt("slice: axis %d: bound %d is out of range for length %d (1-based, inclusive)", d, v, size))
+        end
+      end
       local start, stop, count = indices(size, py_start(bound(s[1], "start", d), d),
                                          py_stop(bound(s[2], "end", d), step, d), step)
       if step == 1 and start == 0 and count == size then -- Dask's normalize_slice: ':'

@@ -99,9 +99,7 @@ def getitem(c):
     shape = tuple(c["shape"])
     index = eval("np.s_" + c["py"])
     want = data(shape)[index]
-    answer = {"shape": list(want.shape)}
-    if not c.get("numpy_only"):
-        answer["chunks"] = lists(ones(shape, c["chunks"])[index].chunks)
+    answer = {"shape": list(want.shape), "chunks": lists(ones(shape, c["chunks"])[index].chunks)}
     plan = c["plan"]
     x = data(shape)
     for k, idx in enumerate(each_block(plan["chunks"])):
