@@ -78,7 +78,7 @@ static inline uint64_t rd_varint(dec *d) {
 }
 
 /* A count of things each taking at least 'each' bytes. */
-static size_t rd_count(dec *d, size_t each) {
+static inline size_t rd_count(dec *d, size_t each) {
   uint64_t n = rd_varint(d);
   if (n > left(d) / each) corrupt(d, "count beyond the frame");
   return (size_t)n;
