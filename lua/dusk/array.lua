@@ -32,6 +32,13 @@ local M = { Array = Array }
 -- task of their own and read as one leaf: a task reads at most 64 inputs.
 local MAX_LEAVES = 16
 
+-- numpy's limit, less the axis a reduction's partial adds in front.
+local MAX_DIMS = 31
+
+-- The most blocks an Array may have: a graph layer holds fewer than 2^32
+-- tasks, and a plan of 2^24 already takes gigabytes.
+local MAX_BLOCKS = 1 << 24
+
 local DTYPES = { float64 = 8, float32 = 4, int64 = 8, int32 = 4, uint8 = 1, bool = 1,
                  int8 = 1, int16 = 2, uint16 = 2, uint32 = 4, uint64 = 8 }
 
@@ -125,7 +132,7 @@ end
 -- The block along leaf axis 'a' holding leaf position 'pos' (0-based),
 -- and where 'pos' is in it.
 local function locate(leaf, a, pos, lstarts)
-  local lo, hi = 1, #lstarts
+  local lo, hi = 1, #leaf.chunks[a]
   while lo < hi do
     local mid = (lo + hi + 1) // 2
     if lstarts[mid] <= pos then lo = mid else hi = mid - 1 end
@@ -143,7 +150,7 @@ local function leaf_map(leaf, chunks)
   for k, a in ipairs(leaf.perm) do
     local m = {}
     if a > 0 then mapped[a] = true end
-    if a > 0 and leaf.shape[a] ~= 1 then
+    if a > 0 then
       local lstarts = starts(leaf.chunks[a])
       local off, step, at = leaf.off[a], leaf.step[a], 0
       for _, size in ipairs(chunks[k]) do
@@ -162,7 +169,7 @@ local function leaf_map(leaf, chunks)
   end
   for a = 1, #leaf.shape do
     local j, start = 0, 0
-    if not mapped[a] and leaf.shape[a] ~= 1 then j, start = locate(leaf, a, leaf.off[a], starts(leaf.chunks[a])) end
+    if not mapped[a] then j, start = locate(leaf, a, leaf.off[a], starts(leaf.chunks[a])) end
     fixed[2 * a - 1], fixed[2 * a] = j, start
   end
   return map, fixed
@@ -262,7 +269,7 @@ local function program(expr, shape, chunks)
           local lidx = {}
           for a = 1, #p.shape do lidx[a] = p.fixed[2 * a - 1] + 1 end
           for k, a in ipairs(p.perm) do
-            if a > 0 and p.shape[a] ~= 1 then lidx[a] = p.map[k][2 * bidx[k] - 1] + 1 end
+            if a > 0 then lidx[a] = p.map[k][2 * bidx[k] - 1] + 1 end
           end
           local f = flat_of(p.grid, lidx)
           if not seen[f] then seen[f] = true; list[#list + 1] = f end
@@ -276,8 +283,20 @@ local function program(expr, shape, chunks)
   return prog, gdeps
 end
 
+-- Refuses a grid of more than MAX_BLOCKS blocks (before anything per
+-- block is made).
+local function check_blocks(chunks, what)
+  local n = 1
+  for _, c in ipairs(chunks) do n = n * #c end
+  if n > MAX_BLOCKS then
+    errors.raise(string.format("%s: %.0f blocks are more than dusk computes (%d); choose larger chunks",
+                               what, n, MAX_BLOCKS))
+  end
+end
+
 -- An Array made by evaluating 'expr' for each block of 'chunks'.
 local function from_expr(expr, shape, chunks, dtype, name)
+  check_blocks(chunks, name)
   local prog, deps = program(expr, shape, chunks)
   local layer = core.layer(LayerMT, compute.new_key(name), nblocks(chunks), spec.array("block", prog), deps)
   local self = wrap(layer, shape, chunks, dtype, name, expr)
@@ -289,6 +308,7 @@ end
 local function normalize(chunks, shape, dtype, what, previous)
   local ok, out = pcall(chunking.normalize, chunks or "auto", shape, DTYPES[dtype], nil, previous)
   if not ok then errors.raise(what .. ": " .. tostring(out):gsub("^.-:%d+: ", "")) end
+  check_blocks(out, what)
   return out
 end
 
@@ -304,6 +324,9 @@ local function check_shape(shape, what)
     end
     out[k] = i
   end
+  if #out > MAX_DIMS then
+    errors.raise(string.format("%s: %d dimensions (at most %d)", what, #out, MAX_DIMS))
+  end
   return out
 end
 
@@ -317,8 +340,12 @@ local function source(what, shape, opts, dtype, leaf)
 end
 
 local function full_leaf(v, dtype)
-  if dtype == "float64" or dtype == "float32" then return { kind = "full", p0 = v + 0.0 } end
-  local i = v == true and 1 or v == false and 0 or math.tointeger(v)
+  if v == true then v = 1 elseif v == false then v = 0 end
+  -- a float as it is (v + 0.0 would make -0.0 into 0.0)
+  if dtype == "float64" or dtype == "float32" then
+    return { kind = "full", p0 = math.type(v) == "float" and v or v + 0.0 }
+  end
+  local i = math.tointeger(v)
   if not i then errors.raise("full: " .. tostring(v) .. " is not a value of " .. dtype) end
   return { kind = "full", i0 = i }
 end
@@ -423,7 +450,10 @@ local function from_ndarray(a, opts, what)
       local s = st[k][idx[k]]
       sel[k] = { s + 1, s + chunks[k][idx[k]] }
     end
-    blocks[t] = #shape == 0 and a or a:slice(table.unpack(sel, 1, #shape)):copy()
+    local bshape = chunking.block_shape(chunks, idx)
+    if #shape == 0 then blocks[t] = a
+    elseif product(bshape) == 0 then blocks[t] = nda.zeros(bshape, a.dtype)
+    else blocks[t] = a:slice(table.unpack(sel, 1, #shape)):copy() end
   end
   local layer = core.layer(LayerMT, compute.new_key(what), n, core.stored_new(blocks), nil)
   return wrap(layer, shape, chunks, a.dtype, what)
@@ -431,7 +461,9 @@ end
 
 function M.from_table(t, opts)
   opts = opts_of(opts, "from_table", { chunks = true, dtype = true })
-  return from_ndarray(nda.array(t, opts.dtype), opts, "from_table")
+  local ok, a = pcall(nda.array, t, opts.dtype)
+  if not ok then errors.raise("from_table: " .. tostring(a):gsub("^.-:%d+: ", ""):gsub("^nda%.array: ", "")) end
+  return from_ndarray(a, opts, "from_table")
 end
 
 function M.from_ndarray(a, opts)
@@ -459,15 +491,24 @@ local function broadcast(ops, what)
   return plan.shape, plan.chunks
 end
 
--- 'x''s expression with its leaves placed in 'ndim' output axes (new
--- leading axes broadcast).
-local function lifted(x, ndim)
-  if x.ndim == ndim then return x._expr end
-  local lead = ndim - x.ndim
+-- 'x''s expression placed in the output's 'shape': new leading axes,
+-- and x's axes of length 1 against longer ones, broadcast.  Broadcasting
+-- is a step of 0: every output position reads the leaf's one position.
+local function lifted(x, shape)
+  local lead = #shape - x.ndim
+  local flat = {}
+  for k = 1, x.ndim do flat[k] = x.shape[k] == 1 and shape[lead + k] ~= 1 end
+  local any = lead > 0
+  for k = 1, x.ndim do any = any or flat[k] end
+  if not any then return x._expr end
   return map_leaves(x._expr, function(lf)
     local c = copy_leaf(lf)
     c.perm = zeros(lead)
     table.move(lf.perm, 1, #lf.perm, lead + 1, c.perm)
+    for k = 1, x.ndim do
+      local a = lf.perm[k]
+      if flat[k] and a > 0 then c.step[a] = 0 end
+    end
     return c
   end)
 end
@@ -503,8 +544,15 @@ local function binary(op, x, y, what)
   end
   local loop, out = ac.binary_types(op, dx, dy)
   if not loop then errors.raise(what .. ": " .. out) end
-  local ex = is_array(x) and cast(lifted(x, ndim), dx, loop) or scalar_expr(x, loop, ndim)
-  local ey = is_array(y) and cast(lifted(y, ndim), dy, loop) or scalar_expr(y, loop, ndim)
+  -- what a task would find out about a Lua number, said now
+  if not is_array(y) and loop ~= "float64" and loop ~= "float32" then
+    if (op == "floordiv" or op == "mod") and y == 0 then errors.raise(what .. ": integer division by zero") end
+    if op == "pow" and type(y) == "number" and y < 0 then
+      errors.raise(what .. ": integers to negative integer powers are not allowed")
+    end
+  end
+  local ex = is_array(x) and cast(lifted(x, shape), dx, loop) or scalar_expr(x, loop, ndim)
+  local ey = is_array(y) and cast(lifted(y, shape), dy, loop) or scalar_expr(y, loop, ndim)
   return from_expr({ kind = "binary", op = op, a = ex, b = ey, dtype = out }, shape, chunks, out, op)
 end
 
@@ -557,9 +605,9 @@ function M.where(cond, a, b)
   db_ = db_ or ac.weak(da_, b) or errors.raise("where: " .. select(2, ac.weak(da_, b)))
   local dt = ac.binary_types("add", da_, db_)
   if da_ == "bool" and db_ == "bool" then dt = "bool" end
-  local ea = is_array(a) and cast(lifted(a, ndim), a.dtype, dt) or scalar_expr(a, dt, ndim)
-  local eb = is_array(b) and cast(lifted(b, ndim), b.dtype, dt) or scalar_expr(b, dt, ndim)
-  local ec = cast(lifted(cond, ndim), cond.dtype, "bool")
+  local ea = is_array(a) and cast(lifted(a, shape), a.dtype, dt) or scalar_expr(a, dt, ndim)
+  local eb = is_array(b) and cast(lifted(b, shape), b.dtype, dt) or scalar_expr(b, dt, ndim)
+  local ec = cast(lifted(cond, shape), cond.dtype, "bool")
   return from_expr({ kind = "where", c = ec, a = ea, b = eb, dtype = dt }, shape, chunks, dt, "where")
 end
 
@@ -633,7 +681,7 @@ function Array:slice(...)
     c.perm = {}
     for d = 1, self.ndim do
       local a = lf.perm[d]
-      if a > 0 and lf.shape[a] ~= 1 then
+      if a > 0 then
         c.off[a] = lf.off[a] + lf.step[a] * first[d]
         if step[d] then c.step[a] = lf.step[a] * step[d] end
       end
@@ -1147,7 +1195,27 @@ local function reduced_axes(self, axis, what)
   return set
 end
 
-local function reduce(self, op, opts)
+local reduce
+
+-- A 0-d Array reduces as the one element it is: over a new axis.
+local function reduce_scalar(self, op, opts)
+  opts = opts_of(opts, op, REDUCE_ALLOWED)
+  if opts.axis ~= nil and opts.axis ~= -1 and opts.axis ~= 1 then
+    errors.raise(string.format("%s: axis %s is out of bounds for an array of 0 dimensions", op, tostring(opts.axis)))
+  end
+  local one = {}
+  for k, v in pairs(opts) do one[k] = v end
+  one.axis, one.keepdims = nil, nil
+  local expr = map_leaves(self._expr, function(lf)
+    local c = copy_leaf(lf)
+    c.perm = { 0 }
+    return c
+  end)
+  return reduce(from_expr(expr, { 1 }, { { 1 } }, self.dtype, "expand"), op, one)
+end
+
+function reduce(self, op, opts)
+  if self.ndim == 0 then return reduce_scalar(self, op, opts) end
   opts = opts_of(opts, op, REDUCE_ALLOWED)
   local set = reduced_axes(self, opts.axis, op)
   if (op == "argmin" or op == "argmax") and opts.axis ~= nil and type(opts.axis) == "table" and #opts.axis > 1 then
@@ -1158,9 +1226,6 @@ local function reduce(self, op, opts)
   for k = 1, self.ndim do reduced[k] = set[k] or false end
   local keepdims = opts.keepdims and true or false
   local result_dtype = ac.reduce_dtype(op, self.dtype)
-  if self.ndim == 0 then
-    errors.raise(op .. ": reducing a 0-d Array")
-  end
   -- the tree (Dask's _tree_reduce): each block's partial, straight from
   -- its expression, then levels combining groups along the reduced axes
   local axes = {}

@@ -53,9 +53,9 @@ static void leaf_region(const ndp_program *p, const ndp_leaf *lf, const tile *t,
   }
   for (int k = 0; k < p->ndim; k++) {
     int a = lf->perm[k];
-    if (a < 0 || lf->shape[a] == 1) continue;
+    if (a < 0) continue;
     start[a] = lf->start[a] + lf->step[a] * t->at[k];
-    len[a] = t->shape[k];
+    len[a] = lf->step[a] != 0 ? t->shape[k] : 1; /* step 0: broadcast */
   }
 }
 
@@ -72,7 +72,7 @@ static void place(const ndp_program *p, const ndp_leaf *lf, const nd *src, const
   for (int k = 0; k < p->ndim; k++) {
     int a = lf->perm[k];
     v->shape[k] = t->shape[k];
-    v->strides[k] = (a < 0 || lf->shape[a] == 1) ? 0 : src->strides[a] * step[a];
+    v->strides[k] = a < 0 ? 0 : src->strides[a] * step[a];
   }
 }
 
@@ -155,7 +155,7 @@ static nd_status eval_tile(run *r, const tile *t, const nd *dest, nd *result) {
         place(p, lf, &lf->block, start, lf->step, t, out);
       } else {
         int64_t zero[ND_MAXDIM] = {0}, one[ND_MAXDIM];
-        for (int a = 0; a < lf->ndim; a++) one[a] = 1;
+        for (int a = 0; a < lf->ndim; a++) one[a] = lf->step[a] != 0; /* generated with step 1 */
         nd gen;
         nd_status s = generate(lf, start, len, r->scratch[i], &gen);
         if (s != ND_OK) return s;

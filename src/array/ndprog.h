@@ -17,11 +17,10 @@
  * last instruction's register is the program's result.
  *
  * Leaves are positioned in output coordinates by 'perm': output axis k is
- * the leaf's axis perm[k], or a new (broadcast) axis when perm[k] < 0; a
- * leaf axis of length 1 broadcasts along the output axis it maps to.
+ * the leaf's axis perm[k], or a new (broadcast) axis when perm[k] < 0.
  * Along a mapped axis the leaf is read every step[a] elements (a slice;
- * negative: backwards); a leaf axis no output axis maps to is read at one
- * position (an integer index).  So transposes, broadcasts, slices and
+ * negative: backwards; 0: one element broadcast along the output axis); a
+ * leaf axis no output axis maps to is read at one position (an index).  So transposes, broadcasts, slices and
  * indexing are views of the leaves, and fuse with everything else.
  */
 #ifndef DUSK_NDPROG_H

@@ -264,13 +264,13 @@ static void read_program(lua_State *L, int idx, lua_Integer index, int first, nd
       int tm = lua_gettop(L);
       for (int k = 0; k < p->ndim; k++) {
         int a = lf->perm[k];
-        if (a < 0 || lf->shape[a] == 1) continue;
+        if (a < 0) continue;
         if (lf->kind == NDP_BLOCK) {
           lua_geti(L, tm, k + 1);
           lblock[a] = (int64_t)int_at(L, -1, 2 * bidx[k] + 1);
           lf->start[a] = (int64_t)int_at(L, -1, 2 * bidx[k] + 2);
           lua_pop(L, 1);
-        } else {
+        } else if (lf->step[a] != 0) {
           lf->start[a] += p->offset[k];
         }
       }

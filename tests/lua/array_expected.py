@@ -18,6 +18,8 @@ c3 = np.arange(4 * 5 * 6, dtype=np.float64).reshape(4, 5, 6) ** 1.5 % 17
 row = np.arange(15, dtype=np.float64) * 0.5
 col = (np.arange(15, dtype=np.float64) - 7).reshape(15, 1)
 nan = np.array([1.0, np.nan, 3.0, -2.0, 5.0, np.nan, 0.5])
+x5 = np.arange(5)
+m6 = np.arange(6).reshape(2, 3)
 
 
 def enc(x):

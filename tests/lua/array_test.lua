@@ -42,6 +42,8 @@ local ROW = da.arange(0, 15, { chunks = 4 }) * 0.5
 local COL = (da.arange(0, 15, { chunks = 6 }) - 7):astype("float64")
 COL = da.from_ndarray(COL:compute():reshape({ 15, 1 }), { chunks = { 6, 1 } })
 local NAN = da.from_table({ 1.0, 0 / 0, 3.0, -2.0, 5.0, 0 / 0, 0.5 }, { chunks = 3 })
+local X5, X5B = da.arange(0, 5, { chunks = 5 }), da.arange(0, 5, { chunks = { { 2, 3 } } })
+local M6 = da.arange(0, 6, { chunks = 6 }):reshape({ 2, 3 })
 
 local cases = {
   { "add", function() return A + AU end, "a + a" },
@@ -119,6 +121,20 @@ local cases = {
   { "the seeds' dot and std", function() return (A:dot(A.T + 1) - A:mean()):std() end,
     "(a.dot(a.T + 1) - a.mean()).std()" },
   { "map_blocks", function() return AU:map_blocks(function(b) return b * 2 + 1 end) end, "a * 2 + 1" },
+  -- what the hostile review found (broadcast slices, signed zeros, booleans, 0-d, empty)
+  { "a length-1 slice broadcasts", function() return X5:slice({ 1, 1 }) + X5 end, "x5[0:1] + x5" },
+  { "a length-1 column broadcasts", function() return M6:slice({}, { 1, 1 }) + M6 end, "m6[:, 0:1] + m6" },
+  { "a length-1 row broadcasts", function() return M6:slice({ 1, 1 }) * 10 + M6 end, "m6[0:1] * 10 + m6" },
+  { "a slice broadcast across blocks", function() return X5B:slice({ -1, -1 }) + X5B end, "x5[-1:] + x5" },
+  { "a slice broadcast against another", function() return X5B:slice({ 4, 4 }) + X5B:slice({ 1, 3 }) end, "x5[3:4] + x5[0:3]" },
+  { "-0.0 stays negative", function() return A / -0.0 end, "a / -0.0" },
+  { "-0.0 times", function() return A * -0.0 end, "a * -0.0" },
+  { "a boolean scalar", function() return A + true end, "a + True" },
+  { "a 0-d sum", function() return da.full({}, 2.5):sum() end, "np.sum(np.float64(2.5))" },
+  { "a 0-d argmax", function() return da.full({}, 2):argmax() end, "np.argmax(np.int64(2)) + 1" },
+  { "an empty axis", function() return da.from_ndarray(nda.zeros({ 3, 0 })) + 1 end, "np.zeros((3, 0)) + 1" },
+  { "an empty axis reversed", function() return da.zeros({ 7, 0 }, { chunks = { 1, 0 } }):slice({ 5, 4, -1 }, {}) end,
+    "np.zeros((7, 0))[4:2:-1, :]" },
 }
 
 local expected
@@ -214,6 +230,11 @@ t.test("errors name the operation and the shapes, at the line that built it", fu
   t.raises("slice: axis 1: bound 99 is out of range for length 15", function() local s = A:slice({ 10, 99 }); return s end)
   t.raises("slice: index 16 is out of bounds for axis 2 with size 15", function() local s = A:slice({}, 16); return s end)
   t.raises("out of bounds for uint8", function() return U8 + 300 end)
+  t.raises("array_test.lua:", function() local s = I ^ -1; return s end)
+  t.raises("integers to negative integer powers are not allowed", function() return I ^ -1 end)
+  t.raises("integer division by zero", function() return I // 0 end)
+  t.raises("blocks are more than dusk computes", function() return da.zeros({ 2 ^ 31, 2 ^ 31 }) end)
+  t.raises("from_table: ragged nested lists", function() return da.from_table({ { 1, 2 }, { 3 } }) end)
   t.raises("array_test.lua:", function() local s = A:sum { axis = 0 }; return s end)
 end)
 
