@@ -1099,41 +1099,42 @@ local function regular(x)
   return x
 end
 
--- Writes every block into 'temp' (made by create), then commits it; on
--- any failure the temporary is removed and the error raised again.
-local function write_all(x, what, geom, commit, abort, opts)
+-- Writes every block of 'x' into a temporary made by make() (a function
+-- of the format), then commits it into place; on any failure the
+-- temporary is removed and the error raised at the caller's line.  The
+-- options are checked before anything is made.
+local function write_all(x, what, geom, make, commit, abort, opts)
+  local o = require("dusk.config").resolve(opts, what)
+  local function strip(e) return tostring(e):gsub("^.-:%d+: ", "") end
+  local ok, temp = pcall(make)
+  if not ok then errors.raise(what .. ": " .. strip(temp)) end
+  geom.temp, geom.write, geom.chunks = temp, true, x.chunks
   local n = nblocks(x.chunks)
-  geom.write, geom.chunks = true, x.chunks
   local layer = core.layer(LayerMT, compute.new_key(what), n, spec.array("storage", geom),
                            { { x._layer, split = 1 } })
   local layers, indexes = {}, {}
   for i = 1, n do layers[i], indexes[i] = layer, i end
-  local ok, err = pcall(core.compute, layers, indexes, require("dusk.config").resolve(opts, what))
+  local err
+  ok, err = pcall(core.compute, layers, indexes, o)
   core.release(layer)
+  if ok then ok, err = pcall(commit, temp) end
   if not ok then
-    pcall(abort, geom.temp)
-    errors.raise(tostring(err))
+    pcall(abort, temp)
+    errors.raise(what .. ": " .. strip(err))
   end
-  commit(geom.temp)
 end
 
 local function writer_path(what, path)
   if type(path) ~= "string" then errors.raise(what .. ": expected a path") end
 end
 
-local function create(what, f, ...)
-  local ok, temp = pcall(f, ...)
-  if not ok then errors.raise(what .. ": " .. tostring(temp):gsub("^.-:%d+: ", "")) end
-  return temp
-end
-
 -- x:to_npy(path [, opts]): one .npy file, written atomically.
 function Array:to_npy(path, opts)
   writer_path("to_npy", path)
   local io_ = io_module()
-  local temp = create("to_npy", io_.npy_create, path, self.dtype, self.shape)
-  write_all(self, "to_npy", { format = "npy", temp = temp }, function(t) io_.npy_commit(t, path) end,
-            io_.npy_abort, opts)
+  write_all(self, "to_npy", { format = "npy" },
+            function() return io_.npy_create(path, self.dtype, self.shape) end,
+            function(t) io_.npy_commit(t, path) end, io_.npy_abort, opts)
 end
 
 -- x:to_zarr(path [, opts]): a Zarr v2 store (zstd, shuffle), its chunks
@@ -1144,9 +1145,9 @@ function Array:to_zarr(path, opts)
   local x = regular(self)
   local chunks = {}
   for k = 1, x.ndim do chunks[k] = math.max(1, x.chunks[k][1]) end
-  local temp = create("to_zarr", io_.zarr_create, path, x.dtype, x.shape, chunks)
-  write_all(x, "to_zarr", { format = "zarr", temp = temp }, function(t) io_.zarr_commit(t, path) end,
-            io_.zarr_abort, opts)
+  write_all(x, "to_zarr", { format = "zarr" },
+            function() return io_.zarr_create(path, x.dtype, x.shape, chunks) end,
+            function(t) io_.zarr_commit(t, path) end, io_.zarr_abort, opts)
 end
 
 -- x:to_hdf5(path, dataset [, opts]): a chunked dataset in a new file.
@@ -1156,8 +1157,8 @@ function Array:to_hdf5(path, dataset, opts)
   local io_ = io_module()
   local chunks = {}
   for k = 1, self.ndim do chunks[k] = math.max(1, self.chunks[k][1]) end
-  local temp = create("to_hdf5", io_.h5_create, path, dataset, self.dtype, self.shape, chunks)
-  write_all(self, "to_hdf5", { format = "hdf5", temp = temp, dataset = dataset },
+  write_all(self, "to_hdf5", { format = "hdf5", dataset = dataset },
+            function() return io_.h5_create(path, dataset, self.dtype, self.shape, chunks) end,
             function(t) io_.h5_commit(t, path) end, io_.h5_abort, opts)
 end
 
@@ -1165,8 +1166,8 @@ end
 function Array:to_binary(dir, opts)
   writer_path("to_binary", dir)
   local io_ = io_module()
-  local temp = create("to_binary", io_.binary_create, dir, self.dtype, self.shape, self.chunks)
-  write_all(self, "to_binary", { format = "binary", temp = temp },
+  write_all(self, "to_binary", { format = "binary" },
+            function() return io_.binary_create(dir, self.dtype, self.shape, self.chunks) end,
             function(t) io_.binary_commit(t, dir) end, io_.binary_abort, opts)
 end
 

@@ -151,6 +151,7 @@ char *afile_temp(const char *path, int dir, char *err) {
       base_free(t);
       return NULL;
     }
+    chmod(t, 0755); /* mkdtemp's 0700 would stay the store's after the rename */
   } else {
     int fd = mkostemp(t, O_CLOEXEC);
     if (fd < 0) {

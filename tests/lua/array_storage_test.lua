@@ -102,3 +102,18 @@ t.test("a failed write leaves nothing behind", function()
   local _, out = t.sh("ls -A " .. dir .. " | grep -c bad || true")
   t.eq(out:gsub("%s", ""), "0", "no file, no temporary")
 end)
+
+t.test("writers check first and leave no temporary behind; stores are readable by others", function()
+  local d = dir .. "/w"
+  os.execute("mkdir -p " .. d .. "/keep.zarr " .. d .. "/precious && touch " .. d .. "/keep.npy")
+  t.raises("to_npy: unknown option", function() da.ones({ 3 }):to_npy(d .. "/x.npy", { bogus = 1 }) end)
+  t.raises("Is a directory", function() da.ones({ 3 }):to_npy(d .. "/keep.zarr") end)
+  t.raises("not a store of this kind", function() da.ones({ 3 }):to_zarr(d .. "/keep.npy") end)
+  t.raises("array_storage_test.lua:", function() da.ones({ 3 }):to_zarr(d .. "/precious") end)
+  local _, listing = t.sh("ls -A " .. d)
+  t.eq(listing, "keep.npy\nkeep.zarr\nprecious\n", "nothing else made")
+  da.ones({ 3 }):to_zarr(d .. "/good.zarr")
+  local _, mode = t.sh("stat -c %a " .. d .. "/good.zarr")
+  t.eq(mode, "755\n")
+end)
+
