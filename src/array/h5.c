@@ -1,6 +1,16 @@
 /*
  * h5: HDF5 datasets (see h5.h).
  *
+ * The library is opened with dlopen at the first operation (pthread_once)
+ * and called through the table 'lib', resolved with dlsym: linked, it
+ * brought ~36 more shared libraries (curl, ssl, krb5, ...) into every
+ * process, ~5 ms of dynamic linking at each start.  DUSK_HDF5=none makes
+ * it unavailable, DUSK_HDF5=FILE opens FILE instead of Debian's sonames.
+ * The ids hdf5.h's H5T_NATIVE_DOUBLE, H5P_DATASET_CREATE... name are
+ * variables of the library that H5open sets: the table holds their
+ * values, read after H5open.  Without the library, every operation is an
+ * error saying why, and nothing else changes.
+ *
  * Each operation takes the process's HDF5 mutex, turns off the library's
  * printing of its error stack (errors become messages: the innermost
  * entry of the stack names the cause), opens the file and the dataset,
@@ -12,14 +22,141 @@
  */
 #include "array/h5.h"
 
+#include <dlfcn.h>
 #include <hdf5.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "array/abox.h"
 #include "array/afile.h"
 #include "base/alloc.h"
+
+/* hdf5.h's H5F_ACC_* flags call H5check() and H5open(): the version
+ * check and the start load() makes once.  Plain constants here. */
+#undef H5CHECK
+#define H5CHECK
+#undef H5OPEN
+#define H5OPEN
+
+/* The functions h5.c calls, each with the prototype hdf5.h gives it. */
+#define LIB_FUNCTIONS(X)                                                                     \
+  X(H5open) X(H5get_libversion) X(H5Eset_auto2) X(H5Eclear2) X(H5Ewalk2)                     \
+  X(H5Fopen) X(H5Fcreate) X(H5Fclose)                                                        \
+  X(H5Dopen2) X(H5Dcreate2) X(H5Dread) X(H5Dwrite) X(H5Dget_type) X(H5Dget_space)           \
+  X(H5Dget_create_plist) X(H5Dclose)                                                         \
+  X(H5Screate) X(H5Screate_simple) X(H5Sselect_hyperslab) X(H5Sget_simple_extent_type)       \
+  X(H5Sget_simple_extent_ndims) X(H5Sget_simple_extent_dims) X(H5Sclose)                     \
+  X(H5Tcopy) X(H5Tenum_create) X(H5Tenum_insert) X(H5Tenum_valueof) X(H5Tget_size)           \
+  X(H5Tget_class) X(H5Tget_sign) X(H5Tget_nmembers) X(H5Tclose)                              \
+  X(H5Pcreate) X(H5Pset_chunk) X(H5Pset_create_intermediate_group) X(H5Pget_layout)          \
+  X(H5Pget_chunk) X(H5Pclose)
+
+/* The library's type ids of each numeric dtype: native (in memory) and
+ * little-endian (in files). */
+static const char *const type_vars[BUF_NDTYPES][2] = {
+  [BUF_INT8] = {"H5T_NATIVE_INT8_g", "H5T_STD_I8LE_g"},
+  [BUF_INT16] = {"H5T_NATIVE_INT16_g", "H5T_STD_I16LE_g"},
+  [BUF_INT32] = {"H5T_NATIVE_INT32_g", "H5T_STD_I32LE_g"},
+  [BUF_INT64] = {"H5T_NATIVE_INT64_g", "H5T_STD_I64LE_g"},
+  [BUF_UINT8] = {"H5T_NATIVE_UINT8_g", "H5T_STD_U8LE_g"},
+  [BUF_UINT16] = {"H5T_NATIVE_UINT16_g", "H5T_STD_U16LE_g"},
+  [BUF_UINT32] = {"H5T_NATIVE_UINT32_g", "H5T_STD_U32LE_g"},
+  [BUF_UINT64] = {"H5T_NATIVE_UINT64_g", "H5T_STD_U64LE_g"},
+  [BUF_FLOAT32] = {"H5T_NATIVE_FLOAT_g", "H5T_IEEE_F32LE_g"},
+  [BUF_FLOAT64] = {"H5T_NATIVE_DOUBLE_g", "H5T_IEEE_F64LE_g"},
+};
+
+static struct {
+#define FIELD(f) __typeof__(f) *f;
+  LIB_FUNCTIONS(FIELD)
+#undef FIELD
+  hid_t type[BUF_NDTYPES][2];      /* as type_vars */
+  hid_t dataset_create, link_create;   /* property list classes */
+  int ok;
+  char why[200];                   /* when not ok */
+} lib;
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+
+static const char *const sonames[] = {
+  "libhdf5_serial.so.103", "libhdf5.so.103", "libhdf5_serial.so", "libhdf5.so",
+};
+
+/* Global, as when it was linked: filter plugins the library loads may
+ * take its symbols from the process.  The first soname's dlerror says
+ * why none opened. */
+static void *open_hdf5(void) {
+  const char *forced = getenv("DUSK_HDF5");
+  if (forced != NULL && strcmp(forced, "none") == 0) {
+    snprintf(lib.why, sizeof lib.why, "DUSK_HDF5=none");
+    return NULL;
+  }
+  if (forced != NULL && *forced != '\0') {
+    void *h = dlopen(forced, RTLD_NOW | RTLD_GLOBAL);
+    if (h == NULL) snprintf(lib.why, sizeof lib.why, "%s", dlerror());
+    return h;
+  }
+  for (size_t i = 0; i < sizeof sonames / sizeof sonames[0]; i++) {
+    void *h = dlopen(sonames[i], RTLD_NOW | RTLD_GLOBAL);
+    if (h != NULL) return h;
+    if (i == 0) snprintf(lib.why, sizeof lib.why, "%s (apt-get install libhdf5-103-1)", dlerror());
+  }
+  return NULL;
+}
+
+/* The address of the library's variable 'name', or NULL with the reason. */
+static const hid_t *var(void *h, const char *name) {
+  const hid_t *p = dlsym(h, name);
+  if (p == NULL) snprintf(lib.why, sizeof lib.why, "%s", dlerror());
+  return p;
+}
+
+/* Resolves everything, then checks the version hdf5.h is of (its structs
+ * are the library's) and starts the library.  A library missing a
+ * symbol is closed; once called it stays, as it may have registered its
+ * atexit handler. */
+static void load(void) {
+  void *h = open_hdf5();
+  if (h == NULL) return;
+  const hid_t *types[BUF_NDTYPES][2] = {{NULL}}, *dcpl = NULL, *lcpl = NULL;
+  int found = 1;
+#define RESOLVE(f) found = found && (lib.f = (__typeof__(lib.f))dlsym(h, #f)) != NULL;
+  LIB_FUNCTIONS(RESOLVE)
+#undef RESOLVE
+  if (!found) snprintf(lib.why, sizeof lib.why, "%s", dlerror());
+  for (int d = 0; found && d < BUF_NDTYPES; d++)
+    for (int f = 0; found && type_vars[d][0] != NULL && f < 2; f++)
+      found = (types[d][f] = var(h, type_vars[d][f])) != NULL;
+  found = found && (dcpl = var(h, "H5P_CLS_DATASET_CREATE_ID_g")) != NULL &&
+          (lcpl = var(h, "H5P_CLS_LINK_CREATE_ID_g")) != NULL;
+  if (!found) {
+    dlclose(h);
+    return;
+  }
+  unsigned major = 0, minor = 0, release = 0;
+  if (lib.H5get_libversion(&major, &minor, &release) < 0 || major != H5_VERS_MAJOR ||
+      minor != H5_VERS_MINOR) {
+    snprintf(lib.why, sizeof lib.why, "the library is HDF5 %u.%u.%u, dusk was built for %d.%d", major,
+             minor, release, H5_VERS_MAJOR, H5_VERS_MINOR);
+    return;
+  }
+  if (lib.H5open() < 0) {
+    snprintf(lib.why, sizeof lib.why, "H5open failed");
+    return;
+  }
+  for (int d = 0; d < BUF_NDTYPES; d++)
+    for (int f = 0; type_vars[d][0] != NULL && f < 2; f++) lib.type[d][f] = *types[d][f];
+  lib.dataset_create = *dcpl, lib.link_create = *lcpl;
+  lib.ok = 1;
+}
+
+/* 0 once the library is loaded, else the error naming 'path'. */
+static int available(const char *path, char *err) {
+  pthread_once(&lib_once, load);
+  return lib.ok ? 0 : afile_err(err, path, "HDF5 is not available: %s", lib.why);
+}
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -32,19 +169,19 @@ typedef struct {
 
 static void begin(void) {
   pthread_mutex_lock(&lock);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  lib.H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
 static void end(ids *h) {
-  if (h->ds >= 0) H5Dclose(h->ds);
-  if (h->space >= 0) H5Sclose(h->space);
-  if (h->mspace >= 0) H5Sclose(h->mspace);
-  if (h->type >= 0) H5Tclose(h->type);
-  if (h->mtype >= 0) H5Tclose(h->mtype);
-  if (h->plist >= 0) H5Pclose(h->plist);
-  if (h->lcpl >= 0) H5Pclose(h->lcpl);
-  if (h->file >= 0) H5Fclose(h->file);
-  H5Eclear2(H5E_DEFAULT);
+  if (h->ds >= 0) lib.H5Dclose(h->ds);
+  if (h->space >= 0) lib.H5Sclose(h->space);
+  if (h->mspace >= 0) lib.H5Sclose(h->mspace);
+  if (h->type >= 0) lib.H5Tclose(h->type);
+  if (h->mtype >= 0) lib.H5Tclose(h->mtype);
+  if (h->plist >= 0) lib.H5Pclose(h->plist);
+  if (h->lcpl >= 0) lib.H5Pclose(h->lcpl);
+  if (h->file >= 0) lib.H5Fclose(h->file);
+  lib.H5Eclear2(H5E_DEFAULT);
   pthread_mutex_unlock(&lock);
 }
 
@@ -56,16 +193,17 @@ static herr_t innermost(unsigned n, const H5E_error2_t *e, void *ud) {
 /* "PATH: 'what' (the library's reason)". */
 static int fail(char *err, const char *path, const char *what) {
   char why[200] = "";
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, why);
+  lib.H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, why);
   return afile_err(err, path, "%s%s%s%s", what, *why ? " (" : "", why, *why ? ")" : "");
 }
 
 /* h5py's booleans: an enum of int8 FALSE = 0, TRUE = 1. */
 static hid_t bool_type(void) {
-  hid_t t = H5Tenum_create(H5T_NATIVE_INT8);
+  hid_t t = lib.H5Tenum_create(lib.type[BUF_INT8][0]);
   int8_t no = 0, yes = 1;
-  if (t >= 0 && (H5Tenum_insert(t, "FALSE", &no) < 0 || H5Tenum_insert(t, "TRUE", &yes) < 0)) {
-    H5Tclose(t);
+  if (t >= 0 &&
+      (lib.H5Tenum_insert(t, "FALSE", &no) < 0 || lib.H5Tenum_insert(t, "TRUE", &yes) < 0)) {
+    lib.H5Tclose(t);
     return H5I_INVALID_HID;
   }
   return t;
@@ -74,28 +212,17 @@ static hid_t bool_type(void) {
 /* The memory type of 'dtype' to give H5Dread and H5Dwrite (a new one for
  * bool: close it), or for 'file' the little-endian type to store. */
 static hid_t type_of(int dtype, int file) {
-  switch (dtype) {
-  case BUF_BOOL: return bool_type();
-  case BUF_INT8: return H5Tcopy(file ? H5T_STD_I8LE : H5T_NATIVE_INT8);
-  case BUF_INT16: return H5Tcopy(file ? H5T_STD_I16LE : H5T_NATIVE_INT16);
-  case BUF_INT32: return H5Tcopy(file ? H5T_STD_I32LE : H5T_NATIVE_INT32);
-  case BUF_INT64: return H5Tcopy(file ? H5T_STD_I64LE : H5T_NATIVE_INT64);
-  case BUF_UINT8: return H5Tcopy(file ? H5T_STD_U8LE : H5T_NATIVE_UINT8);
-  case BUF_UINT16: return H5Tcopy(file ? H5T_STD_U16LE : H5T_NATIVE_UINT16);
-  case BUF_UINT32: return H5Tcopy(file ? H5T_STD_U32LE : H5T_NATIVE_UINT32);
-  case BUF_UINT64: return H5Tcopy(file ? H5T_STD_U64LE : H5T_NATIVE_UINT64);
-  case BUF_FLOAT32: return H5Tcopy(file ? H5T_IEEE_F32LE : H5T_NATIVE_FLOAT);
-  case BUF_FLOAT64: return H5Tcopy(file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE);
-  }
-  return H5I_INVALID_HID;
+  if (dtype == BUF_BOOL) return bool_type();
+  if (dtype < 0 || dtype >= BUF_NDTYPES || type_vars[dtype][0] == NULL) return H5I_INVALID_HID;
+  return lib.H5Tcopy(lib.type[dtype][file != 0]);
 }
 
 /* The dtype of the HDF5 type 't', or -1. */
 static int dtype_of(hid_t t) {
-  size_t size = H5Tget_size(t);
-  switch (H5Tget_class(t)) {
+  size_t size = lib.H5Tget_size(t);
+  switch (lib.H5Tget_class(t)) {
   case H5T_INTEGER: {
-    int s = H5Tget_sign(t) == H5T_SGN_2;
+    int s = lib.H5Tget_sign(t) == H5T_SGN_2;
     switch (size) {
     case 1: return s ? BUF_INT8 : BUF_UINT8;
     case 2: return s ? BUF_INT16 : BUF_UINT16;
@@ -107,8 +234,8 @@ static int dtype_of(hid_t t) {
   case H5T_FLOAT: return size == 8 ? BUF_FLOAT64 : size == 4 ? BUF_FLOAT32 : -1;
   case H5T_ENUM: {
     int8_t no = -1, yes = -1;
-    if (size != 1 || H5Tget_nmembers(t) != 2 || H5Tenum_valueof(t, "FALSE", &no) < 0 ||
-        H5Tenum_valueof(t, "TRUE", &yes) < 0 || no != 0 || yes != 1)
+    if (size != 1 || lib.H5Tget_nmembers(t) != 2 || lib.H5Tenum_valueof(t, "FALSE", &no) < 0 ||
+        lib.H5Tenum_valueof(t, "TRUE", &yes) < 0 || no != 0 || yes != 1)
       return -1;
     return BUF_BOOL;
   }
@@ -121,25 +248,26 @@ static int dtype_of(hid_t t) {
 static int open_ds(ids *h, const char *path, const char *dataset, unsigned flags, h5_info *info, char *err) {
   char what[AFILE_ERRLEN];
   memset(info, 0, sizeof *info);
-  if ((h->file = H5Fopen(path, flags, H5P_DEFAULT)) < 0) return fail(err, path, "cannot open as an HDF5 file");
-  if ((h->ds = H5Dopen2(h->file, dataset, H5P_DEFAULT)) < 0) {
+  if ((h->file = lib.H5Fopen(path, flags, H5P_DEFAULT)) < 0)
+    return fail(err, path, "cannot open as an HDF5 file");
+  if ((h->ds = lib.H5Dopen2(h->file, dataset, H5P_DEFAULT)) < 0) {
     snprintf(what, sizeof what, "no dataset '%s'", dataset);
     return fail(err, path, what);
   }
-  if ((h->type = H5Dget_type(h->ds)) < 0 || (h->space = H5Dget_space(h->ds)) < 0 ||
-      (h->plist = H5Dget_create_plist(h->ds)) < 0)
+  if ((h->type = lib.H5Dget_type(h->ds)) < 0 || (h->space = lib.H5Dget_space(h->ds)) < 0 ||
+      (h->plist = lib.H5Dget_create_plist(h->ds)) < 0)
     return fail(err, path, "cannot read the dataset's header");
   if ((info->dtype = dtype_of(h->type)) < 0)
     return afile_err(err, path, "dataset '%s' has a type dusk has no dtype for", dataset);
-  H5S_class_t sc = H5Sget_simple_extent_type(h->space);
-  int nd = H5Sget_simple_extent_ndims(h->space);
+  H5S_class_t sc = lib.H5Sget_simple_extent_type(h->space);
+  int nd = lib.H5Sget_simple_extent_ndims(h->space);
   if ((sc != H5S_SIMPLE && sc != H5S_SCALAR) || nd < 0 || nd > BUF_MAXDIM)
     return afile_err(err, path, "dataset '%s' has no array shape", dataset);
   hsize_t dims[BUF_MAXDIM], cdims[BUF_MAXDIM];
-  H5Sget_simple_extent_dims(h->space, dims, NULL);
+  lib.H5Sget_simple_extent_dims(h->space, dims, NULL);
   info->ndim = nd;
   for (int d = 0; d < nd; d++) info->shape[d] = (int64_t)dims[d];
-  if (H5Pget_layout(h->plist) == H5D_CHUNKED && H5Pget_chunk(h->plist, nd, cdims) == nd) {
+  if (lib.H5Pget_layout(h->plist) == H5D_CHUNKED && lib.H5Pget_chunk(h->plist, nd, cdims) == nd) {
     info->chunked = 1;
     for (int d = 0; d < nd; d++) info->chunks[d] = (int64_t)cdims[d];
   }
@@ -147,6 +275,7 @@ static int open_ds(ids *h, const char *path, const char *dataset, unsigned flags
 }
 
 int h5_info_of(const char *path, const char *dataset, h5_info *info, char *err) {
+  if (available(path, err) != 0) return AFILE_ERR;
   ids h = IDS_NONE;
   begin();
   int rc = open_ds(&h, path, dataset, H5F_ACC_RDONLY, info, err);
@@ -163,11 +292,11 @@ static int move(ids *h, int dtype, int ndim, const int64_t *start, const int64_t
     if (count[d] == 0) return 0;
     st[d] = (hsize_t)start[d], ct[d] = (hsize_t)count[d];
   }
-  if (ndim > 0 && H5Sselect_hyperslab(h->space, H5S_SELECT_SET, st, NULL, ct, NULL) < 0) return -1;
-  h->mspace = ndim > 0 ? H5Screate_simple(ndim, ct, NULL) : H5Screate(H5S_SCALAR);
+  if (ndim > 0 && lib.H5Sselect_hyperslab(h->space, H5S_SELECT_SET, st, NULL, ct, NULL) < 0) return -1;
+  h->mspace = ndim > 0 ? lib.H5Screate_simple(ndim, ct, NULL) : lib.H5Screate(H5S_SCALAR);
   if (h->mspace < 0 || (h->mtype = type_of(dtype, 0)) < 0) return -1;
-  herr_t e = write ? H5Dwrite(h->ds, h->mtype, h->mspace, h->space, H5P_DEFAULT, data)
-                   : H5Dread(h->ds, h->mtype, h->mspace, h->space, H5P_DEFAULT, data);
+  herr_t e = write ? lib.H5Dwrite(h->ds, h->mtype, h->mspace, h->space, H5P_DEFAULT, data)
+                   : lib.H5Dread(h->ds, h->mtype, h->mspace, h->space, H5P_DEFAULT, data);
   return e < 0 ? -1 : 0;
 }
 
@@ -177,6 +306,7 @@ int h5_read(const char *path, const char *dataset, int ndim, const int64_t *star
   h5_info info;
   buf *b = NULL;
   *out = NULL;
+  if (available(path, err) != 0) return AFILE_ERR;
   begin();
   int rc = open_ds(&h, path, dataset, H5F_ACC_RDONLY, &info, err);
   if (rc == 0 && ndim != info.ndim)
@@ -199,6 +329,7 @@ char *h5_create(const char *path, const char *dataset, int dtype, int ndim, cons
     afile_err(err, path, "no HDF5 dataset dusk can write for this dtype and shape");
     return NULL;
   }
+  if (available(path, err) != 0) return NULL;
   char *tmp = afile_temp(path, 0, err);
   if (tmp == NULL) return NULL;
   ids h = IDS_NONE;
@@ -210,13 +341,14 @@ char *h5_create(const char *path, const char *dataset, int dtype, int ndim, cons
   }
   begin();
   int rc = 0;
-  if ((h.file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+  if ((h.file = lib.H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0)
     rc = fail(err, tmp, "cannot create an HDF5 file");
-  else if ((h.space = ndim > 0 ? H5Screate_simple(ndim, dims, NULL) : H5Screate(H5S_SCALAR)) < 0 ||
-           (h.type = type_of(dtype, 1)) < 0 || (h.plist = H5Pcreate(H5P_DATASET_CREATE)) < 0 ||
-           (chunked && H5Pset_chunk(h.plist, ndim, cdims) < 0) || (h.lcpl = H5Pcreate(H5P_LINK_CREATE)) < 0 ||
-           H5Pset_create_intermediate_group(h.lcpl, 1) < 0 ||
-           (h.ds = H5Dcreate2(h.file, dataset, h.type, h.space, h.lcpl, h.plist, H5P_DEFAULT)) < 0) {
+  else if ((h.space = ndim > 0 ? lib.H5Screate_simple(ndim, dims, NULL) : lib.H5Screate(H5S_SCALAR)) < 0 ||
+           (h.type = type_of(dtype, 1)) < 0 || (h.plist = lib.H5Pcreate(lib.dataset_create)) < 0 ||
+           (chunked && lib.H5Pset_chunk(h.plist, ndim, cdims) < 0) ||
+           (h.lcpl = lib.H5Pcreate(lib.link_create)) < 0 ||
+           lib.H5Pset_create_intermediate_group(h.lcpl, 1) < 0 ||
+           (h.ds = lib.H5Dcreate2(h.file, dataset, h.type, h.space, h.lcpl, h.plist, H5P_DEFAULT)) < 0) {
     char what[AFILE_ERRLEN];
     snprintf(what, sizeof what, "cannot create dataset '%s'", dataset);
     rc = fail(err, path, what);
@@ -235,6 +367,7 @@ int h5_write(const char *tmp, const char *dataset, int ndim, const int64_t *star
              char *err) {
   buf_array a;
   if (buf_array_of(b, &a) != 0) return afile_err(err, tmp, "not an array buffer");
+  if (available(tmp, err) != 0) return AFILE_ERR;
   ids h = IDS_NONE;
   h5_info info;
   begin();

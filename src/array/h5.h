@@ -5,7 +5,8 @@
  * under a temporary name holding the dataset (chunked when asked), any
  * task writes its region with h5_write, h5_commit renames the file into
  * place (replacing the file at 'path', with whatever else it held),
- * h5_abort removes it.
+ * h5_abort removes it.  The library is opened at the first call (h5.c);
+ * without it every function is an error saying why.
  *
  * The serial library is not thread-safe: every HDF5 call of the process
  * runs under one mutex of this file, held for one whole operation (open,
