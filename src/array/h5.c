@@ -23,11 +23,14 @@
 #include "array/h5.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "array/abox.h"
 #include "array/afile.h"
@@ -51,7 +54,7 @@
   X(H5Tcopy) X(H5Tenum_create) X(H5Tenum_insert) X(H5Tenum_valueof) X(H5Tget_size)           \
   X(H5Tget_class) X(H5Tget_sign) X(H5Tget_nmembers) X(H5Tclose)                              \
   X(H5Pcreate) X(H5Pset_chunk) X(H5Pset_create_intermediate_group) X(H5Pget_layout)          \
-  X(H5Pget_chunk) X(H5Pclose)
+  X(H5Pget_chunk) X(H5Pclose) X(H5Fis_hdf5) X(H5Oexists_by_name) X(H5Ldelete)
 
 /* The library's type ids of each numeric dtype: native (in memory) and
  * little-endian (in files). */
@@ -322,6 +325,46 @@ int h5_read(const char *path, const char *dataset, int ndim, const int64_t *star
   return rc;
 }
 
+/* The bytes of file 'from' into the file 'to' (truncated first).
+ * Returns 0, or -1 with 'err' set. */
+static int copy_file(const char *from, const char *to, char *err) {
+  int in = open(from, O_RDONLY | O_CLOEXEC), out = open(to, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  int rc = in < 0 || out < 0 ? -1 : 0;
+  char *chunk = rc == 0 ? base_malloc(1 << 20) : NULL;
+  if (rc == 0 && chunk == NULL) rc = -1;
+  for (ssize_t n; rc == 0 && (n = read(in, chunk, 1 << 20)) != 0;) {
+    if (n < 0 || write(out, chunk, (size_t)n) != n) rc = -1;
+  }
+  if (rc != 0) afile_errno(err, from, "cannot copy the file to add a dataset to it");
+  base_free(chunk);
+  if (in >= 0) close(in);
+  if (out >= 0) close(out);
+  return rc;
+}
+
+/* The file of a new dataset: a copy of the one at 'path' when there is
+ * one (its other datasets kept, as Dask's to_hdf5 keeps them; a dataset
+ * of the same name replaced), else a new file.  Under the HDF5 mutex. */
+static hid_t open_for_dataset(const char *path, const char *tmp, const char *dataset, char *err) {
+  struct stat st;
+  if (stat(path, &st) != 0) return lib.H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (!S_ISREG(st.st_mode) || lib.H5Fis_hdf5(path) <= 0) {
+    afile_err(err, path, "exists and is not an HDF5 file: not replaced");
+    return -2;
+  }
+  if (copy_file(path, tmp, err) != 0) return -2;
+  hid_t f = lib.H5Fopen(tmp, H5F_ACC_RDWR, H5P_DEFAULT);
+  /* H5Oexists_by_name fails (< 0) when a group on the way is missing:
+   * then there is nothing to replace either */
+  if (f >= 0 && lib.H5Oexists_by_name(f, dataset, H5P_DEFAULT) > 0 &&
+      lib.H5Ldelete(f, dataset, H5P_DEFAULT) < 0) {
+    lib.H5Fclose(f);
+    return -1;
+  }
+  lib.H5Eclear2(H5E_DEFAULT);
+  return f;
+}
+
 char *h5_create(const char *path, const char *dataset, int dtype, int ndim, const int64_t *shape,
                 const int64_t *chunks, char *err) {
   int64_t n;
@@ -341,7 +384,9 @@ char *h5_create(const char *path, const char *dataset, int dtype, int ndim, cons
   }
   begin();
   int rc = 0;
-  if ((h.file = lib.H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+  if ((h.file = open_for_dataset(path, tmp, dataset, err)) == -2)
+    rc = AFILE_ERR, h.file = -1;
+  else if (h.file < 0)
     rc = fail(err, tmp, "cannot create an HDF5 file");
   else if ((h.space = ndim > 0 ? lib.H5Screate_simple(ndim, dims, NULL) : lib.H5Screate(H5S_SCALAR)) < 0 ||
            (h.type = type_of(dtype, 1)) < 0 || (h.plist = lib.H5Pcreate(lib.dataset_create)) < 0 ||

@@ -117,3 +117,22 @@ t.test("writers check first and leave no temporary behind; stores are readable b
   t.eq(mode, "755\n")
 end)
 
+t.test("to_hdf5 adds its dataset to a file, keeping the others (as Dask's)", function()
+  local f = dir .. "/many.h5"
+  da.ones({ 3 }):to_hdf5(f, "/g/a")
+  local b = da.ones({ 3 }) * 2
+  b:to_hdf5(f, "/g/b")
+  local c = da.ones({ 4 }) * 3
+  c:to_hdf5(f, "c")
+  local a2 = da.ones({ 2 }) * 5
+  a2:to_hdf5(f, "/g/a")
+  same(da.from_hdf5(f, "/g/a"):compute(), nda.full({ 2 }, 5.0), "replaced")
+  same(da.from_hdf5(f, "/g/b"):compute(), nda.full({ 3 }, 2.0), "kept")
+  same(da.from_hdf5(f, "c"):compute(), nda.full({ 4 }, 3.0), "kept")
+  t.eq(py(string.format("import h5py\nf = h5py.File(%q, 'r')\nprint(sorted(f.keys()), sorted(f['g'].keys()))", f)),
+       "['c', 'g'] ['a', 'b']\n", "h5py sees all three")
+  t.write(dir .. "/text.h5", "not hdf5")
+  t.raises("exists and is not an HDF5 file: not replaced", function() da.ones({ 3 }):to_hdf5(dir .. "/text.h5", "x") end)
+  t.eq(t.read(dir .. "/text.h5"), "not hdf5")
+end)
+
