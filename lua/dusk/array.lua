@@ -255,7 +255,8 @@ local function program(expr, shape, chunks)
     return r
   end
   emit(expr)
-  local prog = { ndim = #shape, whole = shape, chunks = chunks, insn = insn, leaves = pleaves }
+  local prog = { ndim = #shape, whole = shape, chunks = chunks, starts = chunking.offsets(chunks),
+                 insn = insn, leaves = pleaves }
   -- the reads of each task, in the order larray.c takes its inputs
   local g, n = numblocks(chunks), nblocks(chunks)
   local dep_reads = {}

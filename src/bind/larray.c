@@ -19,7 +19,7 @@
  *       axes when drop (a number when none is left)
  *
  * A program (built by array.lua, sent once per compute):
- *   {ndim =, whole = {...}, chunks = {{...}, ...},
+ *   {ndim =, whole = {...}, chunks = {{...}, ...}, starts = {{...}, ...},
  *    insn = {{kind, op, dtype, a, b, c}, ...},     (registers 1-based)
  *    leaves = {{kind =, dtype =, shape = {...}, perm = {...}, step = {...},
  *               dep =, grid = {...}, map = {{block, start, ...}, ...},
@@ -159,19 +159,19 @@ static void read_program(lua_State *L, int idx, lua_Integer index, int first, nd
   /* this block's position: 'index' in C order over the chunk grid */
   int64_t bidx[ND_MAXDIM];
   lua_getfield(L, idx, "chunks");
-  int chunks = lua_gettop(L);
+  lua_getfield(L, idx, "starts"); /* per axis, each chunk's start, then the length */
+  int chunks = lua_gettop(L) - 1;
   for (int k = p->ndim - 1; k >= 0; k--) {
     lua_geti(L, chunks, k + 1);
     lua_Integer nb = luaL_len(L, -1);
     bidx[k] = index % nb;
     index /= nb;
-    int64_t off = 0;
-    for (lua_Integer j = 1; j <= bidx[k]; j++) off += int_at(L, -1, j);
-    p->offset[k] = off;
     p->shape[k] = int_at(L, -1, bidx[k] + 1);
-    lua_pop(L, 1);
+    lua_geti(L, chunks + 1, k + 1);
+    p->offset[k] = int_at(L, -1, bidx[k] + 1);
+    lua_pop(L, 2);
   }
-  lua_pop(L, 1);
+  lua_pop(L, 2);
 
   lua_getfield(L, idx, "insn");
   int ti = lua_gettop(L);

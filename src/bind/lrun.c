@@ -197,6 +197,18 @@ static void explain(lua_State *L, int spec) {
   lua_settop(L, top);
 }
 
+/* Whether the spec at 'idx' may be decoded once per worker for all its
+ * tasks: an Array's, but map_blocks' (a user function, whose upvalues
+ * each task must get afresh). */
+static int reusable(lua_State *L, int idx) {
+  lua_rawgeti(L, idx, LSPEC_KIND);
+  lua_rawgeti(L, idx, LSPEC_ARRAY_WHAT);
+  const char *kind = lua_tostring(L, -2), *what = lua_tostring(L, -1);
+  int r = kind && what && strcmp(kind, LSPEC_ARRAY) == 0 && strcmp(what, LSPEC_ARRAY_MAP) != 0;
+  lua_pop(L, 2);
+  return r;
+}
+
 /* Prepares the spec of each layer of the plan once; nodes of a layer share
  * it.  Returns LUA_OK or an error with a message pushed. */
 static int encode_specs(lua_State *L, core_state *cs, compute_job *cj) {
@@ -243,6 +255,7 @@ static int encode_specs(lua_State *L, core_state *cs, compute_job *cj) {
     int direct = lua_type(L, spec) == LUA_TTABLE ? make_direct(L, cj, sp, spec, fns) : 0;
     int status = direct < 0 ? LUA_ERRRUN : LUA_OK;
     if (direct == 0) status = add_frame(L, cj, spec, &sp->frame, &sp->len);
+    if (direct == 0 && status == LUA_OK) sp->reuse = reusable(L, spec);
     if (status != LUA_OK) {
       if (lua_type(L, spec) == LUA_TTABLE) explain(L, spec);
       lua_pushfstring(L, "%s (in task %s)", lua_tostring(L, -1), graph_name(cs->g, id));

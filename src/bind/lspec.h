@@ -14,6 +14,12 @@
 #define LSPEC_CALL "call"
 enum { LSPEC_CALL_FN = 2, LSPEC_CALL_ARGS, LSPEC_CALL_NARGS, LSPEC_CALL_NOUT };
 
+/* {"array", what, ...}: an Array's task (spec.array); "map" holds the
+ * user's function (map_blocks), the others only data. */
+#define LSPEC_ARRAY "array"
+#define LSPEC_ARRAY_MAP "map"
+enum { LSPEC_ARRAY_WHAT = 2 };
+
 /* {k}: the placeholder of a task's k-th input among a spec's values
  * (delayed.lua's "dusk.dep"). */
 enum { LSPEC_DEP_INPUT = 1 };

@@ -31,6 +31,8 @@ int exec_worker_init(exec_worker *w, lua_State *L) {
   w->L = L;
   w->owned = 0;
   w->sandbox = NULL;
+  for (int i = 0; i < EXEC_SPEC_CACHE; i++) w->specs[i] = (struct exec_cached_spec){NULL, 0, LUA_NOREF};
+  w->next_spec = 0;
   lua_getglobal(L, "require");
   lua_pushliteral(L, "dusk.runner");
   if (rt_pcall(L, 1, 1) != LUA_OK) return -1;
@@ -45,6 +47,11 @@ int exec_worker_init(exec_worker *w, lua_State *L) {
 void exec_worker_release(exec_worker *w) {
   luaL_unref(w->L, LUA_REGISTRYINDEX, w->runner);
   luaL_unref(w->L, LUA_REGISTRYINDEX, w->inputs);
+  for (int i = 0; i < EXEC_SPEC_CACHE; i++) {
+    luaL_unref(w->L, LUA_REGISTRYINDEX, w->specs[i].ref);
+    base_free(w->specs[i].frame);
+    w->specs[i] = (struct exec_cached_spec){NULL, 0, LUA_NOREF};
+  }
 }
 
 /* Makes 'w' a worker on a new, sealed state.  Returns 0, or -1 with the
@@ -96,6 +103,7 @@ static int renew_state(exec_worker *w, char *err, size_t errlen) {
 void exec_worker_free(void *ud, void *worker) {
   (void)ud;
   exec_worker *w = worker;
+  for (int i = 0; i < EXEC_SPEC_CACHE; i++) base_free(w->specs[i].frame);
   if (w->owned && w->L) lua_close(w->L);
   base_free(w);
 }
@@ -192,6 +200,36 @@ static int run_direct(lua_State *L, exec_job *j, const exec_spec *sp,
   return LUA_OK;
 }
 
+/* Pushes the decoded spec 'sp': the one decoded for an earlier task of
+ * this worker when it is reusable and its frame the same bytes (compared
+ * whole: a job's frames may lie where an earlier job's did), else a new
+ * decode, kept when reusable in place of the oldest.  Returns a status. */
+static int push_spec(lua_State *L, exec_worker *w, const exec_spec *sp) {
+  if (sp->reuse) {
+    for (int i = 0; i < EXEC_SPEC_CACHE; i++) {
+      const struct exec_cached_spec *c = &w->specs[i];
+      if (c->frame != NULL && c->len == sp->len && memcmp(c->frame, sp->frame, sp->len) == 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref);
+        return LUA_OK;
+      }
+    }
+  }
+  int status = serial_decode(L, sp->frame, sp->len, 0, SERIAL_FUNCTIONS | SERIAL_LOCAL | SERIAL_TASKENV);
+  if (status != LUA_OK || !sp->reuse) return status;
+  unsigned char *copy = base_malloc(sp->len ? sp->len : 1);
+  if (copy == NULL) return LUA_OK; /* decoded, just not kept */
+  memcpy(copy, sp->frame, sp->len);
+  struct exec_cached_spec *c = &w->specs[w->next_spec];
+  w->next_spec = (w->next_spec + 1) % EXEC_SPEC_CACHE;
+  base_free(c->frame);
+  luaL_unref(L, LUA_REGISTRYINDEX, c->ref);
+  c->frame = copy;
+  c->len = sp->len;
+  lua_pushvalue(L, -1);
+  c->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return LUA_OK;
+}
+
 /* Runs a spec frame through dusk.runner: leaves its result on the stack. */
 static int run_spec(lua_State *L, exec_worker *w, exec_job *j, const exec_spec *sp,
                     uint32_t index, const uint32_t *reads, uint32_t nreads,
@@ -205,7 +243,7 @@ static int run_spec(lua_State *L, exec_worker *w, exec_job *j, const exec_spec *
   lua_setfield(L, inputs, "n");
   if (status == LUA_OK) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, w->runner);
-    status = serial_decode(L, sp->frame, sp->len, 0, SERIAL_FUNCTIONS | SERIAL_LOCAL | SERIAL_TASKENV);
+    status = push_spec(L, w, sp);
     if (status == LUA_OK) {
       lua_pushinteger(L, (lua_Integer)index + 1);
       status = rt_pcall_task(L, 2, 1);

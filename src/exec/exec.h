@@ -34,6 +34,9 @@ typedef struct exec_config {
 } exec_config;
 
 /* A worker: a Lua state with the task runner loaded. */
+/* Decoded specs a worker keeps (exec_worker.specs). */
+#define EXEC_SPEC_CACHE 8
+
 typedef struct exec_worker {
   lua_CFunction open; /* what made its state (renewing makes another) */
   lua_State *L;
@@ -41,6 +44,15 @@ typedef struct exec_worker {
   int inputs;   /* registry ref: dusk.runner.inputs */
   int owned;    /* whether exec_worker_free closes L */
   sandbox *sandbox; /* owned states are sealed (sandbox.h) */
+  /* The last reusable specs decoded here (exec_spec.reuse): a copy of
+   * each one's frame, to know it again, and a registry ref to the decoded
+   * table.  Several, since the tasks of a graph's layers interleave. */
+  struct exec_cached_spec {
+    unsigned char *frame;
+    size_t len;
+    int ref;
+  } specs[EXEC_SPEC_CACHE];
+  unsigned next_spec; /* the entry to replace next */
 } exec_worker;
 
 /* sched's worker_new/worker_free: a new state made on the calling thread,
@@ -73,6 +85,11 @@ typedef struct exec_spec {
   uint32_t nargs;         /* direct */
   exec_arg *args;
   int nout;               /* direct: 0 keeps the first result, n packs n */
+  /* its decoded table may serve every task of its layer on one worker: it
+   * holds no function nor anything a task could change (an Array's
+   * program, which can be large: decoding it per task made an Array's
+   * compute quadratic in its blocks) */
+  int reuse;
 } exec_spec;
 
 /* One compute: its plan, layers' specs, results, and first error. */

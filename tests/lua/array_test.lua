@@ -272,6 +272,11 @@ t.test("slicing reads only the blocks it touches", function()
   t.eq(#p.tasks[#p.tasks].inputs, 0, "fused with the one block it reads")
 end)
 
+t.test("many blocks: 32000 of one element, reduced in Dask's tree", function()
+  t.eq(da.ones({ 32000 }, { chunks = 1 }):sum():compute(), 32000.0)
+  t.eq(da.arange(0, 32000, { chunks = 1 }):max():compute(), 31999)
+end)
+
 t.test("persist keeps blocks in memory", function()
   local p = (A * 2):persist()
   check("persisted", (p + 1):compute(), { shape = { 15, 15 }, dtype = "float64",
