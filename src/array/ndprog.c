@@ -211,18 +211,41 @@ static nd_status run_init(run *r, const ndp_program *p) {
 /* Calls 'each' for every tile of the block, in C order. */
 typedef nd_status (*tile_fn)(void *ud, const tile *t);
 
+/* Whether a leaf reads the output's last axis along another of its own
+ * (a transpose): slabs of whole rows would then read (or generate) it a
+ * few elements per row, so tiles are squares of the last two axes. */
+static int transposed(const ndp_program *p) {
+  int n = p->ndim;
+  for (int i = 0; n >= 2 && i < p->nleaves; i++) {
+    const ndp_leaf *lf = &p->leaves[i];
+    int a = lf->perm[n - 1];
+    if (a >= 0 && a != lf->ndim - 1 && lf->step[a] != 0) return 1;
+  }
+  return 0;
+}
+
+/* Tiles of at most 'limit' elements: squares of the last two axes for a
+ * transposed program, else slabs -- along the first axis 'd' whose
+ * trailing axes hold at most 'limit' elements, 'rows' of it at a time,
+ * the axes after it whole, the axes before one index at a time. */
 static nd_status for_tiles(const ndp_program *p, int64_t limit, tile_fn each, void *ud) {
   int n = p->ndim;
   for (int k = 0; k < n; k++)
     if (p->shape[k] == 0) return ND_OK;
   tile t = {{0}, {0}};
   if (n == 0) return each(ud, &t);
-  int d = n - 1;
-  int64_t inner = 1;
-  while (d > 0 && inner * p->shape[d] <= limit) inner *= p->shape[d--];
-  /* axes after d: whole; axis d: 'rows' at a time; axes before: one */
-  if (inner * p->shape[d] <= limit) inner *= p->shape[d], d = -1;
-  int64_t rows = d >= 0 ? (limit / inner > 0 ? limit / inner : 1) : 0;
+  int d = n - 1, square = limit < INT64_MAX && transposed(p);
+  int64_t inner = 1, rows, cols = p->shape[n - 1];
+  if (square) {
+    d = n - 2;
+    rows = 1;
+    while (rows * rows * 4 <= limit) rows *= 2; /* 64 x 64 for 8192 */
+    cols = rows;
+  } else {
+    while (d > 0 && inner * p->shape[d] <= limit) inner *= p->shape[d--];
+    if (inner * p->shape[d] <= limit) inner *= p->shape[d], d = -1;
+    rows = d >= 0 ? (limit / inner > 0 ? limit / inner : 1) : 0;
+  }
   for (int k = 0; k < n; k++) {
     t.at[k] = 0;
     t.shape[k] = k > d ? p->shape[k] : 1;
@@ -232,8 +255,15 @@ static nd_status for_tiles(const ndp_program *p, int64_t limit, tile_fn each, vo
     for (int64_t r0 = 0; r0 < p->shape[d]; r0 += rows) {
       t.at[d] = r0;
       t.shape[d] = p->shape[d] - r0 < rows ? p->shape[d] - r0 : rows;
-      nd_status s = each(ud, &t);
-      if (s != ND_OK) return s;
+      for (int64_t c0 = 0; c0 < p->shape[n - 1]; c0 += cols) {
+        if (square) {
+          t.at[n - 1] = c0;
+          t.shape[n - 1] = p->shape[n - 1] - c0 < cols ? p->shape[n - 1] - c0 : cols;
+        }
+        nd_status s = each(ud, &t);
+        if (s != ND_OK) return s;
+        if (!square) break;
+      }
     }
     t.at[d] = 0;
     int k = d - 1;
