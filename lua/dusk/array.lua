@@ -641,7 +641,9 @@ function Array:transpose(perm)
   end)
   local shape, chunks = {}, {}
   for k = 1, n do shape[k], chunks[k] = self.shape[p[k]], self.chunks[p[k]] end
-  return from_expr(expr, shape, chunks, self.dtype, "transpose")
+  local out = from_expr(expr, shape, chunks, self.dtype, "transpose")
+  if n == 2 and p[1] == 2 then out._transpose_of = self end -- dot reads self's blocks transposed
+  return out
 end
 
 ---------------------------------------------------------------- slicing
@@ -881,6 +883,10 @@ end
 -- An operand of a block product: its layer, read as it is or transposed
 -- (x.T of blocks already made costs no task).
 local function matmul_operand(x)
+  if x._transpose_of then
+    local y = x._transpose_of
+    return y._layer, true, y.chunks
+  end
   local e = x._expr
   if e.kind == "leaf" and e.leaf.kind == "block" and x.ndim == 2 then
     local lf = e.leaf
