@@ -175,6 +175,18 @@ static int sync_path(const char *path, int flags) {
 
 /* fsync's the directory 'path' and the directories below it (the files
  * of a store are fsync'ed as they are written). */
+char *afile_join(const char *dir, const char *name, char *err) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = base_malloc(n);
+  if (p == NULL) {
+    errno = ENOMEM;
+    if (err) afile_err(err, dir, "not enough memory");
+  } else {
+    snprintf(p, n, "%s/%s", dir, name);
+  }
+  return p;
+}
+
 static int sync_tree(const char *path) {
   DIR *d = opendir(path);
   if (d == NULL) return -1;
@@ -182,14 +194,11 @@ static int sync_tree(const char *path) {
   struct dirent *e;
   while (rc == 0 && (e = readdir(d)) != NULL) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || e->d_type != DT_DIR) continue;
-    size_t n = strlen(path) + strlen(e->d_name) + 2;
-    char *sub = base_malloc(n);
+    char *sub = afile_join(path, e->d_name, NULL);
     if (sub == NULL) {
-      errno = ENOMEM;
       rc = -1;
       break;
     }
-    snprintf(sub, n, "%s/%s", path, e->d_name);
     rc = sync_tree(sub);
     base_free(sub);
   }
@@ -207,14 +216,11 @@ static int rmtree(const char *path) {
   struct dirent *e;
   while (rc == 0 && (e = readdir(d)) != NULL) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-    size_t n = strlen(path) + strlen(e->d_name) + 2;
-    char *sub = base_malloc(n);
+    char *sub = afile_join(path, e->d_name, NULL);
     if (sub == NULL) {
-      errno = ENOMEM;
       rc = -1;
       break;
     }
-    snprintf(sub, n, "%s/%s", path, e->d_name);
     rc = rmtree(sub);
     base_free(sub);
   }

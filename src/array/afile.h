@@ -42,6 +42,10 @@ int afile_spit(const char *path, const void *p, size_t n, char *err);
 /* Creates the directories of 'path' up to its last '/' (mkdir -p). */
 int afile_mkdirs(const char *path, char *err);
 
+/* "DIR/NAME" in a base_malloc'd string; NULL when out of memory, 'err'
+ * then saying so of 'dir'. */
+char *afile_join(const char *dir, const char *name, char *err);
+
 /* A new empty file (or directory when 'dir') named after 'path' in its
  * directory, ".NAME.tmp-XXXXXX", where the target will be committed.
  * Returns its name (base_free it), or NULL with 'err' set. */

@@ -81,16 +81,8 @@ void binary_meta_free(binary_meta *m) {
   m->all = NULL;
 }
 
-static char *join(const char *dir, const char *name, char *err) {
-  size_t n = strlen(dir) + strlen(name) + 2;
-  char *p = base_malloc(n);
-  if (p == NULL) afile_err(err, dir, "not enough memory");
-  else snprintf(p, n, "%s/%s", dir, name);
-  return p;
-}
-
 int binary_info_of(const char *dir, binary_meta *m, char *err) {
-  char *file = join(dir, META, err), *text;
+  char *file = afile_join(dir, META, err), *text;
   size_t n;
   memset(m, 0, sizeof *m);
   if (file == NULL) return AFILE_ERR;
@@ -121,7 +113,7 @@ static char *chunk_file(const char *dir, const binary_meta *m, int ndim, const i
     k = d ? k + snprintf(key + k, sizeof key - (size_t)k, ".%lld", (long long)index[d])
           : snprintf(key, sizeof key, "%lld", (long long)index[d]);
   }
-  return join(dir, key, err);
+  return afile_join(dir, key, err);
 }
 
 int binary_read(const char *dir, int ndim, const int64_t *index, buf **out, char *err) {
@@ -176,7 +168,7 @@ char *binary_create(const char *dir, const binary_meta *m, char *err) {
   if (binary_parse(text, len, dir, &back, err) == 0) {
     binary_meta_free(&back);
     tmp = afile_temp(dir, 1, err);
-    file = tmp ? join(tmp, META, err) : NULL;
+    file = tmp ? afile_join(tmp, META, err) : NULL;
     if (file == NULL || afile_spit(file, text, len, err) != 0) {
       char again[AFILE_ERRLEN];
       if (tmp) afile_abort(tmp, again);

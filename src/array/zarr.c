@@ -208,17 +208,8 @@ int zarr_parse(const char *p, size_t n, const char *path, zarr_meta *m, char *er
   return rc;
 }
 
-/* "DIR/.zarray" (or another file of the store) in a base_malloc'd string. */
-static char *join(const char *dir, const char *name, char *err) {
-  size_t n = strlen(dir) + strlen(name) + 2;
-  char *p = base_malloc(n);
-  if (p == NULL) afile_err(err, dir, "not enough memory");
-  else snprintf(p, n, "%s/%s", dir, name);
-  return p;
-}
-
 int zarr_info_of(const char *path, zarr_meta *m, char *err) {
-  char *file = join(path, ".zarray", err), *text;
+  char *file = afile_join(path, ".zarray", err), *text;
   size_t n;
   if (file == NULL) return AFILE_ERR;
   int rc = afile_slurp(file, ZARR_MAXMETA, 1, &text, &n, err);
@@ -236,7 +227,7 @@ static char *chunk_file(const char *dir, const zarr_meta *m, const int64_t *c, c
   char key[BUF_MAXDIM * 21 + 2];
   int k = snprintf(key, sizeof key, "%lld", m->ndim ? (long long)c[0] : 0LL);
   for (int d = 1; d < m->ndim; d++) k += snprintf(key + k, sizeof key - (size_t)k, "%c%lld", m->sep, (long long)c[d]);
-  return join(dir, key, err);
+  return afile_join(dir, key, err);
 }
 
 static void shuffle(unsigned char *dst, const unsigned char *src, size_t n, size_t es, int back) {
@@ -402,7 +393,7 @@ char *zarr_create(const char *path, const zarr_meta *m, char *err) {
   k += snprintf(text + k, sizeof text - (size_t)k, "    \"order\": \"C\",\n    \"shape\": [");
   for (int a = 0; a < m->ndim; a++) k += snprintf(text + k, sizeof text - (size_t)k, a ? ", %lld" : "%lld", (long long)m->shape[a]);
   k += snprintf(text + k, sizeof text - (size_t)k, "],\n    \"zarr_format\": 2\n}\n");
-  char *tmp = afile_temp(path, 1, err), *file = tmp ? join(tmp, ".zarray", err) : NULL;
+  char *tmp = afile_temp(path, 1, err), *file = tmp ? afile_join(tmp, ".zarray", err) : NULL;
   if (file == NULL || afile_spit(file, text, (size_t)k, err) != 0) {
     char again[AFILE_ERRLEN]; /* the first message is the one to keep */
     if (tmp) afile_abort(tmp, again);
