@@ -57,6 +57,7 @@
 
 #define LAYER_MAGIC 0x64757361u /* "dusa" */
 #define STATE "dusk.core.state" /* the module state's class */
+#define LAYER_FEW_DEPS 8 /* core.layer's deps kept on the C stack */
 
 typedef struct layer_ud {
   uint32_t magic;
@@ -178,8 +179,13 @@ static int core_layer(lua_State *L) {
   if (!lua_isnoneornil(L, 5)) {
     luaL_checktype(L, 5, LUA_TTABLE);
     ndeps = luaL_len(L, 5);
+    luaL_argcheck(L, ndeps >= 0 && ndeps < UINT32_MAX, 5, "bad dependency count");
   }
-  graph_dep *deps = lua_newuserdatauv(L, (size_t)(ndeps ? ndeps : 1) * sizeof *deps, 0);
+  /* graph_add copies the deps: a Delayed's few on the C stack, more in a
+   * userdata (garbage at once, but freed if an argument is refused) */
+  graph_dep few[LAYER_FEW_DEPS];
+  graph_dep *deps = ndeps <= LAYER_FEW_DEPS ? few
+                  : lua_newuserdatauv(L, (size_t)ndeps * sizeof *deps, 0);
   lua_pushnil(L); /* a table, made by the first GRAPH_LIST dep: keeps their lists alive */
   int anchors = lua_gettop(L);
   for (lua_Integer i = 1; i <= ndeps; i++) {
