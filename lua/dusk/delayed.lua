@@ -37,15 +37,32 @@ local deps_at = setmetatable({}, {
 local function is_delayed(v) return getmetatable(v) == Delayed end
 
 -- The placeholder of Delayed 'd' among 'deps' (added if new; 'index'
--- maps each to its position).
+-- maps each to its position, or is nil while 'deps' has fewer than
+-- FEW_DEPS entries, which are searched: most calls make no table for it).
+local FEW_DEPS = 8
 local function dep_of(d, deps, index)
-  local i = index[d]
+  local i
+  if index then
+    i = index[d]
+  else
+    for j = 1, #deps do
+      if rawequal(deps[j], d) then return deps_at[j] end
+    end
+  end
   if not i then
     i = #deps + 1
     deps[i] = d
-    index[d] = i
+    if index then index[d] = i end
   end
   return deps_at[i]
+end
+
+-- 'index', or the index of 'deps' once it has FEW_DEPS entries (dep_of).
+local function index_of(deps, index)
+  if index or #deps < FEW_DEPS then return index end
+  index = {}
+  for j = 1, #deps do index[deps[j]] = j end
+  return index
 end
 
 -- The nesting a value sent to a worker may have (serial's limit, in
@@ -106,7 +123,7 @@ end
 
 -- A delayed call of 'fn' with the 'n' arguments in 'args' (a table of
 -- our own, changed in place).  Most calls pass numbers, strings and
--- Delayed objects: they cost no search and no copy.
+-- Delayed objects: they cost no copy and no table but 'deps'.
 local function call(fn, name, opts, args, n)
   local deps, index, seen
   for i = 1, n do
@@ -114,11 +131,11 @@ local function call(fn, name, opts, args, n)
     local mt = getmetatable(a)
     if mt == Delayed then
       deps = deps or {}
-      index = index or {}
+      index = index_of(deps, index)
       args[i] = dep_of(a, deps, index)
     elseif mt == nil and type(a) == "table" then
       deps = deps or {}
-      index = index or {}
+      index = index_of(deps, index) or {}
       seen = seen or {}
       args[i] = lift(a, deps, index, seen, name, i)
     end
