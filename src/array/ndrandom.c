@@ -119,7 +119,8 @@ __attribute__((target("avx2"))) static void blocks_avx2(const uint32_t key[2], u
   const __m256i lane = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
   uint32_t k0[10], k1[10];
   round_keys(key, k0, k1);
-  while (n >= 8) {
+  _Alignas(32) uint32_t tail[32];
+  while (n > 0) {
     if ((uint32_t)q > 0xFFFFFFFFu - 7) {
       block_at(key, q++, c2, c3, w);
       w += 4, n--;
@@ -144,13 +145,19 @@ __attribute__((target("avx2"))) static void blocks_avx2(const uint32_t key[2], u
     }
     __m256i a = _mm256_unpacklo_epi32(x0, x1), b = _mm256_unpackhi_epi32(x0, x1);
     __m256i c = _mm256_unpacklo_epi32(x2, x3), d = _mm256_unpackhi_epi32(x2, x3);
-    _mm256_storeu_si256((__m256i *)w, _mm256_unpacklo_epi64(a, c));
-    _mm256_storeu_si256((__m256i *)(w + 8), _mm256_unpackhi_epi64(a, c));
-    _mm256_storeu_si256((__m256i *)(w + 16), _mm256_unpacklo_epi64(b, d));
-    _mm256_storeu_si256((__m256i *)(w + 24), _mm256_unpackhi_epi64(b, d));
+    /* the last group, when short, through 'tail': a whole vector's work
+     * for a few blocks, still cheaper than the scalar rounds */
+    uint32_t *to = n >= 8 ? w : tail;
+    _mm256_storeu_si256((__m256i *)to, _mm256_unpacklo_epi64(a, c));
+    _mm256_storeu_si256((__m256i *)(to + 8), _mm256_unpackhi_epi64(a, c));
+    _mm256_storeu_si256((__m256i *)(to + 16), _mm256_unpacklo_epi64(b, d));
+    _mm256_storeu_si256((__m256i *)(to + 24), _mm256_unpackhi_epi64(b, d));
+    if (n < 8) {
+      memcpy(w, tail, n * 4 * sizeof *w);
+      return;
+    }
     q += 8, w += 32, n -= 8;
   }
-  blocks_scalar(key, q, c2, c3, n, w);
 }
 
 /* 53-bit integers to doubles without AVX-512's conversion: the high 21
@@ -195,7 +202,8 @@ __attribute__((target(AVX512))) static void blocks_avx512(const uint32_t key[2],
   const __mmask16 even = 0x5555, odd = 0xAAAA;
   uint32_t k0[10], k1[10];
   round_keys(key, k0, k1);
-  while (n >= 16) {
+  _Alignas(64) uint32_t tail[64];
+  while (n > 0) {
     if ((uint32_t)q > 0xFFFFFFFFu - 15) {
       block_at(key, q++, c2, c3, w);
       w += 4, n--;
@@ -220,13 +228,17 @@ __attribute__((target(AVX512))) static void blocks_avx512(const uint32_t key[2],
     }
     __m512i a = _mm512_unpacklo_epi32(x0, x1), b = _mm512_unpackhi_epi32(x0, x1);
     __m512i c = _mm512_unpacklo_epi32(x2, x3), d = _mm512_unpackhi_epi32(x2, x3);
-    _mm512_storeu_si512(w, _mm512_unpacklo_epi64(a, c));
-    _mm512_storeu_si512(w + 16, _mm512_unpackhi_epi64(a, c));
-    _mm512_storeu_si512(w + 32, _mm512_unpacklo_epi64(b, d));
-    _mm512_storeu_si512(w + 48, _mm512_unpackhi_epi64(b, d));
+    uint32_t *to = n >= 16 ? w : tail; /* a short last group: as blocks_avx2 */
+    _mm512_storeu_si512(to, _mm512_unpacklo_epi64(a, c));
+    _mm512_storeu_si512(to + 16, _mm512_unpackhi_epi64(a, c));
+    _mm512_storeu_si512(to + 32, _mm512_unpacklo_epi64(b, d));
+    _mm512_storeu_si512(to + 48, _mm512_unpackhi_epi64(b, d));
+    if (n < 16) {
+      memcpy(w, tail, n * 4 * sizeof *w);
+      return;
+    }
     q += 16, w += 64, n -= 16;
   }
-  blocks_avx2(key, q, c2, c3, n, w);
 }
 
 __attribute__((target(AVX512))) static void tof64_avx512(const uint32_t *w, size_t n, double *out) {

@@ -21,7 +21,9 @@
 #include "array/zarr.h"
 
 #include <blosc.h>
+#include <dlfcn.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +210,39 @@ int zarr_parse(const char *p, size_t n, const char *path, zarr_meta *m, char *er
   return rc;
 }
 
+/* libblosc, opened at the first blosc chunk (as blas.c opens OpenBLAS):
+ * linked, it and the compressors it brings (lz4, snappy, zlib) were
+ * loaded by every process, Zarr or not.  Only zarr-python's blosc chunks
+ * need it; dusk writes zstd. */
+typedef struct blosc_lib {
+  int (*validate)(const void *src, size_t srcsize, size_t *nbytes);
+  int (*decompress)(const void *src, void *dest, size_t destsize, int nthreads);
+  char why[160];
+} blosc_lib;
+
+static blosc_lib blosc;
+static pthread_once_t blosc_once = PTHREAD_ONCE_INIT;
+
+static void blosc_open(void) {
+  void *h = dlopen("libblosc.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL) {
+    snprintf(blosc.why, sizeof blosc.why, "%s (apt-get install libblosc1)", dlerror());
+    return;
+  }
+  /* (object pointers to function pointers: POSIX's dlsym allows it) */
+  *(void **)&blosc.validate = dlsym(h, "blosc_cbuffer_validate");
+  *(void **)&blosc.decompress = dlsym(h, "blosc_decompress_ctx");
+  if (blosc.validate == NULL || blosc.decompress == NULL) {
+    blosc.validate = NULL;
+    snprintf(blosc.why, sizeof blosc.why, "libblosc.so.1 lacks blosc_decompress_ctx");
+  }
+}
+
+static const blosc_lib *blosc_load(void) {
+  pthread_once(&blosc_once, blosc_open);
+  return &blosc;
+}
+
 int zarr_info_of(const char *path, zarr_meta *m, char *err) {
   char *file = afile_join(path, ".zarray", err), *text;
   size_t n;
@@ -261,9 +296,11 @@ static int load(const char *file, const zarr_meta *m, unsigned char *out, size_t
     ZSTD_freeDCtx(dc);
   } else {
     size_t nb;
-    if (blosc_cbuffer_validate(z, zn, &nb) != 0) rc = afile_err(err, file, "corrupt chunk: not a blosc buffer");
+    const blosc_lib *b = blosc_load();
+    if (b->validate == NULL) rc = afile_err(err, file, "blosc is not available: %s", b->why);
+    else if (b->validate(z, zn, &nb) != 0) rc = afile_err(err, file, "corrupt chunk: not a blosc buffer");
     else if (nb != n) rc = afile_err(err, file, "corrupt chunk: blosc holds %zu bytes, expected %zu", nb, n);
-    else if (n > 0 && blosc_decompress_ctx(z, dst, n, 1) != (int)n)
+    else if (n > 0 && b->decompress(z, dst, n, 1) != (int)n)
       rc = afile_err(err, file, "corrupt chunk: blosc cannot decompress it");
   }
   base_free(z);
