@@ -64,11 +64,6 @@ local function product(list)
   return p
 end
 
-local function shape_string(shape)
-  if #shape == 1 then return "(" .. shape[1] .. ",)" end
-  return "(" .. table.concat(shape, ",") .. ")"
-end
-
 local function identity(n)
   local p = {}
   for k = 1, n do p[k] = k end
@@ -736,50 +731,31 @@ local function assemble(name, arrays, pieces, shape, chunks, dtype)
   return wrap(layer, shape, chunks, dtype, name)
 end
 
--- The pieces along one axis taking chunks 'new' from chunks 'old' of
--- dependency 'dep'.
+-- The pieces of one axis (assemble's five numbers each, from
+-- dependency 'dep') that make chunks 'new' of chunks 'old': dusk.chunks'
+-- intersection of the two, laid end to end in each new chunk.
 local function axis_pieces(old, new, dep)
-  local ost = starts(old)
-  local out, at = {}, 0
-  for c, size in ipairs(new) do
-    local list = {}
-    local j, to = 1, 0
-    while j < #ost and ost[j + 1] <= at do j = j + 1 end
-    local left = size
-    while left > 0 do
-      local from = at - ost[j]
-      local take = math.min(left, old[j] - from)
-      list[#list + 1], list[#list + 2], list[#list + 3], list[#list + 4], list[#list + 5] =
-        dep, j - 1, from, take, to
-      at, to, left = at + take, to + take, left - take
-      j = j + 1
+  local out = {}
+  for c, list in ipairs(chunking.rechunk_step({ old }, { new }).axes[1]) do
+    local flat, to = {}, 0
+    for _, p in ipairs(list) do
+      table.move({ dep, p.block - 1, p.start, p.count, to }, 1, 5, #flat + 1, flat)
+      to = to + p.count
     end
-    if size == 0 then
-      list = { dep, 0, 0, 0, 0 }
-    end
-    out[c] = list
+    out[c] = flat
   end
   return out
-end
-
-local function same_chunks(a, b)
-  if #a ~= #b then return false end
-  for k = 1, #a do
-    if #a[k] ~= #b[k] then return false end
-    for j = 1, #a[k] do if a[k][j] ~= b[k][j] then return false end end
-  end
-  return true
 end
 
 -- x:rechunk(chunks): the same array in other blocks, in steps that keep
 -- what a task holds within Dask's bound.
 function Array:rechunk(chunks)
   local new = normalize(chunks, self.shape, self.dtype, "rechunk")
-  if same_chunks(new, self.chunks) then return self end
+  if chunking.equal(new, self.chunks) then return self end
   local steps = chunking.rechunk_plan(self.chunks, new, DTYPES[self.dtype])
   local x = self
   for _, step in ipairs(steps) do
-    if not same_chunks(step, x.chunks) then
+    if not chunking.equal(step, x.chunks) then
       local pieces = {}
       for k = 1, x.ndim do pieces[k] = axis_pieces(x.chunks[k], step[k], 1) end
       x = assemble("rechunk", { x }, pieces, x.shape, step, x.dtype)
@@ -872,7 +848,7 @@ function Array:reshape(shape)
   local same = #plan.shape == self.ndim
   for k = 1, #plan.shape do if plan.shape[k] ~= self.shape[k] then same = false end end
   if same then return self end
-  local x = same_chunks(plan.inchunks, self.chunks) and self or self:rechunk(plan.inchunks)
+  local x = chunking.equal(plan.inchunks, self.chunks) and self or self:rechunk(plan.inchunks)
   local layer = core.layer(LayerMT, compute.new_key("reshape"), nblocks(plan.chunks),
                            spec.array("reshape", { chunks = plan.chunks }), { { x._layer, split = 1 } })
   return wrap(layer, plan.shape, plan.chunks, self.dtype, "reshape")
@@ -905,21 +881,21 @@ function Array:dot(y)
   if not is_array(y) then y = operand(y, "dot") end
   if not is_array(y) then errors.raise("dot: expected an Array") end
   if x.ndim < 1 or x.ndim > 2 or y.ndim < 1 or y.ndim > 2 then
-    errors.raise(string.format("dot: takes 1-d and 2-d arrays, not shapes %s and %s", shape_string(x.shape), shape_string(y.shape)))
+    errors.raise(string.format("dot: takes 1-d and 2-d arrays, not shapes %s and %s", chunking.np_shape(x.shape), chunking.np_shape(y.shape)))
   end
   local x1, y1 = x.ndim == 1, y.ndim == 1
   if x1 then x = expand(x, 1) end
   if y1 then y = expand(y, 2) end
   if x.shape[2] ~= y.shape[1] then
     errors.raise(string.format("dot: shapes %s and %s not aligned: %d (dim %d) != %d (dim 0)",
-                               shape_string(self.shape), shape_string(y1 and { y.shape[1] } or y.shape),
+                               chunking.np_shape(self.shape), chunking.np_shape(y1 and { y.shape[1] } or y.shape),
                                x.shape[2], x1 and 0 or 1, y.shape[1]))
   end
   -- the inner axis in one chunking (Dask's unify_chunks)
   local inner = chunking.broadcast({ shape = { x.shape[2] }, chunks = { x.chunks[2] } },
                                    { shape = { y.shape[1] }, chunks = { y.chunks[1] } }).chunks[1]
-  if not same_chunks({ inner }, { x.chunks[2] }) then x = x:rechunk({ x.chunks[1], inner }) end
-  if not same_chunks({ inner }, { y.chunks[1] }) then y = y:rechunk({ inner, y.chunks[2] }) end
+  if not chunking.equal({ inner }, { x.chunks[2] }) then x = x:rechunk({ x.chunks[1], inner }) end
+  if not chunking.equal({ inner }, { y.chunks[1] }) then y = y:rechunk({ inner, y.chunks[2] }) end
   ac.blas() -- loaded here, on the caller's thread, before any task needs it
   local la, ta, ca = matmul_operand(x)
   local lb, tb, cb = matmul_operand(y)

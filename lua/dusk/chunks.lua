@@ -19,7 +19,8 @@
 --   offsets(chunks) -> per axis {0, c1, c1+c2, ..., size} (#blocks + 1),
 --   block_shape(chunks, index), chunksize(chunks) (the largest block),
 --   flat(numblocks, index) -> k, index(numblocks, k) -> index (C order),
---   equal(a, b), parse_bytes(s), format_bytes(n), shape_text(shape)
+--   equal(a, b), parse_bytes(s), format_bytes(n), shape_text(shape),
+--   np_shape(shape) (numpy's "(2,3)" of error messages)
 -- Operations (each returns a plan: output chunks and where each output
 -- block comes from; the *_block functions read a plan for one block)
 --   broadcast(a, b, ...)     numpy broadcasting of arrays {shape=, chunks=}
@@ -110,7 +111,7 @@ function M.shape_text(shape)
 end
 
 -- A shape as numpy's error messages print it: "(2,3)", "(4,)".
-local function np_shape(shape)
+function M.np_shape(shape)
   if #shape == 1 then return "(" .. shape[1] .. ",)" end
   local parts = {}
   for i = 1, #shape do parts[i] = tostring(shape[i]) end
@@ -554,7 +555,7 @@ function M.broadcast(...)
       if n and n ~= 1 then
         if d ~= 1 and n ~= d then
           local texts = {}
-          for k = 1, args.n do texts[k] = np_shape(args[k].shape) end
+          for k = 1, args.n do texts[k] = M.np_shape(args[k].shape) end
           raise("operands could not be broadcast together with shapes " .. concat(texts, " "))
         end
         d = n
@@ -1452,7 +1453,7 @@ function M.reshape(shape, chunks, newshape)
   local function mismatch()
     local t = {}
     for a = 1, #newshape do t[a] = tostring(newshape[a]) end
-    raise(fmt("reshape: cannot reshape array of size %d into shape %s", size, np_shape(t)))
+    raise(fmt("reshape: cannot reshape array of size %d into shape %s", size, M.np_shape(t)))
   end
   if unknown then
     if known == 0 or size % known ~= 0 then mismatch() end

@@ -388,6 +388,23 @@ static int a_finish(lua_State *L) {
   return 1;
 }
 
+/* The shape of block 'index' (C order) of the chunks at 'idx', and its
+ * index per axis in 'bidx' (0-based; unless NULL).  Returns the number
+ * of axes. */
+static int block_shape(lua_State *L, int idx, lua_Integer index, int64_t *shape, int64_t *bidx) {
+  int ndim = (int)luaL_len(L, idx);
+  if (ndim > ND_MAXDIM) luaL_error(L, "array: too many axes");
+  for (int k = ndim - 1; k >= 0; k--) {
+    lua_geti(L, idx, k + 1);
+    lua_Integer nb = luaL_len(L, -1);
+    if (bidx) bidx[k] = index % nb;
+    shape[k] = int_at(L, -1, index % nb + 1);
+    index /= nb;
+    lua_pop(L, 1);
+  }
+  return ndim;
+}
+
 /* An assembled block: geom = {dtype =, chunks = {{...}, ...}, grids =
  * {{...}, ...} (each dependency's blocks per axis), pieces = {{{dep,
  * block, from, count, to, ...}, ...}, ...}}: for output axis k and each
@@ -411,17 +428,9 @@ static int a_assemble(lua_State *L) {
   int dtype = lnd_checkdtype(L, -1);
   lua_pop(L, 1);
   lua_getfield(L, 1, "chunks");
-  int ndim = (int)luaL_len(L, -1);
-  if (ndim < 1 || ndim > ND_MAXDIM) return luaL_error(L, "array assemble: bad ndim");
   int64_t bidx[ND_MAXDIM], shape[ND_MAXDIM];
-  for (int k = ndim - 1; k >= 0; k--) {
-    lua_geti(L, -1, k + 1);
-    lua_Integer nb = luaL_len(L, -1);
-    bidx[k] = index % nb;
-    index /= nb;
-    shape[k] = int_at(L, -1, bidx[k] + 1);
-    lua_pop(L, 1);
-  }
+  int ndim = block_shape(L, lua_gettop(L), index, shape, bidx);
+  if (ndim < 1) return luaL_error(L, "array assemble: bad ndim");
   lua_pop(L, 1);
   /* the pieces of this block along each axis */
   lua_getfield(L, 1, "pieces");
@@ -504,21 +513,6 @@ static int a_promote(lua_State *L) {
   return 1;
 }
 
-/* The shape of block 'index' (C order) of the chunks at 'idx'; returns
- * the number of axes. */
-static int block_shape(lua_State *L, int idx, lua_Integer index, int64_t *shape) {
-  int ndim = (int)luaL_len(L, idx);
-  if (ndim > ND_MAXDIM) luaL_error(L, "array: too many axes");
-  for (int k = ndim - 1; k >= 0; k--) {
-    lua_geti(L, idx, k + 1);
-    lua_Integer nb = luaL_len(L, -1);
-    shape[k] = int_at(L, -1, index % nb + 1);
-    index /= nb;
-    lua_pop(L, 1);
-  }
-  return ndim;
-}
-
 /* Where the block of flat number 'f' (1-based) is among a task's inputs
  * when both operands come from one layer: the distinct blocks of both,
  * the first operand's first (array.lua's dot lists them so). */
@@ -586,7 +580,7 @@ static int a_reshape(lua_State *L) {
   const nd *in = lnd_check(L, 3);
   lua_getfield(L, 1, "chunks");
   int64_t shape[ND_MAXDIM];
-  int ndim = block_shape(L, lua_gettop(L), index, shape);
+  int ndim = block_shape(L, lua_gettop(L), index, shape, NULL);
   int64_t n = 1;
   for (int k = 0; k < ndim; k++) n *= shape[k];
   if (n != nd_size(in)) return luaL_error(L, "array reshape: a block of the wrong size");
