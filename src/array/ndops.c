@@ -13,6 +13,7 @@
 
 #include "array/ndloops.h"
 #include "array/ndops.h"
+#include "array/ndtranspose.h"
 #include "base/interrupt.h"
 
 #define MAXOP 4
@@ -174,9 +175,45 @@ nd_status nd_unary(nd_unop op, const nd *a, nd *out) {
   return run(ndl_unary[op][loop], 2, ptr, strides, out, 1);
 }
 
+/* A copy of a view whose last two axes are transposed (its second last
+ * contiguous, its last not) into rows: in squares, strips of rows at a
+ * time for every index of the axes before them, polling between strips.
+ * 0 when the view is not such a one. */
+static int transposed_copy(const nd *a, const nd *out, int poll, nd_status *status) {
+  int n = a->ndim;
+  int64_t size = (int64_t)buf_dtype_size(a->dtype);
+  if (a->dtype != out->dtype || n < 2 || (size != 4 && size != 8)) return 0;
+  if (a->strides[n - 2] != size || a->strides[n - 1] == size || out->strides[n - 1] != size)
+    return 0;
+  int64_t rows = a->shape[n - 2], cols = a->shape[n - 1], strip = POLL_EVERY / (cols + 1) + 1;
+  if (rows < 8 || cols < 8) return 0;
+  int64_t idx[ND_MAXDIM] = {0};
+  *status = ND_OK;
+  for (int k = 0; k < n - 2; k++)
+    if (a->shape[k] == 0) return 1;
+  for (;;) {
+    const char *from = a->data;
+    char *to = out->data;
+    for (int k = 0; k < n - 2; k++) from += idx[k] * a->strides[k], to += idx[k] * out->strides[k];
+    for (int64_t r0 = 0; r0 < rows; r0 += strip) {
+      ndt_transpose(from + r0 * size, a->strides[n - 1], to + r0 * out->strides[n - 2],
+                    out->strides[n - 2], rows - r0 < strip ? rows - r0 : strip, cols, (int)size);
+      if (poll && rt_interrupt_pending()) {
+        *status = ND_EINTR;
+        return 1;
+      }
+    }
+    int k = n - 3;
+    while (k >= 0 && ++idx[k] == a->shape[k]) idx[k--] = 0;
+    if (k < 0) return 1;
+  }
+}
+
 static nd_status cast(const nd *a, nd *out, int poll) {
   if (!valid(a->dtype) || !valid(out->dtype)) return ND_EDTYPE;
   if (!same_shape(a, out)) return ND_ESHAPE;
+  nd_status status;
+  if (transposed_copy(a, out, poll, &status)) return status;
   char *ptr[] = {a->data, out->data};
   const int64_t *strides[] = {a->strides, out->strides};
   return run(ndl_cast[a->dtype][out->dtype], 2, ptr, strides, out, poll);

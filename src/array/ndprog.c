@@ -136,7 +136,22 @@ typedef struct run {
   const ndp_program *p;
   nd *regs;       /* by instruction: its tile's view */
   char **scratch; /* by instruction (and leaf sources): TILE elements */
+  char **turned;  /* by leaf instruction read transposed: its tile in rows */
 } run;
+
+/* Whether a leaf reads the output's last axis along another of its own
+ * (a transpose): slabs of whole rows would then read (or generate) it a
+ * few elements per row, so tiles are squares of the last two axes. */
+static int leaf_turned(const ndp_program *p, const ndp_leaf *lf) {
+  int n = p->ndim, a = n >= 2 ? lf->perm[n - 1] : -1;
+  return a >= 0 && a != lf->ndim - 1 && lf->step[a] != 0;
+}
+
+static int64_t tile_size(const ndp_program *p, const tile *t) {
+  int64_t n = 1;
+  for (int k = 0; k < p->ndim; k++) n *= t->shape[k];
+  return n;
+}
 
 /* Evaluates the program for tile 't'; the last instruction writes into
  * 'dest' when given (a region of the output block), else into scratch.
@@ -160,6 +175,14 @@ static nd_status eval_tile(run *r, const tile *t, const nd *dest, nd *result) {
         nd_status s = generate(lf, start, len, r->scratch[i], &gen);
         if (s != ND_OK) return s;
         place(p, lf, &gen, zero, one, t, out);
+      }
+      if (r->turned[i] && tile_size(p, t) <= TILE) {
+        /* into rows once, so that every operation on it runs contiguous */
+        nd rows;
+        view_contiguous(&rows, r->turned[i], out->dtype, p->ndim, t->shape);
+        nd_status s = nd_cast(out, &rows);
+        if (s != ND_OK) return s;
+        *out = rows;
       }
       if (last && dest) {
         nd_status s = nd_cast(out, (nd *)dest);
@@ -185,9 +208,12 @@ static nd_status eval_tile(run *r, const tile *t, const nd *dest, nd *result) {
 }
 
 static void run_free(run *r) {
-  if (r->scratch)
-    for (int i = 0; i < r->p->ninsn; i++) base_free(r->scratch[i]);
+  for (int i = 0; i < r->p->ninsn; i++) {
+    if (r->scratch) base_free(r->scratch[i]);
+    if (r->turned) base_free(r->turned[i]);
+  }
   base_free(r->scratch);
+  base_free(r->turned);
   base_free(r->regs);
 }
 
@@ -198,9 +224,14 @@ static nd_status run_init(run *r, const ndp_program *p) {
   r->p = p;
   r->regs = base_calloc((size_t)p->ninsn, sizeof *r->regs);
   r->scratch = base_calloc((size_t)p->ninsn, sizeof *r->scratch);
-  if (r->regs == NULL || r->scratch == NULL) return ND_ENOMEM;
+  r->turned = base_calloc((size_t)p->ninsn, sizeof *r->turned);
+  if (r->regs == NULL || r->scratch == NULL || r->turned == NULL) return ND_ENOMEM;
   for (int i = 0; i < p->ninsn; i++) {
     const ndp_insn *in = &p->insn[i];
+    if (in->kind == NDP_LEAF && leaf_turned(p, &p->leaves[in->op])) {
+      r->turned[i] = base_malloc(TILE * 8);
+      if (r->turned[i] == NULL) return ND_ENOMEM;
+    }
     if (in->kind == NDP_LEAF && p->leaves[in->op].kind == NDP_BLOCK) continue;
     r->scratch[i] = base_malloc(TILE * 8);
     if (r->scratch[i] == NULL) return ND_ENOMEM;
@@ -211,16 +242,10 @@ static nd_status run_init(run *r, const ndp_program *p) {
 /* Calls 'each' for every tile of the block, in C order. */
 typedef nd_status (*tile_fn)(void *ud, const tile *t);
 
-/* Whether a leaf reads the output's last axis along another of its own
- * (a transpose): slabs of whole rows would then read (or generate) it a
- * few elements per row, so tiles are squares of the last two axes. */
+/* Whether any leaf is read transposed. */
 static int transposed(const ndp_program *p) {
-  int n = p->ndim;
-  for (int i = 0; n >= 2 && i < p->nleaves; i++) {
-    const ndp_leaf *lf = &p->leaves[i];
-    int a = lf->perm[n - 1];
-    if (a >= 0 && a != lf->ndim - 1 && lf->step[a] != 0) return 1;
-  }
+  for (int i = 0; i < p->nleaves; i++)
+    if (leaf_turned(p, &p->leaves[i])) return 1;
   return 0;
 }
 

@@ -30,9 +30,14 @@
  * over a block (numpy's mean, then the squared deviations from it),
  * partials merged exactly by Chan's formula.
  */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3") /* as ndloops.c: -O2 vectorizes no loop of unknown length */
+#endif
+
 #include <math.h>
 #include <string.h>
 
+#include "array/clones.h"
 #include "array/ndreduce.h"
 #include "base/interrupt.h"
 
@@ -184,7 +189,7 @@ static void widen(const char *x, int64_t n, int64_t sx, int dtype, int kind, voi
 #define PW_STRIDED(i) (*(const double *)(x + (i) * sx))
 #define PW_CONTIGUOUS(i) (d[i])
 #define PAIRWISE(NAME, F)                                                       \
-  static double NAME(const char *x, int64_t n, int64_t sx, double m) {          \
+  ND_CLONES static double NAME(const char *x, int64_t n, int64_t sx, double m) {          \
     double s = 0, r[8];                                                         \
     int64_t i;                                                                  \
     if (n < 8) {                                                                \
@@ -264,7 +269,7 @@ PAIRWISE(pw_sqdev, SQDEV)
 
 /* sum, prod, min, max, any, all of values of 'kind' (BUF_BOOL: any and
  * all of bools, as partials combine). */
-static void fold(nd_reduce_op op, int kind, const char *x, int64_t n, int64_t sx, char *o,
+ND_CLONES static void fold(nd_reduce_op op, int kind, const char *x, int64_t n, int64_t sx, char *o,
                  int64_t so) {
   if (kind == BUF_INT64 && op != ND_MIN && op != ND_MAX) kind = BUF_UINT64; /* same bits */
   switch (kind) {

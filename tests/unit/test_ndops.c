@@ -364,8 +364,43 @@ static void test_errors(void) {
   nd_free(&y);
 }
 
+/* Copies of transposed views (the square kernel and its edges, 4- and
+ * 8-byte elements, a reversed axis, a third axis) equal element by
+ * element reads. */
+static void test_transposed_copies(void) {
+  static const int64_t sizes[][2] = {{8, 8}, {64, 64}, {13, 29}, {40, 9}, {7, 100}};
+  static const int dtypes[] = {BUF_FLOAT64, BUF_INT64, BUF_FLOAT32, BUF_INT32};
+  for (size_t t = 0; t < NELEMS(dtypes); t++)
+    for (size_t z = 0; z < NELEMS(sizes); z++)
+      for (int flip = 0; flip < 2; flip++) {
+        int64_t shape[3] = {3, sizes[z][1], sizes[z][0]};
+        size_t k = buf_dtype_size(dtypes[t]);
+        nd a, v, o;
+        nd_alloc(&a, dtypes[t], 3, shape);
+        for (int64_t i = 0; i < nd_size(&a); i++) {
+          int64_t x = i * 7919 + 3;
+          memcpy(a.data + i * (int64_t)k, &x, k); /* the low bytes: any bits do */
+        }
+        nd_ref(&v, &a);
+        nd_transpose(&v, (const int[]){0, 2, 1});
+        if (flip) nd_slice(&v, 2, v.shape[2] - 1, v.shape[2], -1);
+        nd_alloc(&o, dtypes[t], 3, v.shape);
+        int ok = nd_cast(&v, &o) == ND_OK;
+        int64_t idx[3];
+        for (idx[0] = 0; ok && idx[0] < v.shape[0]; idx[0]++)
+          for (idx[1] = 0; ok && idx[1] < v.shape[1]; idx[1]++)
+            for (idx[2] = 0; ok && idx[2] < v.shape[2]; idx[2]++)
+              ok = memcmp(nd_at(&v, idx), nd_at(&o, idx), k) == 0;
+        TEST("a transposed copy", ok);
+        nd_free(&o);
+        nd_free(&v);
+        nd_free(&a);
+      }
+}
+
 int main(void) {
   test_types();
+  test_transposed_copies();
   test_binary();
   test_unary();
   test_casts();
