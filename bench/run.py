@@ -2,7 +2,9 @@
 """The benchmark harness: runs every workload through dusk and, where
 /usr/bin/python3 has dask, through Dask in the same run, and prints a
 table of medians and the ratio (Dask time / dusk time: above 1, dusk is
-faster).
+faster).  The DataFrame workloads run through DuckDB as well (node and
+npm's @duckdb/node-api, installed by `npm ci` in bench/ on first use),
+in two more columns.
 
 usage: bench/run.py [--dusk build/dusk] [--before OLD_DUSK] [--runs N] [workload ...]
 
@@ -72,7 +74,26 @@ WORKLOADS = [
     ("dgemm", "reported", 3,
      ["{dir}/dgemm_bench", "4000", "1000"],
      None),
+    # the seeds' DataFrame queries over 1 GiB of NYC-taxi-shaped CSVs in 8
+    # files (bench/gen_taxi.lua, made on first use), each query reading
+    # them again, in processes of its own (its peak memory its own); DuckDB
+    # too (DUCKDB)
+    ("df rows", "reported", 3,
+     ["{dusk}", "{bench}/df_taxi.lua", "{bench}/data/taxi", "rows"],
+     [DASK_PYTHON, "{bench}/df_taxi.py", "{bench}/data/taxi", "rows"]),
+    ("df isnull", "reported", 3,
+     ["{dusk}", "{bench}/df_taxi.lua", "{bench}/data/taxi", "isnull"],
+     [DASK_PYTHON, "{bench}/df_taxi.py", "{bench}/data/taxi", "isnull"]),
+    ("df groupby", "reported", 3,
+     ["{dusk}", "{bench}/df_taxi.lua", "{bench}/data/taxi", "groupby"],
+     [DASK_PYTHON, "{bench}/df_taxi.py", "{bench}/data/taxi", "groupby"]),
 ]
+
+# The third engine's commands, by workload: DuckDB through node.
+DUCKDB = {
+    name: ["node", "{bench}/df_taxi_duckdb.mjs", "{bench}/data/taxi", query]
+    for name, query in (("df rows", "rows"), ("df isnull", "isnull"), ("df groupby", "groupby"))
+}
 
 
 # Commands that make a workload's data before its first run.
@@ -82,6 +103,9 @@ SETUP = {
     "bag json": ["env", "LUA_PATH_5_4={bench}/../stdlib/?.lua;;", "{dusk}",
                  "{bench}/gen_accounts.lua", "{bench}/data"],
 }
+for _name in DUCKDB:
+    SETUP[_name] = ["env", "LUA_PATH_5_4={bench}/../stdlib/?.lua;;", "{dusk}",
+                    "{bench}/gen_taxi.lua", "{bench}/data/taxi", "8", "1GiB"]
 
 
 def have_dask():
@@ -90,6 +114,34 @@ def have_dask():
                               capture_output=True).returncode == 0
     except OSError:
         return False
+
+
+_duckdb = None
+
+
+def have_duckdb():
+    """node and @duckdb/node-api: installed from bench/package-lock.json
+    (npm ci) the first time it is missing; checked once a run."""
+    global _duckdb
+    if _duckdb is None:
+        _duckdb = False
+        if not os.path.isdir(os.path.join(HERE, "node_modules", "@duckdb", "node-api")):
+            try:
+                p = subprocess.run(["npm", "ci"], cwd=HERE, capture_output=True, text=True)
+                if p.returncode != 0:
+                    print(f"(npm ci in {HERE} failed: no DuckDB)\n{p.stderr}")
+                    return False
+            except OSError:
+                print("(no npm: no DuckDB; apt-get install nodejs npm)")
+                return False
+        try:
+            _duckdb = subprocess.run(["node", "-e", "require('@duckdb/node-api')"], cwd=HERE,
+                                     capture_output=True).returncode == 0
+        except OSError:
+            pass
+        if not _duckdb:
+            print("(no node or no @duckdb/node-api: no DuckDB; apt-get install nodejs npm)")
+    return _duckdb
 
 
 def expand(cmd, dusk):
@@ -156,6 +208,7 @@ def main():
         print(f"(no dask in {DASK_PYTHON}: dusk only; "
               "apt-get install python3-dask python3-distributed python3-pandas)")
     rows = []
+    any_duck = False
     for name, how, runs, dusk_cmd, dask_cmd, *against in WORKLOADS:
         if args.workloads and name not in args.workloads:
             continue
@@ -167,11 +220,16 @@ def main():
         has_before = bool(before) and os.path.exists(expand(dusk_cmd, before)[0])
         if has_before:
             cmds.append(expand(dusk_cmd, before))
+        has_duck = name in DUCKDB and have_duckdb()
+        any_duck = any_duck or has_duck
+        if has_duck:
+            cmds.append(expand(DUCKDB[name], dusk))
         if dask and dask_cmd:
             cmds.append(expand(dask_cmd, dusk))
         got = measure(cmds, how, n, dask_last=bool(dask and dask_cmd))
         ours = got[0]
         old = got[1] if has_before else {}
+        duck = got[1 + has_before] if has_duck else {}
         theirs = got[-1] if dask and dask_cmd else {}
         for label in ours:
             a = statistics.median(ours[label])
@@ -181,14 +239,25 @@ def main():
             if b and against:
                 ratio += f" (vs {against})"
             o = statistics.median(old[label]) if label in old else None
-            rows.append((name, label, n, a, b, ratio, o, f"{o / a:.2f}" if o else "-"))
+            d = statistics.median(duck[label]) if label in duck else None
+            rows.append((name, label, n, a, b, ratio, o, f"{o / a:.2f}" if o else "-",
+                         d, f"{d / a:.1f}x" if d else "-"))
         for label in theirs:
             if label != against and (against or label not in ours):
-                rows.append((name, label, n, None, statistics.median(theirs[label]), "-", None, "-"))
+                d = statistics.median(duck[label]) if label in duck else None
+                rows.append((name, label, n, None, statistics.median(theirs[label]), "-", None, "-",
+                             d, "-"))
+        for label in duck:  # (what the loop above left)
+            if label not in ours and not (label in theirs and label != against):
+                rows.append((name, label, n, None, None, "-", None, "-",
+                             statistics.median(duck[label]), "-"))
     head = ["workload", "measure", "runs", "dusk (median)", "dask (median)", "dask/dusk"]
+    if any_duck:
+        head += ["duckdb (median)", "duckdb/dusk"]
     if before:
         head += ["before (median)", "before/dusk"]
     table = [head] + [[r[0], r[1], str(r[2]), fmt(r[3], r[1]), fmt(r[4], r[1]), r[5]]
+                      + ([fmt(r[8], r[1]), r[9]] if any_duck else [])
                       + ([fmt(r[6], r[1]), r[7]] if before else []) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
     for i, row in enumerate(table):
