@@ -94,6 +94,11 @@ function kinds.array(spec, index)
   return p
 end
 
+-- A DataFrame's partitions and reductions (dusk.dataframe).
+function kinds.frame(spec, index)
+  return require("dusk.dataframe").task(spec, index, inputs)
+end
+
 local function run(spec, index)
   return kinds[spec[S.KIND]](spec, index, inputs)
 end

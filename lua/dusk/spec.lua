@@ -22,6 +22,8 @@
 --                                      finish ({ddof=, drop=} or nil);
 --                                      "assemble" / "matmul" / "reshape",
 --                                      geometry; "map", f, dtype, chunks
+--   spec.frame(what, args)             a DataFrame's partition or a level
+--                                      of its reductions (dusk.dataframe)
 -- The parts of a pipe:
 --   spec.op(kind, f, args, nargs)      an element operation (map, ...)
 --   spec.sink(kind, args)              a reduction's partial
@@ -61,6 +63,11 @@ M.ARRAY_WHAT, M.ARRAY_PROG, M.ARRAY_OP, M.ARRAY_REDUCED = 2, 3, 4, 5
 M.ARRAY_COMBINE_OP, M.ARRAY_FINISH = 3, 4
 M.ARRAY_MAP_FN, M.ARRAY_MAP_DTYPE = 3, 4
 function M.array(what, ...) return { "array", what, ... } end
+
+-- A DataFrame's task (dusk.dataframe): "scan", "pipe", "combine",
+-- "finish", "csv_rows", each with its own table of what it needs.
+M.FRAME_WHAT, M.FRAME_ARGS = 2, 3
+function M.frame(what, args) return { "frame", what, args } end
 
 M.OP_KIND, M.OP_FN, M.OP_ARGS, M.OP_NARGS = 1, 2, 3, 4
 function M.op(kind, f, args, nargs) return { kind, f, args, nargs } end

@@ -24,6 +24,7 @@
 #include "bind/lgraph.h"
 #include "bind/ljson.h"
 #include "bind/lio.h"
+#include "bind/lframe.h"
 #include "bind/lndarray.h"
 #include "bind/lpure.h"
 
@@ -118,6 +119,7 @@ static const luaL_Reg c_modules[] = {
   {"dusk.arrayio", luaopen_dusk_arrayio},
   {"dusk.ndarray", luaopen_dusk_ndarray},
   {"dusk.arraycore", luaopen_dusk_arraycore},
+  {"dusk.framecore", luaopen_dusk_framecore},
   {NULL, NULL}
 };
 
@@ -137,6 +139,7 @@ int lmod_open(lua_State *L) {
   lua_pop(L, 1);
   lbuffer_open(L);
   lndarray_open(L);
+  lframe_open(L);
   lua_getglobal(L, "require");
   lua_pushliteral(L, "dusk");
   lua_call(L, 1, 1);

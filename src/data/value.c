@@ -124,7 +124,8 @@ static int push_buffer(lua_State *L, buf *b) {
       lua_rawgeti(L, -1, buf_type(b)) == LUA_TLIGHTUSERDATA) {
     const value_bufclass *c = lua_touserdata(L, -1);
     lua_settop(L, top);
-    return c->push(L, b);
+    int status = c->push(L, b);
+    if (status != VALUE_PLAIN) return status;
   }
   lua_settop(L, top);
   buf **box = lua_newuserdatauv(L, sizeof *box, 0);

@@ -38,9 +38,12 @@ typedef struct value_bufclass {
    * Returns LUA_OK, or an error status with a message pushed. */
   int (*get)(lua_State *L, int idx, buf **out);
   /* Pushes an object holding a new reference to 'b'.  Returns LUA_OK, or
-   * an error status with a message pushed. */
+   * an error status with a message pushed; or VALUE_PLAIN, pushing
+   * nothing, when 'b' is not one of its objects (a table buffer that is
+   * no frame): a VALUE_BUFCLASS box is then made. */
   int (*push)(lua_State *L, buf *b);
 } value_bufclass;
+#define VALUE_PLAIN (-1)
 
 /* Makes 'c' the class of the buffers of its tag pushed into 'L' (a
  * registry entry: 'c' must outlive the state). */

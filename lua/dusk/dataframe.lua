@@ -1,0 +1,715 @@
+-- dusk.dataframe: partitioned tables of typed columns, as Dask's
+-- DataFrame (API.md section 6).
+--
+--   local dd = dusk.dataframe
+--   local df = dd.read_csv("taxi/*.csv", {blocksize = "64MB"})
+--   #df, df:isnull():sum():compute()
+--   df[{"payment_type", "total_amount"}]:groupby("payment_type"):agg{total_amount = "mean"}
+--
+-- A DataFrame is a source of partitions (the blocks of CSV files, or the
+-- tasks of a layer) and the list of per-partition operations not yet
+-- given a layer of their own: they run fused, one task per partition,
+-- with the reduction that ends them (a group-by's partial, a count), so
+-- a partition is parsed, reduced and released without being kept.  A
+-- CSV source parses only the columns the operations after it need.
+--
+-- Reductions are trees (split_every partials a node, 8 by default): a
+-- partial per partition, combined level by level, the last node making
+-- the answer.  CSV blocks are found exactly (dusk.framecore's scans,
+-- one task per block, resolved in order by each parse task), so `#df`
+-- of a CSV source counts rows from the scans alone.
+
+local core = require "dusk.core"
+local compute = require "dusk.compute"
+local config = require "dusk.config"
+local errors = require "dusk.errors"
+local spec = require "dusk.spec"
+local fc = require "dusk.framecore"
+
+local M = {}
+
+local DataFrame, Series, GroupBy = {}, {}, {}
+local FrameMT = { __name = "dusk.DataFrame", __dusk_send = true }
+local SeriesMT = { __name = "dusk.Series", __dusk_send = true }
+local GroupByMT = { __name = "dusk.GroupBy", __index = GroupBy }
+local ResultMT = { __name = "dusk.Reduction" }
+local LayerMT = { __gc = core.release, __name = "dusk.Layer", __dusk_send = true }
+M.DataFrame, M.Series, M.GroupBy = DataFrame, Series, GroupBy
+
+local SPLIT_EVERY = 8
+local SAMPLE = 256000 -- bytes of the first file that choose the dtypes, as Dask's read_csv
+local TYPES = { int64 = true, float64 = true, bool = true, string = true, datetime = true }
+local NUMERIC = { int64 = true, float64 = true, bool = true }
+
+local function is_frame(v) return getmetatable(v) == FrameMT end
+local function is_series(v) return getmetatable(v) == SeriesMT end
+
+local unpack = table.unpack
+
+local function copy(t) return table.move(t, 1, #t, 1, {}) end
+
+local function opts_of(opts, where, allowed)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then errors.raise(where .. ": options must be a table") end
+  for k in pairs(opts) do
+    if not allowed[k] then errors.raise(string.format("%s: unknown option '%s'", where, tostring(k))) end
+  end
+  return opts
+end
+
+---------------------------------------------------------------- frames
+
+-- A lazy frame over 'src' ({kind = "csv", ...} or {kind = "layer",
+-- layer =}) with the pending 'ops'.
+local function make(src, ops, columns, dtypes, npartitions, name, mt)
+  return setmetatable({ _src = src, _ops = ops, columns = columns, dtypes = dtypes,
+                        npartitions = npartitions, _name = name }, mt or FrameMT)
+end
+
+local function derive(self, op, columns, dtypes, mt)
+  local ops = copy(self._ops)
+  ops[#ops + 1] = op
+  return make(self._src, ops, columns or self.columns, dtypes or self.dtypes, self.npartitions,
+              self._name, mt or getmetatable(self))
+end
+
+-- The columns of the source that the ops (and a sink reading 'used',
+-- columns named after the ops) need, or nil for all.
+local function needed(self, used)
+  for _, op in ipairs(self._ops) do
+    if op[1] ~= "select" and op[1] ~= "isnull" and op[1] ~= "notnull" then return nil end
+  end
+  local need = {}
+  for _, c in ipairs(used or self.columns) do need[c] = true end
+  return need
+end
+
+-- The spec of a pipe over self's partitions ending in 'sink', and its
+-- dependencies.
+local function pipe_spec(self, sink, used)
+  local src = self._src
+  if src.kind == "csv" then
+    local need = needed(self, used)
+    local opts = {}
+    for k, v in pairs(src.opts) do opts[k] = v end
+    opts.types = {}
+    for i, name in ipairs(src.opts.names) do
+      local t = src.opts.types[i]
+      opts.types[i] = t and (need == nil or need[name]) and t or false
+    end
+    local source = { kind = "csv", files = src.files, blocks = src.blocks, opts = opts }
+    return spec.frame("pipe", { source = source, ops = self._ops, sink = sink }),
+           { { src.scan, reads = src.reads } }
+  end
+  return spec.frame("pipe", { source = { kind = "input" }, ops = self._ops, sink = sink }),
+         { { src.layer, split = 1 } }
+end
+
+-- The layer of self's partitions (made once).
+local function layer_of(self)
+  if self._layer then return self._layer end
+  if #self._ops == 0 and self._src.kind == "layer" then
+    self._layer = self._src.layer
+  else
+    local s, deps = pipe_spec(self, nil)
+    self._layer = core.layer(LayerMT, compute.new_key(self._name), self.npartitions, s, deps)
+  end
+  return self._layer
+end
+
+---------------------------------------------------------------- reading
+
+local function io_must(what, v, err)
+  if v == nil then errors.raise(what .. ": " .. tostring(err)) end
+  return v
+end
+
+local function string_list(v, what)
+  if type(v) == "string" then return { v } end
+  if type(v) ~= "table" then errors.raise(what .. " must be a list of column names") end
+  local out = {}
+  for i = 1, #v do
+    if type(v[i]) ~= "string" then errors.raise(what .. " must be a list of column names") end
+    out[i] = v[i]
+  end
+  return out
+end
+
+-- dd.read_csv(path | glob | list, {blocksize=, sep=, header=, dtypes=,
+-- usecols=, na_values=, parse_dates=})
+function M.read_csv(paths, opts)
+  local dio = require "dusk.io"
+  opts = opts_of(opts, "read_csv", { blocksize = true, sep = true, header = true, dtypes = true,
+                                     usecols = true, na_values = true, parse_dates = true,
+                                     quotechar = true })
+  local files = io_must("read_csv", errors.call("read_csv", dio.expand, paths))
+  if #files == 0 then errors.raise("read_csv: no files match " .. tostring(paths)) end
+  local blocksize = errors.call("read_csv", dio.parse_bytes, opts.blocksize or "64MiB")
+  if blocksize < 1 then errors.raise("read_csv: blocksize must be positive") end
+  local sep, quote = opts.sep or ",", opts.quotechar or '"'
+  if type(sep) ~= "string" or #sep ~= 1 then errors.raise("read_csv: sep must be one character") end
+  local header = opts.header ~= false
+  for _, path in ipairs(files) do
+    if dio.compression_of(path, "infer") then
+      errors.raise("read_csv: " .. path .. ": compressed CSV files are not read yet")
+    end
+  end
+  -- the columns and their types, from the start of the first file
+  local size1 = io_must("read_csv", dio.size(files[1]))
+  local names, types = errors.call("read_csv", fc.csv_sample, files[1], SAMPLE, size1, sep, quote, header)
+  if #names == 0 then errors.raise("read_csv: " .. files[1] .. " has no columns") end
+  local position = {}
+  for i, n in ipairs(names) do
+    if position[n] then errors.raise(string.format("read_csv: %s: column '%s' appears twice", files[1], n)) end
+    position[n] = i
+  end
+  local function check_names(list, what)
+    for _, n in ipairs(list) do
+      if not position[n] then errors.raise(string.format("read_csv: %s: no column '%s' in %s", what, n, files[1])) end
+    end
+  end
+  if opts.dtypes ~= nil then
+    if type(opts.dtypes) ~= "table" then errors.raise("read_csv: dtypes must be a table {column = dtype}") end
+    for n, t in pairs(opts.dtypes) do
+      check_names({ n }, "dtypes")
+      if not TYPES[t] then errors.raise(string.format("read_csv: dtypes: '%s' is not a dtype (int64, float64, bool, string, datetime)", tostring(t))) end
+      types[position[n]] = t
+    end
+  end
+  if opts.parse_dates ~= nil then
+    local list = string_list(opts.parse_dates, "read_csv: parse_dates")
+    check_names(list, "parse_dates")
+    for _, n in ipairs(list) do types[position[n]] = "datetime" end
+  end
+  local na = opts.na_values ~= nil and string_list(opts.na_values, "read_csv: na_values") or {}
+  local used = names
+  if opts.usecols ~= nil then
+    local list = string_list(opts.usecols, "read_csv: usecols")
+    check_names(list, "usecols")
+    local want = {}
+    for _, n in ipairs(list) do want[n] = true end
+    used = {}
+    for _, n in ipairs(names) do if want[n] then used[#used + 1] = n end end
+    for i, n in ipairs(names) do if not want[n] then types[i] = false end end
+  end
+  local dtypes = {}
+  for _, n in ipairs(used) do dtypes[n] = types[position[n]] end
+  -- the blocks: a scan task each; a parse task reads its file's scans
+  local fileinfo, blocks, reads = {}, {}, {}
+  for fi, path in ipairs(files) do
+    local size = io_must("read_csv", dio.size(path))
+    local ats, first = {}, #blocks + 1
+    for at = 0, math.max(size - 1, 0), blocksize do ats[#ats + 1] = at end
+    fileinfo[fi] = { path = path, size = size, ats = ats }
+    local list = {}
+    for k = 1, #ats do list[k] = first + k - 1 end
+    for k = 1, #ats do
+      blocks[#blocks + 1] = { fi, k }
+      reads[#reads + 1] = list
+    end
+  end
+  local scan = core.layer(LayerMT, compute.new_key("read_csv-scan"), #blocks,
+                          spec.frame("scan", { files = fileinfo, blocks = blocks, quote = quote }), nil)
+  local src = { kind = "csv", files = fileinfo, blocks = blocks, scan = scan, reads = reads,
+                opts = { sep = sep, quote = quote, header = header, names = names, types = types, na = na } }
+  local ops = {}
+  if used ~= names then ops[1] = { "select", used } end
+  return make(src, ops, used, dtypes, #blocks, "read_csv")
+end
+
+-- The type of a column of Lua values (nil: holes).
+local function infer_column(name, list, n)
+  local t
+  for i = 1, n do
+    local v = list[i]
+    if v ~= nil then
+      local vt = math.type(v) == "integer" and "int64" or type(v) == "number" and "float64"
+                 or type(v) == "boolean" and "bool" or type(v) == "string" and "string" or nil
+      if vt == nil then errors.raise(string.format("from_table: column '%s', row %d: a %s", name, i, type(v))) end
+      if t == nil or t == vt then t = vt
+      elseif (t == "int64" and vt == "float64") or (t == "float64" and vt == "int64") then t = "float64"
+      else errors.raise(string.format("from_table: column '%s' mixes %s and %s values", name, t, vt)) end
+    end
+  end
+  return t or "float64"
+end
+
+-- dd.from_table({col = {...}, ...}, {npartitions=}): columns in name order.
+function M.from_table(t, opts)
+  if type(t) ~= "table" then errors.raise("from_table: expected a table {column = {values}}") end
+  opts = opts_of(opts, "from_table", { npartitions = true, columns = true })
+  local names = opts.columns and string_list(opts.columns, "from_table: columns") or {}
+  if not opts.columns then
+    for k in pairs(t) do
+      if type(k) ~= "string" then errors.raise("from_table: column names must be strings") end
+      names[#names + 1] = k
+    end
+    table.sort(names)
+  end
+  local n
+  for _, name in ipairs(names) do
+    local col = t[name]
+    if type(col) ~= "table" then errors.raise(string.format("from_table: column '%s' is not a list", name)) end
+    local len = 0
+    for k in pairs(col) do
+      if math.type(k) ~= "integer" or k < 1 then errors.raise(string.format("from_table: column '%s' has a key that is not a row number", name)) end
+      if k > len then len = k end
+    end
+    n = math.max(n or 0, len)
+  end
+  n = n or 0
+  local types, dtypes, cols = {}, {}, {}
+  for i, name in ipairs(names) do
+    types[i] = infer_column(name, t[name], n)
+    dtypes[name] = types[i]
+    if types[i] == "float64" then
+      local c = {}
+      for r = 1, n do local v = t[name][r]; c[r] = v ~= nil and v + 0.0 or nil end
+      cols[i] = c
+    else
+      cols[i] = t[name]
+    end
+  end
+  local nparts = opts.npartitions or 1
+  if math.type(nparts) ~= "integer" or nparts < 1 then errors.raise("from_table: npartitions must be a positive integer") end
+  nparts = math.max(1, math.min(nparts, n))
+  local parts, per = {}, -(-n // nparts)
+  for p = 1, nparts do
+    local first, last = (p - 1) * per + 1, math.min(p * per, n)
+    local slice = {}
+    for i = 1, #names do slice[i] = table.move(cols[i], first, last, 1, {}) end
+    parts[p] = fc.from_columns(names, types, slice, math.max(last - first + 1, 0))
+  end
+  local layer = core.layer(LayerMT, compute.new_key("from_table"), nparts, core.stored_new(parts), nil)
+  return make({ kind = "layer", layer = layer }, {}, names, dtypes, nparts, "from_table")
+end
+
+---------------------------------------------------------------- tasks
+
+local function apply(op, part)
+  local kind = op[1]
+  if kind == "select" then return part:select(op[2]) end
+  if kind == "isnull" then return fc.isnull(part, false) end
+  if kind == "notnull" then return fc.isnull(part, true) end
+  if kind == "rename" then return fc.rename(part, op[2]) end
+  error("no frame operation " .. tostring(kind))
+end
+
+local function sink(s, part)
+  if s == nil then return part end
+  if s[1] == "count" then return #part end
+  if s[1] == "group" then return fc.group("partial", s[2], part) end
+  error("no frame sink " .. tostring(s[1]))
+end
+
+-- The answer of a reduction from its one combined partial.
+local function finish(a, p)
+  local out = fc.group("finish", a.spec, p, a.keynames, a.names)
+  if a.post == "scalar" then return out:value(1, 1) end
+  if a.post == "row" then return fc.row_series(out, a.labels, a.name) end
+  if a.post == "series" then return fc.as_series(out) end
+  return out
+end
+
+-- Runs task 'index' of a frame spec (dusk.runner's kinds.frame).
+function M.task(s, index, inputs)
+  local what, a = s[spec.FRAME_WHAT], s[spec.FRAME_ARGS]
+  if what == "scan" then
+    local b = a.blocks[index]
+    local f = a.files[b[1]]
+    local at = f.ats[b[2]]
+    local len = (f.ats[b[2] + 1] or f.size) - at
+    return fc.csv_scan(f.path, at, len, f.size, a.quote)
+  elseif what == "pipe" then
+    local part
+    if a.source.kind == "csv" then
+      local b = a.source.blocks[index]
+      local f = a.source.files[b[1]]
+      part = fc.csv_parse(f.path, b[2], f.ats, f.size, a.source.opts, unpack(inputs, 1, inputs.n))
+    else
+      part = inputs[1]
+    end
+    for _, op in ipairs(a.ops) do part = apply(op, part) end
+    return sink(a.sink, part)
+  elseif what == "combine" then
+    return fc.group("combine", a.spec, unpack(inputs, 1, inputs.n))
+  elseif what == "finish" then
+    return finish(a, fc.group("combine", a.spec, unpack(inputs, 1, inputs.n)))
+  elseif what == "sum" then
+    local total = 0
+    for i = 1, inputs.n do total = total + inputs[i] end
+    return total
+  elseif what == "csv_rows" then
+    local total, at = 0, 1
+    for _, f in ipairs(a.files) do
+      total = total + fc.csv_rows(f.path, f.ats, f.size, a.header, unpack(inputs, at, at + #f.ats - 1))
+      at = at + #f.ats
+    end
+    return total
+  end
+  error("no frame task " .. tostring(what))
+end
+
+---------------------------------------------------------------- reductions
+
+-- A one-task collection: computing it gives its task's value.
+local function result(layer) return setmetatable({ _layer = layer }, ResultMT) end
+ResultMT.__dusk_targets = function(self) return { self._layer }, { 1 } end
+ResultMT.__dusk_result = function(_, results, first) return results[first] end
+
+-- A tree over the n tasks of 'layer' whose last node runs 'last'
+-- (spec.frame(what, args)); the levels below combine with 'args'.
+local function tree(layer, n, name, last_what, args, split_every)
+  split_every = split_every or SPLIT_EVERY
+  if math.type(split_every) ~= "integer" or split_every < 2 then
+    errors.raise(name .. ": split_every must be an integer of at least 2")
+  end
+  while n > split_every do
+    local groups, reads = -(-n // split_every), {}
+    for g = 1, groups do
+      local list = {}
+      for i = (g - 1) * split_every + 1, math.min(g * split_every, n) do list[#list + 1] = i end
+      reads[g] = list
+    end
+    layer = core.layer(LayerMT, compute.new_key(name .. "-combine"), groups,
+                       spec.frame(last_what == "sum" and "sum" or "combine", args),
+                       { { layer, reads = reads } })
+    n = groups
+  end
+  local all = {}
+  for i = 1, n do all[i] = i end
+  return core.layer(LayerMT, compute.new_key(name .. "-aggregate"), 1, spec.frame(last_what, args),
+                    { { layer, reads = { all } } })
+end
+
+local RESULT_TYPE = { count = "int64", size = "int64", nulls = "int64", mean = "float64",
+                      var = "float64", std = "float64" }
+
+local function result_type(op, t)
+  if RESULT_TYPE[op] then return RESULT_TYPE[op] end
+  if op == "sum" then return t == "float64" and "float64" or "int64" end
+  return t
+end
+
+-- Checks that 'op' applies to column 'c' of dtype 't'.
+local function check_op(op, c, t, where)
+  local numeric_only = op == "sum" or op == "mean" or op == "var" or op == "std"
+  if (numeric_only and not NUMERIC[t]) or (not numeric_only and t == "string"
+      and op ~= "count" and op ~= "size" and op ~= "nulls") then
+    errors.raise(string.format("%s: %s is not defined for column '%s' of dtype %s", where, op, c, t))
+  end
+end
+
+-- The layer of partials of a group spec over self's partitions.
+local function partials(self, gspec, used)
+  local s, deps = pipe_spec(self, { "group", gspec }, used)
+  return core.layer(LayerMT, compute.new_key(self._name .. "-partial"), self.npartitions, s, deps)
+end
+
+-- Reduces whole columns 'cols' of self by 'op': a lazy result that
+-- computes to a Series (post "row") or a scalar ("scalar").
+local function reduce_columns(self, op, cols, post, opts)
+  opts = opts_of(opts, op, { split_every = true, ddof = true })
+  local src = self
+  -- isnull():sum() counts nulls in the columns themselves
+  if op == "sum" and #self._ops > 0 and self._ops[#self._ops][1] == "isnull" then
+    src = make(self._src, table.move(self._ops, 1, #self._ops - 1, 1, {}), self.columns, self.dtypes,
+               self.npartitions, self._name)
+    op = "nulls"
+  end
+  local aggs = {}
+  for i, c in ipairs(cols) do
+    if op ~= "nulls" then check_op(op, c, src.dtypes[c], op) end
+    aggs[i] = { col = c, op = op, ddof = opts.ddof }
+  end
+  local gspec = { keys = {}, aggs = aggs }
+  local layer = partials(src, gspec, cols)
+  local names = {}
+  for i, c in ipairs(cols) do names[i] = c end
+  local args = { spec = gspec, keynames = {}, names = names, post = post, labels = cols, name = "" }
+  return result(tree(layer, self.npartitions, op, "finish", args, opts.split_every))
+end
+
+local REDUCTIONS = { "sum", "mean", "min", "max", "count", "std", "var" }
+
+for _, op in ipairs(REDUCTIONS) do
+  DataFrame[op] = function(self, opts) return reduce_columns(self, op, self.columns, "row", opts) end
+  Series[op] = function(self, opts) return reduce_columns(self, op, self.columns, "scalar", opts) end
+end
+
+-- #df: the rows, counted from the CSV scans when nothing after them can
+-- change the count, else from the partitions.
+local function count(self)
+  local src, layer = self._src, nil
+  local counts_rows = true
+  for _, op in ipairs(self._ops) do
+    if op[1] ~= "select" and op[1] ~= "isnull" and op[1] ~= "notnull" and op[1] ~= "rename" then counts_rows = false end
+  end
+  if src.kind == "csv" and counts_rows then
+    local all = {}
+    for i = 1, #src.blocks do all[i] = i end
+    layer = core.layer(LayerMT, compute.new_key("read_csv-rows"), 1,
+                       spec.frame("csv_rows", { files = src.files, header = src.opts.header }),
+                       { { src.scan, reads = { all } } })
+  else
+    local s, deps = pipe_spec(self, { "count" }, {})
+    local parts = core.layer(LayerMT, compute.new_key(self._name .. "-count"), self.npartitions, s, deps)
+    layer = tree(parts, self.npartitions, "len", "sum", {}, nil)
+  end
+  return compute.many({ result(layer) }, 1, nil, "len")[1]
+end
+FrameMT.__len = count
+SeriesMT.__len = count
+
+---------------------------------------------------------------- operations
+
+function DataFrame:isnull() return derive(self, { "isnull" }, nil, self:_types_as("bool")) end
+function DataFrame:notnull() return derive(self, { "notnull" }, nil, self:_types_as("bool")) end
+function Series:isnull() return derive(self, { "isnull" }, nil, self:_types_as("bool")) end
+function Series:notnull() return derive(self, { "notnull" }, nil, self:_types_as("bool")) end
+
+function DataFrame:_types_as(t)
+  local d = {}
+  for _, c in ipairs(self.columns) do d[c] = t end
+  return d
+end
+Series._types_as = DataFrame._types_as
+
+local function select(self, list, as_series)
+  local dtypes = {}
+  for _, c in ipairs(list) do
+    if self.dtypes[c] == nil then
+      errors.raise(string.format("no column '%s' (columns: %s)", tostring(c), table.concat(self.columns, ", ")))
+    end
+    dtypes[c] = self.dtypes[c]
+  end
+  return derive(self, { "select", list }, list, dtypes, as_series and SeriesMT or FrameMT)
+end
+
+function DataFrame:rename(map)
+  if type(map) ~= "table" then errors.raise("rename: expected a table {old = new}") end
+  local columns, dtypes, seen = {}, {}, {}
+  for i, c in ipairs(self.columns) do
+    local to = map[c] or c
+    if type(to) ~= "string" then errors.raise("rename: new names must be strings") end
+    if seen[to] then errors.raise(string.format("rename: two columns would be named '%s'", to)) end
+    seen[to] = true
+    columns[i], dtypes[to] = to, self.dtypes[c]
+  end
+  for old in pairs(map) do
+    if self.dtypes[old] == nil then errors.raise(string.format("rename: no column '%s'", tostring(old))) end
+  end
+  return derive(self, { "rename", map }, columns, dtypes)
+end
+
+function DataFrame:drop(list)
+  local gone = {}
+  for _, c in ipairs(string_list(list, "drop")) do
+    if self.dtypes[c] == nil then errors.raise(string.format("drop: no column '%s'", c)) end
+    gone[c] = true
+  end
+  local keep = {}
+  for _, c in ipairs(self.columns) do if not gone[c] then keep[#keep + 1] = c end end
+  return select(self, keep)
+end
+
+---------------------------------------------------------------- group-by
+
+function DataFrame:groupby(keys, opts)
+  local list = string_list(keys, "groupby: keys")
+  opts = opts_of(opts, "groupby", { dropna = true, sort = true, split_every = true })
+  if opts.dropna == false then errors.raise("groupby: dropna=false is not supported yet") end
+  for _, k in ipairs(list) do
+    if self.dtypes[k] == nil then errors.raise(string.format("groupby: no column '%s'", k)) end
+  end
+  if #list == 0 then errors.raise("groupby: no keys") end
+  return setmetatable({ _df = self, _keys = list, _split_every = opts.split_every }, GroupByMT)
+end
+
+-- The lazy frame of aggregations 'aggs' ({col =, op =, name =}) by key.
+local function grouped(self, aggs, post, name)
+  local df, keys = self._df, self._keys
+  local used, seen, specaggs, names, dtypes, columns = {}, {}, {}, {}, {}, {}
+  for _, k in ipairs(keys) do used[#used + 1] = k; seen[k] = true end
+  for i, a in ipairs(aggs) do
+    if a.op ~= "size" then check_op(a.op, a.col, df.dtypes[a.col], "groupby") end
+    specaggs[i] = { col = a.col, op = a.op, ddof = a.ddof }
+    names[i] = a.name
+    if not seen[a.col] then used[#used + 1] = a.col; seen[a.col] = true end
+    columns[i] = a.name
+    dtypes[a.name] = result_type(a.op, df.dtypes[a.col])
+  end
+  local gspec = { keys = keys, aggs = specaggs }
+  local layer = partials(df, gspec, used)
+  local args = { spec = gspec, keynames = keys, names = names, post = post }
+  local last = tree(layer, df.npartitions, name or "groupby", "finish", args, self._split_every)
+  local out = make({ kind = "layer", layer = last }, {}, columns, dtypes, 1, "groupby",
+                   post == "series" and SeriesMT or FrameMT)
+  out._index = keys
+  return out
+end
+
+-- gb:agg{col = "mean", col2 = {"sum", "max"}}: result columns in the
+-- frame's column order, "col" for one op, "col2_sum", ... for a list.
+function GroupBy:agg(t)
+  if type(t) ~= "table" then errors.raise("agg: expected a table {column = op or {ops}}") end
+  local df, aggs = self._df, {}
+  for c in pairs(t) do
+    if df.dtypes[c] == nil then errors.raise(string.format("agg: no column '%s'", tostring(c))) end
+  end
+  for _, c in ipairs(df.columns) do
+    local ops = t[c]
+    if ops ~= nil then
+      local list = type(ops) == "string" and { ops } or ops
+      if type(list) ~= "table" or #list == 0 then errors.raise(string.format("agg: column '%s': an op or a list of ops", c)) end
+      for _, op in ipairs(list) do
+        if not RESULT_TYPE[op] and op ~= "sum" and op ~= "min" and op ~= "max" and op ~= "first" and op ~= "last" or op == "nulls" then
+          errors.raise(string.format("agg: '%s' is not an aggregation (sum, mean, count, size, min, max, std, var, first, last)", tostring(op)))
+        end
+        aggs[#aggs + 1] = { col = c, op = op, name = type(ops) == "string" and c or c .. "_" .. op }
+      end
+    end
+  end
+  return grouped(self, aggs, "frame")
+end
+
+-- gb:sum() and the rest: every column but the keys.
+for _, op in ipairs({ "sum", "mean", "min", "max", "count", "std", "var", "first", "last" }) do
+  GroupBy[op] = function(self)
+    local aggs, iskey = {}, {}
+    for _, k in ipairs(self._keys) do iskey[k] = true end
+    for _, c in ipairs(self._df.columns) do
+      if not iskey[c] then aggs[#aggs + 1] = { col = c, op = op, name = c } end
+    end
+    return grouped(self, aggs, "frame", op)
+  end
+end
+
+function GroupBy:size()
+  local c = self._keys[1]
+  return grouped(self, { { col = c, op = "size", name = "size" } }, "series", "size")
+end
+
+-- gb.col: the group-by of one column, whose reductions are Series.
+GroupByMT.__index = function(self, key)
+  if GroupBy[key] then return GroupBy[key] end
+  local df = rawget(self, "_df")
+  if type(key) == "string" and df.dtypes[key] then
+    return setmetatable({ _df = df, _keys = self._keys, _split_every = self._split_every, _col = key },
+                        { __index = function(s, op)
+                            if op == "nunique" then errors.raise("nunique: not supported yet") end
+                            if type(op) ~= "string" or not GroupBy[op] then return nil end
+                            return function(me)
+                              if op == "size" then return GroupBy.size(me) end
+                              return grouped(me, { { col = key, op = op, name = key } }, "series", op)
+                            end
+                          end })
+  end
+  return nil
+end
+
+---------------------------------------------------------------- computing
+
+local function targets(self)
+  local layer, layers, indexes = layer_of(self), {}, {}
+  for i = 1, self.npartitions do layers[i], indexes[i] = layer, i end
+  return layers, indexes
+end
+
+local function assemble(self, results, first)
+  local parts = table.move(results, first, first + self.npartitions - 1, 1, {})
+  local f = fc.concat(unpack(parts))
+  if getmetatable(self) == SeriesMT and not f.is_series then f = fc.as_series(f) end
+  return f
+end
+
+for _, mt in ipairs({ FrameMT, SeriesMT }) do
+  mt.__dusk_targets = targets
+  mt.__dusk_result = assemble
+  mt.__dusk_persisted = function(self, stored)
+    local layer = core.layer(LayerMT, core.name(layer_of(self)), self.npartitions, stored, nil)
+    local out = make({ kind = "layer", layer = layer }, {}, self.columns, self.dtypes, self.npartitions,
+                     self._name, mt)
+    out._index = self._index
+    return out
+  end
+end
+
+function DataFrame:compute(opts) return compute.many({ self }, 1, opts, "compute")[1] end
+function DataFrame:persist(opts) return compute.persist_many({ self }, 1, opts, "persist")[1] end
+Series.compute, Series.persist = DataFrame.compute, DataFrame.persist
+function ResultMT.__index(_, key)
+  if key == "compute" then return function(self, opts) return compute.many({ self }, 1, opts, "compute")[1] end end
+  return nil
+end
+
+-- df:head(n): the first n rows, computing the partitions they are in only.
+function DataFrame:head(n)
+  n = n or 5
+  if math.type(n) ~= "integer" or n < 0 then errors.raise("head: n must be a non-negative integer") end
+  local layer, got, parts = layer_of(self), 0, {}
+  for i = 1, self.npartitions do
+    local p = compute.many({ setmetatable({ _layer = layer, _i = i }, {
+      __dusk_targets = function(s) return { s._layer }, { s._i } end,
+      __dusk_result = function(_, r, first) return r[first] end }) }, 1, nil, "head")[1]
+    parts[#parts + 1] = p
+    got = got + #p
+    if got >= n then break end
+  end
+  local f = fc.concat(unpack(parts))
+  f = f:rows(1, n)
+  if getmetatable(self) == SeriesMT then f = fc.as_series(f) end
+  return f
+end
+Series.head = DataFrame.head
+
+function DataFrame:visualize(filename, opts)
+  return require("dusk.visualize")(self, filename, opts)
+end
+Series.visualize = DataFrame.visualize
+
+FrameMT.__index = function(self, key)
+  if type(key) == "table" then return select(self, string_list(key, "df[...]")) end
+  local m = DataFrame[key]
+  if m ~= nil then return m end
+  if type(key) == "string" and rawget(self, "dtypes")[key] then return select(self, { key }, true) end
+  return nil
+end
+
+SeriesMT.__index = function(self, key)
+  if key == "name" then return self.columns[1] end
+  if key == "dtype" then return self.dtypes[self.columns[1]] end
+  return Series[key]
+end
+
+local function ntasks(self)
+  local layers, indexes = targets(self)
+  return #core.plan(layers, indexes).tasks
+end
+
+-- Dask's repr: the structure, without computing.
+function FrameMT.__tostring(self)
+  local cols, widths = self.columns, {}
+  local head, types = { "" }, { "npartitions=" .. self.npartitions }
+  for i, c in ipairs(cols) do head[i + 1], types[i + 1] = c, self.dtypes[c] end
+  for i = 1, #head do widths[i] = math.max(#head[i], #types[i], 3) end
+  local function row(cells, dots)
+    local out = {}
+    for i = 1, #head do
+      local v = dots and (i == 1 and "" or "...") or cells[i]
+      out[i] = i == 1 and string.format("%-" .. widths[i] .. "s", v) or string.format("%" .. widths[i] .. "s", v)
+    end
+    return table.concat(out, "  ")
+  end
+  local lines = { "dusk DataFrame Structure:", row(head), row(types), row(nil, true) }
+  lines[#lines + 1] = string.format("dusk Name: %s, %d tasks", self._name, ntasks(self))
+  return table.concat(lines, "\n")
+end
+
+function SeriesMT.__tostring(self)
+  return string.format("dusk Series Structure:\nnpartitions=%d\nName: %s, dtype: %s\ndusk Name: %s, %d tasks",
+                       self.npartitions, self.columns[1], self.dtypes[self.columns[1]], self._name, ntasks(self))
+end
+
+M.is_dataframe, M.is_series = is_frame, is_series
+return M

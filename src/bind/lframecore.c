@@ -1,0 +1,529 @@
+/*
+ * lframecore: the module "dusk.framecore" (lframe.h): what DataFrame
+ * tasks run and what lua/dusk/dataframe.lua asks while it builds graphs.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "base/alloc.h"
+#include "base/interrupt.h"
+#include "bind/lframe.h"
+#include "frame/csv.h"
+#include "frame/fgroup.h"
+
+static void nomem(lua_State *L) { luaL_error(L, "not enough memory for a frame"); }
+
+/* ---- files ---- */
+
+/* Bytes [off, off + n) of 'path' into a fresh buffer (zeroed past n up to
+ * 64 bytes, as the parse's windows read), or raises naming the file. */
+static char *read_range(lua_State *L, const char *path, int64_t off, int64_t n) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) luaL_error(L, "read_csv: %s: %s", path, strerror(errno));
+  char *p = base_malloc((size_t)n + 64);
+  if (p == NULL) {
+    fclose(f);
+    nomem(L);
+  }
+  size_t got = 0;
+  if (fseeko(f, off, SEEK_SET) == 0) got = fread(p, 1, (size_t)n, f);
+  int bad = ferror(f);
+  fclose(f);
+  if (bad || got != (size_t)n) {
+    base_free(p);
+    luaL_error(L, "read_csv: %s: %s", path, bad ? strerror(errno) : "the file changed size while being read");
+  }
+  memset(p + n, 0, 64);
+  return p;
+}
+
+static char opt_char(lua_State *L, int t, const char *field, char dflt) {
+  char c = dflt;
+  if (lua_getfield(L, t, field) == LUA_TSTRING) {
+    size_t n;
+    const char *s = lua_tolstring(L, -1, &n);
+    if (n != 1) luaL_error(L, "read_csv: %s must be one character", field);
+    c = s[0];
+  }
+  lua_pop(L, 1);
+  return c;
+}
+
+/* ---- from Lua tables ---- */
+
+/* framecore.from_columns(names, types, columns, nrows) */
+static int f_from_columns(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_Integer n = luaL_checkinteger(L, 4);
+  int ncols = (int)luaL_len(L, 1);
+  if (ncols > FR_MAXCOLS) return luaL_error(L, "from_table: too many columns");
+  frame f;
+  if (frame_init(&f, ncols, n) != 0) nomem(L);
+  lframe *box = lfr_push(L, &f, 0); /* owns the columns from here on */
+  int top = lua_gettop(L);
+  for (int k = 0; k < ncols; k++) {
+    lua_geti(L, 1, k + 1);
+    const char *name = lua_tostring(L, -1);
+    lua_geti(L, 2, k + 1);
+    int type = fr_type_of(luaL_optstring(L, -1, "?"));
+    if (name == NULL || type < 0) return luaL_error(L, "from_table: bad column %d", k + 1);
+    lua_geti(L, 3, k + 1);
+    int col = lua_gettop(L);
+    fr_builder b;
+    frb_init(&b, type, n);
+    for (lua_Integer i = 1; i <= n; i++) {
+      int t = lua_geti(L, col, i);
+      if (t == LUA_TNIL) frb_null(&b);
+      else if (type == FR_FLOAT64 && t == LUA_TNUMBER) frb_f64(&b, lua_tonumber(L, -1));
+      else if ((type == FR_INT64 || type == FR_DATETIME) && lua_isinteger(L, -1)) frb_i64(&b, lua_tointeger(L, -1));
+      else if (type == FR_BOOL && t == LUA_TBOOLEAN) frb_bool(&b, lua_toboolean(L, -1));
+      else if (type == FR_STRING && t == LUA_TSTRING) {
+        size_t len;
+        const char *s = lua_tolstring(L, -1, &len);
+        frb_str(&b, s, len);
+      } else {
+        frb_free(&b);
+        return luaL_error(L, "from_table: column '%s', row %I: a %s in a %s column", name, i,
+                          luaL_typename(L, -1), fr_type_name(type));
+      }
+      lua_pop(L, 1);
+    }
+    if (frb_finish(&b, name, &box->f.cols[k]) != 0) nomem(L);
+    lua_settop(L, top);
+  }
+  return 1;
+}
+
+/* ---- CSV ---- */
+
+typedef struct sample {
+  lua_State *L;
+  int names;    /* stack slot of the names table */
+  int ncols;
+  unsigned kinds[FR_MAXCOLS];
+  int64_t nonnull[FR_MAXCOLS];
+  int header;
+} sample;
+
+static int sample_field(void *ud, int64_t row, int col, const char *s, size_t len) {
+  sample *sm = ud;
+  if (col >= FR_MAXCOLS) return -1;
+  if (row == 0 && sm->header) {
+    lua_pushlstring(sm->L, s, len);
+    lua_rawseti(sm->L, sm->names, col + 1);
+    if (col + 1 > sm->ncols) sm->ncols = col + 1;
+    return 0;
+  }
+  if (col + 1 > sm->ncols) sm->ncols = col + 1;
+  if (len == 0) return 0;
+  sm->kinds[col] |= (unsigned)csv_kind(s, len);
+  sm->nonnull[col]++;
+  return 0;
+}
+
+/* framecore.csv_sample(path, bytes, size, sep, quote, header) -> names,
+ * inferred types, rows sampled */
+static int f_csv_sample(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_Integer want = luaL_checkinteger(L, 2), size = luaL_checkinteger(L, 3);
+  const char *sep = luaL_checkstring(L, 4), *quote = luaL_checkstring(L, 5);
+  int header = lua_toboolean(L, 6);
+  int64_t n = want < size ? want : size;
+  char *text = read_range(L, path, 0, n);
+  const char *p = text;
+  size_t len = (size_t)n;
+  if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3, len -= 3; /* a BOM */
+  lua_newtable(L);
+  sample *sm = base_calloc(1, sizeof *sm);
+  if (sm == NULL) {
+    base_free(text);
+    nomem(L);
+  }
+  sm->L = L;
+  sm->names = lua_gettop(L);
+  sm->header = header;
+  csv_error err;
+  int64_t rows = csv_split(p, len, n == size, sep[0], quote[0], 1 << 30, 1, sample_field, sm, &err);
+  base_free(text);
+  if (rows < 0) {
+    base_free(sm);
+    return luaL_error(L, "read_csv: %s, line %I: %s", path, (lua_Integer)err.line, err.msg);
+  }
+  if (!header)
+    for (int k = 0; k < sm->ncols; k++) {
+      lua_pushfstring(L, "%d", k + 1);
+      lua_rawseti(L, sm->names, k + 1);
+    }
+  lua_createtable(L, sm->ncols, 0);
+  for (int k = 0; k < sm->ncols; k++) {
+    lua_pushstring(L, fr_type_name(csv_infer(sm->kinds[k], sm->nonnull[k])));
+    lua_rawseti(L, -2, k + 1);
+  }
+  base_free(sm);
+  lua_pushinteger(L, rows - (header && rows > 0));
+  return 3;
+}
+
+/* framecore.csv_scan(path, offset, length, size, quote) -> scan */
+static int f_csv_scan(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_Integer off = luaL_checkinteger(L, 2), n = luaL_checkinteger(L, 3), size = luaL_checkinteger(L, 4);
+  const char *quote = luaL_checkstring(L, 5);
+  int nprev = off >= 2 ? 2 : (int)off;
+  char *text = read_range(L, path, off - nprev, n + nprev);
+  csv_scan sc;
+  csv_scan_block(text + nprev, (size_t)n, off, size, text, nprev, quote[0], &sc);
+  base_free(text);
+  if (rt_interrupt_pending()) return luaL_error(L, "interrupted");
+  lua_pushlstring(L, (const char *)&sc, sizeof sc);
+  return 1;
+}
+
+/* The ranges of a file's blocks from its scans: 'ats' the table at
+ * 'idx', the scans at the stack slots from 'first'. */
+static csv_range *resolve(lua_State *L, const char *path, int ats_idx, int64_t size, int header,
+                          int first, int *nb_out) {
+  int nb = (int)luaL_len(L, ats_idx);
+  if (nb < 1 || lua_gettop(L) - first + 1 < nb) luaL_error(L, "read_csv: %d scans for %d blocks", lua_gettop(L) - first + 1, nb);
+  csv_scan *scans = base_malloc((size_t)nb * sizeof *scans);
+  int64_t *at = base_malloc((size_t)nb * sizeof *at);
+  csv_range *r = base_malloc((size_t)nb * sizeof *r);
+  if (!scans || !at || !r) {
+    base_free(scans), base_free(at), base_free(r);
+    nomem(L);
+  }
+  for (int k = 0; k < nb; k++) {
+    size_t len;
+    const char *s = lua_tolstring(L, first + k, &len);
+    lua_geti(L, ats_idx, k + 1);
+    at[k] = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (s == NULL || len != sizeof *scans) {
+      base_free(scans), base_free(at), base_free(r);
+      luaL_error(L, "read_csv: a bad scan");
+    }
+    memcpy(&scans[k], s, sizeof *scans);
+  }
+  int64_t line;
+  int bad = csv_resolve(scans, at, nb, size, header, r, &line);
+  base_free(scans);
+  base_free(at);
+  if (bad) {
+    base_free(r);
+    luaL_error(L, "read_csv: %s, line %I: a quoted field is not closed by the end of the file", path, (lua_Integer)line);
+  }
+  *nb_out = nb;
+  return r;
+}
+
+/* framecore.csv_rows(path, ats, size, header, scan1, ...) -> data rows */
+static int f_csv_rows(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  int64_t size = luaL_checkinteger(L, 3);
+  int nb;
+  csv_range *r = resolve(L, path, 2, size, lua_toboolean(L, 4), 5, &nb);
+  int64_t rows = 0;
+  for (int k = 0; k < nb; k++) rows += r[k].rows;
+  base_free(r);
+  lua_pushinteger(L, rows);
+  return 1;
+}
+
+/* framecore.csv_parse(path, k, ats, size, opts, scan1, ...) -> the frame
+ * of block k (1-based).  opts: {sep=, quote=, header=, names = {...},
+ * types = {name or false, ...}, na = {...}, rows = hint} */
+static int f_csv_parse(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int k = (int)luaL_checkinteger(L, 2) - 1;
+  luaL_checktype(L, 3, LUA_TTABLE);
+  int64_t size = luaL_checkinteger(L, 4);
+  luaL_checktype(L, 5, LUA_TTABLE);
+  lua_getfield(L, 5, "header");
+  int header = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  int nb;
+  csv_range *ranges = resolve(L, path, 3, size, header, 6, &nb);
+  if (k < 0 || k >= nb) {
+    base_free(ranges);
+    return luaL_error(L, "read_csv: block %d of %d", k + 1, nb);
+  }
+  csv_range r = ranges[k];
+  base_free(ranges);
+  csv_opts o = {.sep = opt_char(L, 5, "sep", ','), .quote = opt_char(L, 5, "quote", '"')};
+  lua_getfield(L, 5, "names");
+  lua_getfield(L, 5, "types");
+  lua_getfield(L, 5, "na");
+  int names = lua_gettop(L) - 2, types = names + 1, na = names + 2;
+  o.ncols = (int)luaL_len(L, names);
+  o.nna = lua_istable(L, na) ? (int)luaL_len(L, na) : 0;
+  if (o.ncols < 1 || o.ncols > FR_MAXCOLS || o.nna > 256) return luaL_error(L, "read_csv: bad options");
+  int *tv = lua_newuserdatauv(L, sizeof(int) * (size_t)o.ncols, 0);
+  const char **nv = lua_newuserdatauv(L, sizeof(char *) * (size_t)o.ncols, 0);
+  const char **av = lua_newuserdatauv(L, sizeof(char *) * (size_t)(o.nna + 1), 0);
+  for (int c = 0; c < o.ncols; c++) {
+    lua_geti(L, names, c + 1);
+    nv[c] = lua_tostring(L, -1); /* held by the names table */
+    lua_pop(L, 1);
+    lua_geti(L, types, c + 1);
+    tv[c] = lua_isstring(L, -1) ? fr_type_of(lua_tostring(L, -1)) : -1;
+    lua_pop(L, 1);
+    if (nv[c] == NULL) return luaL_error(L, "read_csv: bad column names");
+  }
+  for (int c = 0; c < o.nna; c++) {
+    lua_geti(L, na, c + 1);
+    av[c] = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    if (av[c] == NULL) return luaL_error(L, "read_csv: na_values must be strings");
+  }
+  o.types = tv;
+  o.names = nv;
+  o.na = av;
+  int64_t n = r.end - r.start;
+  char *text = read_range(L, path, r.start, n);
+  const char *p = text;
+  if (r.start == 0 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3, n -= 3;
+  frame f;
+  csv_error err;
+  int bad = csv_parse(p, (size_t)n, r.line, r.header, &o, r.rows + 1, &f, &err);
+  base_free(text);
+  if (bad) return luaL_error(L, "read_csv: %s, line %I: %s", path, (lua_Integer)err.line, err.msg);
+  lfr_push(L, &f, 0);
+  return 1;
+}
+
+/* ---- frame operations ---- */
+
+/* framecore.isnull(f, negate) -> bool columns (the index kept) */
+static int f_isnull(lua_State *L) {
+  lframe *b = lfr_check(L, 1);
+  int negate = lua_toboolean(L, 2);
+  const frame *f = &b->f;
+  frame out;
+  if (frame_init(&out, f->ncols, f->nrows) != 0) nomem(L);
+  lframe *box = lfr_push(L, &out, b->series);
+  box->f.nindex = f->nindex;
+  for (int k = 0; k < f->ncols; k++) {
+    if (k < f->nindex) {
+      if (fr_col_ref(&box->f.cols[k], &f->cols[k], NULL) != 0) nomem(L);
+      continue;
+    }
+    fr_builder bd;
+    frb_init(&bd, FR_BOOL, f->nrows);
+    for (int64_t i = 0; i < f->nrows; i++) frb_bool(&bd, fr_isnull(&f->cols[k], i) != negate);
+    if (frb_finish(&bd, f->cols[k].name, &box->f.cols[k]) != 0) nomem(L);
+  }
+  return 1;
+}
+
+/* framecore.concat(f1, f2, ...) -> the rows of all, in order */
+static int f_concat(lua_State *L) {
+  int n = lua_gettop(L);
+  if (n < 1) return luaL_error(L, "concat: no frames");
+  lframe *first = lfr_check(L, 1);
+  if (n == 1) return 1;
+  const frame *f0 = &first->f;
+  int64_t rows = 0;
+  for (int i = 1; i <= n; i++) {
+    const frame *f = &lfr_check(L, i)->f;
+    if (f->ncols != f0->ncols) return luaL_error(L, "concat: frames of %d and %d columns", f0->ncols, f->ncols);
+    for (int k = 0; k < f->ncols; k++)
+      if (f->cols[k].type != f0->cols[k].type || strcmp(f->cols[k].name, f0->cols[k].name) != 0)
+        return luaL_error(L, "concat: column %d differs (%s %s, %s %s)", k + 1, f0->cols[k].name,
+                          fr_type_name(f0->cols[k].type), f->cols[k].name, fr_type_name(f->cols[k].type));
+    rows += f->nrows;
+  }
+  frame out;
+  if (frame_init(&out, f0->ncols, rows) != 0) nomem(L);
+  lframe *box = lfr_push(L, &out, first->series);
+  box->f.nindex = f0->nindex;
+  for (int k = 0; k < f0->ncols; k++) {
+    fr_builder bd;
+    frb_init(&bd, f0->cols[k].type, rows);
+    for (int i = 1; i <= n; i++) {
+      const frame *f = &((lframe *)lua_touserdata(L, i))->f;
+      for (int64_t r = 0; r < f->nrows; r++) frb_from(&bd, &f->cols[k], r);
+    }
+    if (frb_finish(&bd, f0->cols[k].name, &box->f.cols[k]) != 0) nomem(L);
+  }
+  return 1;
+}
+
+/* A spec {keys = {...}, aggs = {{col =, op =, ddof =}, ...}} against the
+ * frame 'f' (NULL: columns not looked up, for combine and finish). */
+typedef struct gspec {
+  fg_spec s;
+  int keys[FR_MAXCOLS];
+  fg_agg aggs[FR_MAXCOLS];
+} gspec;
+
+static void read_spec(lua_State *L, int t, const frame *f, gspec *g) {
+  memset(g, 0, sizeof *g);
+  lua_getfield(L, t, "keys");
+  int nk = lua_istable(L, -1) ? (int)luaL_len(L, -1) : 0;
+  lua_getfield(L, t, "aggs");
+  int na = (int)luaL_len(L, -1);
+  if (nk > FR_MAXCOLS || na > FR_MAXCOLS) luaL_error(L, "groupby: too many columns");
+  for (int k = 0; k < nk; k++) {
+    lua_geti(L, -2, k + 1);
+    const char *name = lua_tostring(L, -1);
+    int c = f && name ? frame_find(f, name) : k;
+    if (c < 0) luaL_error(L, "groupby: no column '%s'", name);
+    g->keys[k] = c;
+    lua_pop(L, 1);
+  }
+  for (int a = 0; a < na; a++) {
+    lua_geti(L, -1, a + 1);
+    lua_getfield(L, -1, "col");
+    lua_getfield(L, -2, "op");
+    lua_getfield(L, -3, "ddof");
+    const char *col = lua_tostring(L, -3), *op = lua_tostring(L, -2);
+    int o = op ? fg_op_of(op) : -1;
+    if (o < 0) luaL_error(L, "groupby: no aggregation '%s'", op ? op : "?");
+    int c = f ? (col ? frame_find(f, col) : (f->ncols > f->nindex ? f->nindex : 0)) : 0;
+    if (c < 0) luaL_error(L, "groupby: no column '%s'", col);
+    g->aggs[a] = (fg_agg){.col = c, .op = o, .ddof = (int)luaL_optinteger(L, -1, 1)};
+    lua_pop(L, 4);
+  }
+  lua_pop(L, 2);
+  g->s = (fg_spec){.nkeys = nk, .keys = g->keys, .naggs = na, .aggs = g->aggs};
+}
+
+/* framecore.group("partial", spec, f) / ("combine", spec, p1, ...) /
+ * ("finish", spec, p, keynames, names) */
+static int f_group(lua_State *L) {
+  const char *stage = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  gspec *g = lua_newuserdatauv(L, sizeof *g, 0);
+  int top = lua_gettop(L);
+  char err[128];
+  frame out;
+  if (strcmp(stage, "partial") == 0) {
+    lframe *in = lfr_check(L, 3);
+    read_spec(L, 2, &in->f, g);
+    for (int a = 0; a < g->s.naggs; a++)
+      if (fg_op_takes(g->aggs[a].op, in->f.cols[g->aggs[a].col].type) != 0)
+        return luaL_error(L, "%s of column '%s': not defined for %s", fg_op_name(g->aggs[a].op),
+                          in->f.cols[g->aggs[a].col].name, fr_type_name(in->f.cols[g->aggs[a].col].type));
+    if (fg_partial(&in->f, &g->s, &out, err) != 0) return luaL_error(L, "groupby: %s", err);
+  } else if (strcmp(stage, "combine") == 0) {
+    int n = top - 3;
+    frame *parts = lua_newuserdatauv(L, sizeof *parts * (size_t)(n > 0 ? n : 1), 0);
+    for (int i = 0; i < n; i++) parts[i] = lfr_check(L, 3 + i)->f; /* borrowed */
+    read_spec(L, 2, NULL, g);
+    if (fg_combine(parts, n, &g->s, &out, err) != 0) return luaL_error(L, "groupby: %s", err);
+  } else if (strcmp(stage, "finish") == 0) {
+    lframe *p = lfr_check(L, 3);
+    luaL_checktype(L, 4, LUA_TTABLE);
+    luaL_checktype(L, 5, LUA_TTABLE);
+    read_spec(L, 2, NULL, g);
+    const char **kn = lua_newuserdatauv(L, sizeof(char *) * (size_t)(g->s.nkeys + 1), 0);
+    const char **an = lua_newuserdatauv(L, sizeof(char *) * (size_t)(g->s.naggs + 1), 0);
+    for (int k = 0; k < g->s.nkeys; k++) {
+      lua_geti(L, 4, k + 1);
+      kn[k] = luaL_checkstring(L, -1);
+      lua_pop(L, 1);
+    }
+    for (int a = 0; a < g->s.naggs; a++) {
+      lua_geti(L, 5, a + 1);
+      an[a] = luaL_checkstring(L, -1);
+      lua_pop(L, 1);
+    }
+    if (fg_finish(&p->f, &g->s, kn, an, &out, err) != 0) return luaL_error(L, "groupby: %s", err);
+  } else {
+    return luaL_error(L, "group: no stage '%s'", stage);
+  }
+  lfr_push(L, &out, 0);
+  return 1;
+}
+
+/* framecore.row_series(f, labels, name) -> a Series of the one row of f
+ * (a reduction over whole columns), indexed by 'labels': int64 when
+ * every value is, else float64. */
+static int f_row_series(lua_State *L) {
+  lframe *b = lfr_check(L, 1);
+  const frame *f = &b->f;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  const char *name = luaL_optstring(L, 3, "");
+  int n = f->ncols - f->nindex, all_int = 1;
+  if (f->nrows != 1) return luaL_error(L, "row_series: %I rows", (lua_Integer)f->nrows);
+  for (int k = f->nindex; k < f->ncols; k++) all_int &= f->cols[k].type == FR_INT64;
+  frame out;
+  if (frame_init(&out, 2, n) != 0) nomem(L);
+  lframe *box = lfr_push(L, &out, 1);
+  box->f.nindex = 1;
+  fr_builder ix, v;
+  frb_init(&ix, FR_STRING, n);
+  frb_init(&v, all_int ? FR_INT64 : FR_FLOAT64, n);
+  for (int k = 0; k < n; k++) {
+    lua_geti(L, 2, k + 1);
+    size_t len;
+    const char *s = luaL_checklstring(L, -1, &len);
+    frb_str(&ix, s, len);
+    lua_pop(L, 1);
+    const fr_col *c = &f->cols[f->nindex + k];
+    if (fr_isnull(c, 0)) frb_null(&v);
+    else if (all_int) frb_i64(&v, ((const int64_t *)c->values)[0]);
+    else if (c->type == FR_FLOAT64) frb_f64(&v, ((const double *)c->values)[0]);
+    else if (c->type == FR_BOOL) frb_f64(&v, ((const uint8_t *)c->values)[0]);
+    else frb_f64(&v, (double)((const int64_t *)c->values)[0]);
+  }
+  if (frb_finish(&ix, "", &box->f.cols[0]) != 0 || frb_finish(&v, name, &box->f.cols[1]) != 0) nomem(L);
+  return 1;
+}
+
+/* framecore.select(f, names[, series]) */
+static int f_select(lua_State *L) {
+  lfr_check(L, 1);
+  lua_getfield(L, 1, "select");
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+/* framecore.as_series(f, nindex) -> f's last column as a Series over its
+ * first nindex columns */
+static int f_as_series(lua_State *L) {
+  lframe *b = lfr_check(L, 1);
+  frame out;
+  if (frame_copy(&out, &b->f) != 0) nomem(L);
+  out.nindex = (int)luaL_optinteger(L, 2, b->f.nindex);
+  if (out.nindex >= out.ncols) out.nindex = out.ncols - 1;
+  lfr_push(L, &out, 1);
+  return 1;
+}
+
+/* framecore.rename(f, {old = new}) */
+static int f_rename(lua_State *L) {
+  lframe *b = lfr_check(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  frame out;
+  if (frame_init(&out, b->f.ncols, b->f.nrows) != 0) nomem(L);
+  lframe *box = lfr_push(L, &out, b->series);
+  box->f.nindex = b->f.nindex;
+  for (int k = 0; k < b->f.ncols; k++) {
+    lua_getfield(L, 2, b->f.cols[k].name);
+    const char *to = lua_tostring(L, -1);
+    if (fr_col_ref(&box->f.cols[k], &b->f.cols[k], to) != 0) nomem(L);
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+static const luaL_Reg functions[] = {
+  {"from_columns", f_from_columns}, {"csv_sample", f_csv_sample}, {"csv_scan", f_csv_scan},
+  {"csv_rows", f_csv_rows}, {"csv_parse", f_csv_parse}, {"isnull", f_isnull},
+  {"concat", f_concat}, {"group", f_group}, {"row_series", f_row_series},
+  {"select", f_select}, {"as_series", f_as_series}, {"rename", f_rename}, {NULL, NULL}};
+
+int luaopen_dusk_framecore(lua_State *L) {
+  lframe_open(L);
+  luaL_newlib(L, functions);
+  return 1;
+}

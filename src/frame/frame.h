@@ -1,0 +1,121 @@
+/*
+ * frame: the in-memory table (a DataFrame's partition, dusk.frame): typed
+ * columns, each a view of one refcounted buffer (data/buffer.h), so that
+ * choosing, renaming and adding columns copy no data.
+ *
+ * Column types are pandas' as API.md names them: int64 (nulls in a
+ * validity bitmap: an integer column with gaps stays int64), float64
+ * (NaN is its null, as pandas'), bool, string (int64 offsets into one
+ * byte arena) and datetime (int64 nanoseconds since 1970).  A bitmap bit
+ * of 1 is a value, 0 a null; no bitmap means no nulls.
+ *
+ * A frame crosses tasks, processes and spill files as one BUF_TABLE
+ * buffer (frame_pack / frame_unpack): its first column is the schema --
+ * the magic "DUSKFRM1", the row and column counts, then per column its
+ * type, flags and name -- and the parts of each column follow in order
+ * (values, or offsets and arena; then the bitmap when it has one).
+ * frame_unpack checks every byte of that against the buffer's sizes.
+ *
+ * Folder src/frame/ owns the C side of DataFrames: frames, the CSV
+ * reader, group-by and reductions.  It includes base/ and data/buffer.h:
+ * no Lua, no threads.
+ */
+#ifndef DUSK_FRAME_H
+#define DUSK_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/buffer.h"
+
+typedef enum { FR_INT64, FR_FLOAT64, FR_BOOL, FR_STRING, FR_DATETIME, FR_NTYPES } fr_type;
+
+#define FR_MAXCOLS 1024
+#define FR_MAXNAME 65535
+
+typedef struct fr_col {
+  char *name;             /* owned */
+  int type;               /* fr_type */
+  int64_t n;
+  buf *owner;             /* one reference: the buffer holding the bytes */
+  const void *values;     /* int64_t, double, uint8_t (0 or 1), int64_t ns; NULL for strings */
+  const int64_t *offsets; /* strings: n + 1, from 0 */
+  const char *arena;      /* strings */
+  const uint8_t *valid;   /* NULL: no nulls */
+  int64_t nnull;          /* nulls (NaN for float64) */
+} fr_col;
+
+typedef struct frame {
+  int64_t nrows;
+  int ncols;
+  int nindex; /* leading columns that are the row labels (a group-by's keys) */
+  int series; /* a Series: its one column after the index */
+  fr_col *cols;
+} frame;
+
+/* "int64", ...; -1 / NULL for no such type. */
+const char *fr_type_name(int type);
+int fr_type_of(const char *name);
+
+static inline int fr_isnull(const fr_col *c, int64_t i) {
+  if (c->type == FR_FLOAT64) {
+    double v = ((const double *)c->values)[i];
+    return v != v;
+  }
+  return c->valid && !((c->valid[i >> 3] >> (i & 7)) & 1);
+}
+static inline const char *fr_str(const fr_col *c, int64_t i, size_t *len) {
+  *len = (size_t)(c->offsets[i + 1] - c->offsets[i]);
+  return c->arena + c->offsets[i];
+}
+
+/* An empty frame of 'ncols' columns (names and data left to set), or -1
+ * when out of memory. */
+int frame_init(frame *f, int ncols, int64_t nrows);
+void frame_free(frame *f);
+/* 'dst' a new frame sharing the columns of 'src' (references taken). */
+int frame_copy(frame *dst, const frame *src);
+/* 'dst' = column 'c' with a new reference and a copy of its name
+ * (renamed to 'name' unless NULL).  0, or -1 when out of memory. */
+int fr_col_ref(fr_col *dst, const fr_col *c, const char *name);
+void fr_col_free(fr_col *c);
+/* The index of column 'name', or -1. */
+int frame_find(const frame *f, const char *name);
+
+/* A column being built row by row (or all at once through the arrays). */
+typedef struct fr_builder {
+  int type;
+  int64_t n, cap;
+  void *values;      /* 8-byte values, or bytes for bool */
+  int64_t *offsets;  /* strings */
+  char *arena;
+  int64_t alen, acap;
+  uint8_t *valid;    /* made at the first null */
+  int64_t nnull;
+  int failed;        /* out of memory: the column is lost */
+} fr_builder;
+
+void frb_init(fr_builder *b, int type, int64_t cap_hint);
+void frb_free(fr_builder *b);
+/* Room for one more row; 0, or -1 (and 'failed') when out of memory. */
+int frb_grow(fr_builder *b);
+void frb_null(fr_builder *b);               /* appends a null */
+void frb_i64(fr_builder *b, int64_t v);     /* int64, datetime */
+void frb_f64(fr_builder *b, double v);
+void frb_bool(fr_builder *b, int v);
+void frb_str(fr_builder *b, const char *s, size_t len);
+/* Appends row 'i' of 'c' (of the builder's type). */
+void frb_from(fr_builder *b, const fr_col *c, int64_t i);
+/* The column built, named 'name', into 'out' (the builder is freed).
+ * 0, or -1 when out of memory. */
+int frb_finish(fr_builder *b, const char *name, fr_col *out);
+
+/* One BUF_TABLE buffer holding 'f' (a new reference in '*out'): the
+ * buffer of its columns when they all view one such buffer whole, else
+ * a packed copy.  0, or -1 when out of memory. */
+int frame_pack(const frame *f, buf **out);
+/* The frame 'b' holds (columns referencing 'b').  0; or -1 with '*why' a
+ * static message when 'b' is not a valid frame. */
+int frame_unpack(buf *b, frame *f, const char **why);
+
+#endif
