@@ -84,6 +84,15 @@ local function needed(self, used)
   return need
 end
 
+-- Whether 'sink' only counts nulls of columns the ops only choose: the
+-- parse then checks the fields and counts, making no frame.
+local function nulls_only(self, sink)
+  if not sink or sink[1] ~= "group" or #sink[2].keys > 0 then return false end
+  for _, a in ipairs(sink[2].aggs) do if a.op ~= "nulls" then return false end end
+  for _, op in ipairs(self._ops) do if op[1] ~= "select" then return false end end
+  return true
+end
+
 -- The spec of a pipe over self's partitions ending in 'sink', and its
 -- dependencies.
 local function pipe_spec(self, sink, used)
@@ -97,6 +106,7 @@ local function pipe_spec(self, sink, used)
       local t = src.opts.types[i]
       opts.types[i] = t and (need == nil or need[name]) and t or false
     end
+    opts.nulls = nulls_only(self, sink) or nil
     local source = { kind = "csv", files = src.files, blocks = src.blocks, opts = opts }
     return spec.frame("pipe", { source = source, ops = self._ops, sink = sink }),
            { { src.scan, reads = src.reads } }
@@ -325,7 +335,18 @@ function M.task(s, index, inputs)
     if a.source.kind == "csv" then
       local b = a.source.blocks[index]
       local f = a.source.files[b[1]]
-      part = fc.csv_parse(f.path, b[2], f.ats, f.size, a.source.opts, unpack(inputs, 1, inputs.n))
+      local opts = a.source.opts
+      part = fc.csv_parse(f.path, b[2], f.ats, f.size, opts, unpack(inputs, 1, inputs.n))
+      if opts.nulls then
+        -- the partial of the nulls counted (fgroup.h's layout: a count each)
+        local by, j = {}, 0
+        for i, name in ipairs(opts.names) do
+          if opts.types[i] then j = j + 1; by[name] = part[j] end
+        end
+        local names, types, cols = {}, {}, {}
+        for i, agg in ipairs(a.sink[2].aggs) do names[i], types[i], cols[i] = "\1" .. i, "int64", { by[agg.col] } end
+        return fc.from_columns(names, types, cols, 1)
+      end
     else
       part = inputs[1]
     end

@@ -19,24 +19,60 @@ static void nomem(lua_State *L) { luaL_error(L, "not enough memory for a frame")
 
 /* ---- files ---- */
 
-/* Bytes [off, off + n) of 'path' into a fresh buffer (zeroed past n up to
- * 64 bytes, as the parse's windows read), or raises naming the file. */
+/* A state's read buffer, kept between its tasks: a fresh allocation of
+ * a block's size costs more in zeroed pages than reading the block. */
+typedef struct scratch {
+  char *p;
+  size_t cap;
+} scratch;
+
+static int scratch_gc(lua_State *L) {
+  scratch *s = lua_touserdata(L, 1);
+  base_free(s->p);
+  s->p = NULL;
+  s->cap = 0;
+  return 0;
+}
+
+static const char scratch_key = 0;
+
+static char *scratch_get(lua_State *L, size_t n) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &scratch_key) != LUA_TUSERDATA) {
+    lua_pop(L, 1);
+    scratch *s = lua_newuserdatauv(L, sizeof *s, 0);
+    s->p = NULL;
+    s->cap = 0;
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, scratch_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &scratch_key);
+  }
+  scratch *s = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (s->cap < n) {
+    char *p = base_realloc(s->p, n);
+    if (p == NULL) nomem(L);
+    s->p = p;
+    s->cap = n;
+  }
+  return s->p;
+}
+
+/* Bytes [off, off + n) of 'path' into the state's read buffer (zeroed
+ * past n for 64 bytes, as the parse's windows may read), or raises
+ * naming the file.  Valid until the next call. */
 static char *read_range(lua_State *L, const char *path, int64_t off, int64_t n) {
+  char *p = scratch_get(L, (size_t)n + 64);
   FILE *f = fopen(path, "rb");
   if (f == NULL) luaL_error(L, "read_csv: %s: %s", path, strerror(errno));
-  char *p = base_malloc((size_t)n + 64);
-  if (p == NULL) {
-    fclose(f);
-    nomem(L);
-  }
   size_t got = 0;
   if (fseeko(f, off, SEEK_SET) == 0) got = fread(p, 1, (size_t)n, f);
   int bad = ferror(f);
   fclose(f);
-  if (bad || got != (size_t)n) {
-    base_free(p);
+  if (bad || got != (size_t)n)
     luaL_error(L, "read_csv: %s: %s", path, bad ? strerror(errno) : "the file changed size while being read");
-  }
   memset(p + n, 0, 64);
   return p;
 }
@@ -135,22 +171,17 @@ static int f_csv_sample(lua_State *L) {
   const char *sep = luaL_checkstring(L, 4), *quote = luaL_checkstring(L, 5);
   int header = lua_toboolean(L, 6);
   int64_t n = want < size ? want : size;
-  char *text = read_range(L, path, 0, n);
-  const char *p = text;
+  const char *p = read_range(L, path, 0, n);
   size_t len = (size_t)n;
   if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3, len -= 3; /* a BOM */
   lua_newtable(L);
   sample *sm = base_calloc(1, sizeof *sm);
-  if (sm == NULL) {
-    base_free(text);
-    nomem(L);
-  }
+  if (sm == NULL) nomem(L);
   sm->L = L;
   sm->names = lua_gettop(L);
   sm->header = header;
   csv_error err;
   int64_t rows = csv_split(p, len, n == size, sep[0], quote[0], 1 << 30, 1, sample_field, sm, &err);
-  base_free(text);
   if (rows < 0) {
     base_free(sm);
     return luaL_error(L, "read_csv: %s, line %I: %s", path, (lua_Integer)err.line, err.msg);
@@ -179,7 +210,6 @@ static int f_csv_scan(lua_State *L) {
   char *text = read_range(L, path, off - nprev, n + nprev);
   csv_scan sc;
   csv_scan_block(text + nprev, (size_t)n, off, size, text, nprev, quote[0], &sc);
-  base_free(text);
   if (rt_interrupt_pending()) return luaL_error(L, "interrupted");
   lua_pushlstring(L, (const char *)&sc, sizeof sc);
   return 1;
@@ -238,7 +268,9 @@ static int f_csv_rows(lua_State *L) {
 
 /* framecore.csv_parse(path, k, ats, size, opts, scan1, ...) -> the frame
  * of block k (1-based).  opts: {sep=, quote=, header=, names = {...},
- * types = {name or false, ...}, na = {...}, rows = hint} */
+ * types = {name or false, ...}, na = {...}, nulls = true}: with nulls,
+ * the fields are checked, not kept, and the answer is the list of the
+ * null counts of the columns read. */
 static int f_csv_parse(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   int k = (int)luaL_checkinteger(L, 2) - 1;
@@ -285,6 +317,8 @@ static int f_csv_parse(lua_State *L) {
   o.types = tv;
   o.names = nv;
   o.na = av;
+  lua_getfield(L, 5, "nulls");
+  if (lua_toboolean(L, -1)) o.nulls = memset(lua_newuserdatauv(L, sizeof(int64_t) * (size_t)o.ncols, 0), 0, sizeof(int64_t) * (size_t)o.ncols);
   int64_t n = r.end - r.start;
   char *text = read_range(L, path, r.start, n);
   const char *p = text;
@@ -292,8 +326,16 @@ static int f_csv_parse(lua_State *L) {
   frame f;
   csv_error err;
   int bad = csv_parse(p, (size_t)n, r.line, r.header, &o, r.rows + 1, &f, &err);
-  base_free(text);
   if (bad) return luaL_error(L, "read_csv: %s, line %I: %s", path, (lua_Integer)err.line, err.msg);
+  if (o.nulls) {
+    lua_createtable(L, o.ncols, 0);
+    for (int c = 0, j = 0; c < o.ncols; c++)
+      if (tv[c] >= 0) {
+        lua_pushinteger(L, o.nulls[c]);
+        lua_rawseti(L, -2, ++j);
+      }
+    return 1;
+  }
   lfr_push(L, &f, 0);
   return 1;
 }

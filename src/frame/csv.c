@@ -10,12 +10,18 @@
  * error, because the block scans count every quote and a lenient reading
  * would disagree with them about where rows end.
  */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3") /* the scan's counting loops vectorized */
+#endif
+
 #include "frame/csv.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "frame/csvnum.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -23,10 +29,69 @@
 
 /* ---- scans ---- */
 
+/* The bit mask of bytes equal to 'ch' in p[0..64). */
+static inline uint64_t mask64(const char *p, char ch) {
+#if defined(__SSE2__)
+  const __m128i c = _mm_set1_epi8(ch);
+  uint64_t m = 0;
+  for (int k = 0; k < 4; k++)
+    m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * k)), c)) << (16 * k);
+  return m;
+#else
+  uint64_t m = 0;
+  for (int i = 0; i < 64; i++) m |= (uint64_t)(p[i] == ch) << i;
+  return m;
+#endif
+}
+
+/* A block without quotes: every newline ends a row when it starts
+ * outside quotes, none when inside.  64 bytes at a time: masks of the
+ * newlines and carriage returns, the blank lines (a newline right after
+ * one, or after "\r" right after one) from the masks shifted by one and
+ * two bytes, carried across windows. */
+static void scan_plain(const char *p, size_t n, int64_t at, int64_t size, const char *prev,
+                       int nprev, csv_scan *out) {
+  const char *nl = memchr(p, '\n', n);
+  if (nl == NULL) return;
+  size_t first = (size_t)(nl - p), last = first;
+  for (size_t i = n; i-- > first;)
+    if (p[i] == '\n') { last = i; break; }
+  /* the bytes before the block as if its window's carries; the file's
+   * start counts as a newline before byte 0 */
+  char b1 = nprev >= 1 ? prev[nprev - 1] : '\n', b2 = nprev >= 2 ? prev[nprev - 2] : '\n';
+  if (at == 1) b2 = '\n';
+  uint64_t cn1 = b1 == '\n', cn2 = b2 == '\n', cr1 = b1 == '\r';
+  int64_t lines = 0, blank = 0;
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    uint64_t m = mask64(p + i, '\n'), r = mask64(p + i, '\r');
+    uint64_t n1 = m << 1 | cn1, n2 = m << 2 | cn1 << 1 | cn2, r1 = r << 1 | cr1;
+    lines += __builtin_popcountll(m);
+    blank += __builtin_popcountll(m & (n1 | (r1 & n2)));
+    cn2 = m >> 62 & 1, cn1 = m >> 63, cr1 = r >> 63;
+  }
+  for (; i < n; i++) {
+    int isn = p[i] == '\n';
+    lines += isn;
+    blank += isn & (cn1 | (cr1 & cn2));
+    cn2 = cn1, cn1 = (uint64_t)isn, cr1 = p[i] == '\r';
+  }
+  out->first[0] = at + (int64_t)first;
+  out->last[0] = at + (int64_t)last;
+  out->lines_to_first[0] = 1;
+  out->lines = lines;
+  out->rows[0] = lines - (at + (int64_t)last == size - 1);
+  out->blank[0] = blank;
+}
+
 void csv_scan_block(const char *p, size_t n, int64_t at, int64_t size, const char *prev,
                     int nprev, char quote, csv_scan *out) {
   memset(out, 0, sizeof *out);
   for (int s = 0; s < 2; s++) out->first[s] = out->last[s] = -1;
+  if (memchr(p, quote, n) == NULL) {
+    scan_plain(p, n, at, size, prev, nprev, out);
+    return;
+  }
   /* byte i-1 and i-2 of the block, reaching into 'prev' */
 #define BYTE(i) ((i) >= 0 ? p[i] : (nprev + (i) >= 0 ? prev[nprev + (i)] : 0))
   int in = 0; /* quotes so far, mod 2: a newline ends a row in the state that equals it */
@@ -175,25 +240,50 @@ typedef struct reader {
   csv_error *err;
 } reader;
 
-static int fail_at(reader *r, int64_t line, const char *fmt, const char *a, long long b, long long c) {
+__attribute__((format(printf, 3, 4))) static int fail_at(reader *r, int64_t line, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
   r->err->line = line;
-  snprintf(r->err->msg, sizeof r->err->msg, fmt, a, b, c);
+  vsnprintf(r->err->msg, sizeof r->err->msg, fmt, ap);
+  va_end(ap);
   return -1;
 }
 
-/* The field at r->pos; 0, or -1 with the error set. */
-static int next_field(reader *r, field *f) {
+static int quoted_field(reader *r, field *f);
+
+/* The field at r->pos; 0, or -1 with the error set.  Unquoted fields,
+ * nearly all of real files, inline. */
+static inline int next_field(reader *r, field *f) {
   cursor *c = &r->c;
   const char *p = c->p;
   size_t n = c->n, i = r->pos;
+  if (i < n && p[i] == c->quote) return quoted_field(r, f);
   f->quoted = 0;
-  if (i < n && p[i] == c->quote) {
+  if (i >= c->base + 64 || i < c->base) cursor_seek(c, i);
+  size_t e = cursor_next(c);
+  while (e < i) e = cursor_next(c);
+  if (e < n && p[e] == c->quote)
+    return fail_at(r, r->line + r->nl, "a quote inside an unquoted field");
+  f->s = p + i;
+  f->len = e - i;
+  f->end = e < n ? p[e] : 0;
+  if (f->end != c->sep && f->len && f->s[f->len - 1] == '\r') f->len--; /* CRLF */
+  r->pos = e < n ? e + 1 : n;
+  return 0;
+}
+
+/* A field in quotes: to the closing quote, "" standing for one. */
+static int quoted_field(reader *r, field *f) {
+  cursor *c = &r->c;
+  const char *p = c->p;
+  size_t n = c->n, i = r->pos;
+  {
     /* quoted: to the closing quote, "" standing for one */
     size_t j = i + 1, out = 0;
     int doubled = 0;
     for (;;) {
       const char *q = j < n ? memchr(p + j, c->quote, n - j) : NULL;
-      if (q == NULL) return fail_at(r, r->line, "a quoted field is not closed%s%lld%lld", "", 0, 0) , -1;
+      if (q == NULL) return fail_at(r, r->line, "a quoted field is not closed");
       size_t k = (size_t)(q - p);
       for (const char *t = p + j; (t = memchr(t, '\n', (size_t)(q - t))) != NULL; t++) r->nl++;
       if (k + 1 < n && p[k + 1] == c->quote) {
@@ -202,7 +292,7 @@ static int next_field(reader *r, field *f) {
           out = 0;
           if (r->room < n - i) {
             char *s = base_realloc(r->scratch, n - i);
-            if (s == NULL) return fail_at(r, r->line, "not enough memory%s%lld%lld", "", 0, 0);
+            if (s == NULL) return fail_at(r, r->line, "not enough memory");
             r->scratch = s, r->room = n - i;
           }
           memcpy(r->scratch, p + i + 1, k + 1 - (i + 1));
@@ -225,24 +315,13 @@ static int next_field(reader *r, field *f) {
       i = k + 1;
       if (i < n && p[i] == '\r' && i + 1 < n && p[i + 1] == '\n') i++;
       if (i < n && p[i] != c->sep && p[i] != '\n')
-        return fail_at(r, r->line + r->nl, "text after a closing quote%s%lld%lld", "", 0, 0);
+        return fail_at(r, r->line + r->nl, "text after a closing quote");
       f->end = i < n ? p[i] : 0;
       r->pos = i < n ? i + 1 : n;
       cursor_seek(c, r->pos);
       return 0;
     }
   }
-  if (c->base + 64 <= i || i < c->base) cursor_seek(c, i);
-  size_t e = cursor_next(c);
-  while (e < i) e = cursor_next(c);
-  if (e < n && p[e] == c->quote)
-    return fail_at(r, r->line + r->nl, "a quote inside an unquoted field%s%lld%lld", "", 0, 0);
-  f->s = p + i;
-  f->len = e - i;
-  f->end = e < n ? p[e] : 0;
-  if (f->end != c->sep && f->len && f->s[f->len - 1] == '\r') f->len--; /* CRLF */
-  r->pos = e < n ? e + 1 : n;
-  return 0;
 }
 
 int64_t csv_split(const char *text, size_t n, int eof, char sep, char quote, int64_t maxrows,
@@ -276,7 +355,7 @@ int64_t csv_split(const char *text, size_t n, int eof, char sep, char quote, int
     if (!blank) {
       if (width < 0) width = col;
       else if (col != width) {
-        fail_at(&r, r.line, "expected %s%lld fields, saw %lld", "", width, col);
+        fail_at(&r, r.line, "expected %d fields, saw %d", width, col);
         base_free(r.scratch);
         return -1;
       }
@@ -327,7 +406,25 @@ static int mismatch(reader *r, const csv_opts *o, int col, const field *f) {
   return -1;
 }
 
-static int convert(reader *r, const csv_opts *o, int col, const field *f, fr_builder *b) {
+/* Whether a field converts, as convert would, without keeping it. */
+static inline int check(reader *r, const csv_opts *o, int col, const field *f) {
+  if (is_na(o, f)) {
+    o->nulls[col]++;
+    return 0;
+  }
+  union { int64_t i; double d; int b; } v;
+  int bad;
+  switch (o->types[col]) {
+  case FR_INT64: bad = csvn_int64(f->s, f->len, &v.i); break;
+  case FR_FLOAT64: bad = csvn_double(f->s, f->len, &v.d); break;
+  case FR_BOOL: bad = csv_to_bool(f->s, f->len, &v.b); break;
+  case FR_DATETIME: bad = csv_to_datetime(f->s, f->len, &v.i); break;
+  default: bad = 0;
+  }
+  return bad ? mismatch(r, o, col, f) : 0;
+}
+
+static inline int convert(reader *r, const csv_opts *o, int col, const field *f, fr_builder *b) {
   if (is_na(o, f)) {
     frb_null(b);
     return 0;
@@ -335,13 +432,13 @@ static int convert(reader *r, const csv_opts *o, int col, const field *f, fr_bui
   switch (o->types[col]) {
   case FR_INT64: {
     int64_t v;
-    if (csv_to_int64(f->s, f->len, &v) != 0) return mismatch(r, o, col, f);
+    if (csvn_int64(f->s, f->len, &v) != 0) return mismatch(r, o, col, f);
     frb_i64(b, v);
     return 0;
   }
   case FR_FLOAT64: {
     double v;
-    if (csv_to_double(f->s, f->len, &v) != 0) return mismatch(r, o, col, f);
+    if (csvn_double(f->s, f->len, &v) != 0) return mismatch(r, o, col, f);
     frb_f64(b, v);
     return 0;
   }
@@ -378,7 +475,7 @@ int csv_parse(const char *text, size_t n, int64_t line, int header, const csv_op
   }
   for (int k = 0, j = 0; k < o->ncols; k++) {
     slot[k] = o->types[k] >= 0 ? j : -1;
-    if (o->types[k] >= 0) frb_init(&b[j++], o->types[k], rows_hint);
+    if (o->types[k] >= 0 && !o->nulls) frb_init(&b[j++], o->types[k], rows_hint);
   }
   reader r = {.c = {.p = text, .n = n, .sep = o->sep, .quote = o->quote}, .line = line, .err = err};
   cursor_seek(&r.c, 0);
@@ -396,11 +493,12 @@ int csv_parse(const char *text, size_t n, int64_t line, int header, const csv_op
       if (col >= o->ncols) {
         int extra = col + 1;
         while (f.end == o->sep && next_field(&r, &f) == 0) extra++;
-        fail_at(&r, r.line, "expected %s%lld fields, saw %lld", "", o->ncols, extra);
+        fail_at(&r, r.line, "expected %d fields, saw %d", o->ncols, extra);
         status = -1;
         break;
       }
-      if (!skip_header && slot[col] >= 0 && convert(&r, o, col, &f, &b[slot[col]]) != 0) {
+      if (!skip_header && slot[col] >= 0 &&
+          (o->nulls ? check(&r, o, col, &f) : convert(&r, o, col, &f, &b[slot[col]])) != 0) {
         status = -1;
         break;
       }
@@ -410,7 +508,7 @@ int csv_parse(const char *text, size_t n, int64_t line, int header, const csv_op
     if (status) break;
     if (col >= 0) {
       if (col != o->ncols) {
-        fail_at(&r, r.line, "expected %s%lld fields, saw %lld", "", o->ncols, col);
+        fail_at(&r, r.line, "expected %d fields, saw %d", o->ncols, col);
         status = -1;
         break;
       }
@@ -430,6 +528,11 @@ int csv_parse(const char *text, size_t n, int64_t line, int header, const csv_op
       snprintf(err->msg, sizeof err->msg, "not enough memory");
       status = -1;
     }
+  if (o->nulls) {
+    base_free(b);
+    base_free(slot);
+    return status;
+  }
   if (status == 0 && frame_init(out, nused, rows) != 0) {
     snprintf(err->msg, sizeof err->msg, "not enough memory");
     status = -1;

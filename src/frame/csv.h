@@ -67,6 +67,8 @@ typedef struct csv_opts {
   const char *const *names; /* per field */
   int nna;            /* extra null spellings */
   const char *const *na;
+  int64_t *nulls;     /* when set: fields are checked and their nulls counted
+                       * here (per field), no frame made */
 } csv_opts;
 
 /* An error: a message naming the line, the field and what is wrong. */

@@ -13,34 +13,9 @@
 #include <string.h>
 
 #include "frame/csv.h"
+#include "frame/csvnum.h"
 
-static void trim(const char **s, size_t *len) {
-  while (*len && (**s == ' ' || **s == '\t')) (*s)++, (*len)--;
-  while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t')) (*len)--;
-}
-
-int csv_to_int64(const char *s, size_t len, int64_t *v) {
-  trim(&s, &len);
-  size_t i = 0;
-  int neg = 0;
-  if (i < len && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
-  if (i == len) return -1;
-  uint64_t u = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-  for (; i < len; i++) {
-    unsigned d = (unsigned char)s[i] - '0';
-    if (d > 9) return -1;
-    if (u > (limit - d) / 10) return -1; /* out of int64's range */
-    u = u * 10 + d;
-  }
-  *v = neg ? (int64_t)(0 - u) : (int64_t)u;
-  return 0;
-}
-
-static const double exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-static int slow_double(const char *s, size_t len, double *v) {
+int csvn_slow_double(const char *s, size_t len, double *v) {
   char tmp[128];
   if (len >= sizeof tmp) return -1;
   memcpy(tmp, s, len);
@@ -57,45 +32,12 @@ static int slow_double(const char *s, size_t len, double *v) {
   return 0;
 }
 
-int csv_to_double(const char *s, size_t len, double *v) {
-  trim(&s, &len);
-  size_t i = 0;
-  int neg = 0;
-  if (i < len && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
-  uint64_t m = 0;
-  int digits = 0, scale = 0, any = 0;
-  for (; i < len && (unsigned char)(s[i] - '0') <= 9; i++, any = 1)
-    if (digits < 19) m = m * 10 + (unsigned)(s[i] - '0'), digits += m != 0;
-    else scale++;
-  if (i < len && s[i] == '.') {
-    for (i++; i < len && (unsigned char)(s[i] - '0') <= 9; i++, any = 1)
-      if (digits < 19) m = m * 10 + (unsigned)(s[i] - '0'), digits += m != 0, scale--;
-  }
-  if (!any) return slow_double(s, len, v); /* inf, nan, or not a number */
-  if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-    size_t j = i + 1;
-    int eneg = 0, e = 0;
-    if (j < len && (s[j] == '-' || s[j] == '+')) eneg = s[j++] == '-';
-    if (j == len) return -1;
-    for (; j < len; j++) {
-      unsigned d = (unsigned char)s[j] - '0';
-      if (d > 9) return -1;
-      if (e < 100000) e = e * 10 + (int)d;
-    }
-    scale += eneg ? -e : e;
-    i = len;
-  }
-  if (i != len) return -1;
-  if (digits >= 19 || m >= (uint64_t)1 << 53 || scale < -22 || scale > 22)
-    return slow_double(s, len, v);
-  double d = (double)m;
-  d = scale < 0 ? d / exact_pow10[-scale] : d * exact_pow10[scale];
-  *v = neg ? -d : d;
-  return 0;
-}
+int csv_to_int64(const char *s, size_t len, int64_t *v) { return csvn_int64(s, len, v); }
+
+int csv_to_double(const char *s, size_t len, double *v) { return csvn_double(s, len, v); }
 
 int csv_to_bool(const char *s, size_t len, int *v) {
-  trim(&s, &len);
+  csvn_trim(&s, &len);
   static const char *const t[] = {"True", "TRUE", "true"}, *const f[] = {"False", "FALSE", "false"};
   for (int k = 0; k < 3; k++) {
     if (len == strlen(t[k]) && memcmp(s, t[k], len) == 0) return *v = 1, 0;
@@ -127,7 +69,7 @@ static int num(const char *s, size_t len, size_t at, int n, unsigned *v) {
 }
 
 int csv_to_datetime(const char *s, size_t len, int64_t *ns) {
-  trim(&s, &len);
+  csvn_trim(&s, &len);
   unsigned y, mo, d, h = 0, mi = 0, sec = 0;
   if (num(s, len, 0, 4, &y) || len < 10 || s[4] != '-' || num(s, len, 5, 2, &mo) || s[7] != '-' ||
       num(s, len, 8, 2, &d))

@@ -110,8 +110,8 @@ static int key_equal(const fr_builder *b, int64_t g, const fr_col *c, int64_t i)
   case FR_STRING: {
     size_t len;
     const char *s = fr_str(c, i, &len);
-    int64_t glen = b->offsets[g + 1] - b->offsets[g];
-    return (size_t)glen == len && memcmp(b->arena + b->offsets[g], s, len) == 0;
+    const int64_t *o = b->values;
+    return (size_t)(o[g + 1] - o[g]) == len && memcmp(b->arena + o[g], s, len) == 0;
   }
   case FR_FLOAT64: return ((const double *)b->values)[g] == ((const double *)c->values)[i];
   case FR_BOOL: return ((const uint8_t *)b->values)[g] == ((const uint8_t *)c->values)[i];

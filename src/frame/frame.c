@@ -74,94 +74,77 @@ int frame_find(const frame *f, const char *name) {
 
 /* ---- builders ---- */
 
+/* Where the bitmap starts in a store of 'cap' rows. */
+static uint64_t bitmap_at(int type, int64_t cap) {
+  uint64_t per = type == FR_STRING ? 8 : value_size(type);
+  return round_up((uint64_t)(cap + (type == FR_STRING)) * per);
+}
+
+/* A store for 'cap' rows, the old one's rows copied; 0 or -1. */
+static int restore(fr_builder *b, int64_t cap) {
+  uint64_t vat = bitmap_at(b->type, cap);
+  buf *s = buf_new(BUF_BYTES, NULL, 0, (size_t)(vat + bitmap_bytes(cap)));
+  if (s == NULL) return b->failed = 1, -1;
+  char *d = buf_wdata(s);
+  if (b->store) {
+    uint64_t per = b->type == FR_STRING ? 8 : value_size(b->type);
+    memcpy(d, b->values, (size_t)((uint64_t)(b->n + (b->type == FR_STRING)) * per));
+    if (b->has_nulls) {
+      memset(d + vat, 0xff, bitmap_bytes(cap));
+      memcpy(d + vat, b->valid, bitmap_bytes(b->n));
+    }
+    buf_decref(b->store);
+  } else if (b->type == FR_STRING) {
+    ((int64_t *)d)[0] = 0;
+  }
+  b->store = s;
+  b->values = d;
+  b->valid = (uint8_t *)d + vat;
+  b->cap = cap;
+  return 0;
+}
+
 void frb_init(fr_builder *b, int type, int64_t cap_hint) {
   memset(b, 0, sizeof *b);
   b->type = type;
-  b->cap = cap_hint > 0 ? cap_hint : 0;
-  if (b->cap) {
-    b->values = type == FR_STRING ? NULL : base_malloc((size_t)b->cap * value_size(type));
-    b->offsets = type == FR_STRING ? base_malloc((size_t)(b->cap + 1) * sizeof *b->offsets) : NULL;
-    if ((type == FR_STRING ? (void *)b->offsets : b->values) == NULL) b->failed = 1, b->cap = 0;
-  }
-  if (type == FR_STRING && b->offsets == NULL && !b->failed) {
-    b->offsets = base_malloc(sizeof *b->offsets);
-    if (b->offsets == NULL) b->failed = 1;
-  }
-  if (b->offsets) b->offsets[0] = 0;
+  restore(b, cap_hint > 0 ? cap_hint : 16);
 }
 
 void frb_free(fr_builder *b) {
-  base_free(b->values);
-  base_free(b->offsets);
+  if (b->store) buf_decref(b->store);
   base_free(b->arena);
-  base_free(b->valid);
   memset(b, 0, sizeof *b);
 }
 
 int frb_grow(fr_builder *b) {
   if (b->failed) return -1;
   if (b->n < b->cap) return 0;
-  int64_t cap = b->cap < 64 ? 64 : b->cap * 2;
-  if (b->type == FR_STRING) {
-    int64_t *o = base_realloc(b->offsets, (size_t)(cap + 1) * sizeof *o);
-    if (o == NULL) return b->failed = 1, -1;
-    b->offsets = o;
-  } else {
-    void *v = base_realloc(b->values, (size_t)cap * value_size(b->type));
-    if (v == NULL) return b->failed = 1, -1;
-    b->values = v;
-  }
-  if (b->valid) {
-    uint8_t *m = base_realloc(b->valid, bitmap_bytes(cap));
-    if (m == NULL) return b->failed = 1, -1;
-    memset(m + bitmap_bytes(b->cap), 0xff, bitmap_bytes(cap) - bitmap_bytes(b->cap));
-    b->valid = m;
-  }
-  b->cap = cap;
-  return 0;
+  return restore(b, b->cap * 2);
 }
 
 void frb_null(fr_builder *b) {
-  if (frb_grow(b) != 0) return;
+  if (b->n >= b->cap && frb_grow(b) != 0) return;
   if (b->type == FR_FLOAT64) {
     ((double *)b->values)[b->n++] = __builtin_nan("");
     b->nnull++;
     return;
   }
-  if (b->valid == NULL) {
-    b->valid = base_malloc(bitmap_bytes(b->cap));
-    if (b->valid == NULL) {
-      b->failed = 1;
-      return;
-    }
+  if (!b->has_nulls) { /* the whole bitmap valid: appends then set no bits */
     memset(b->valid, 0xff, bitmap_bytes(b->cap));
+    b->has_nulls = 1;
   }
-  b->valid[b->n >> 3] &= (uint8_t)~(1u << (b->n & 7));
   switch (b->type) {
   case FR_BOOL: ((uint8_t *)b->values)[b->n] = 0; break;
-  case FR_STRING: b->offsets[b->n + 1] = b->alen; break;
+  case FR_STRING: ((int64_t *)b->values)[b->n + 1] = b->alen; break;
   default: ((int64_t *)b->values)[b->n] = 0; break;
   }
+  b->valid[b->n >> 3] &= (uint8_t)~(1u << (b->n & 7));
   b->n++;
   b->nnull++;
 }
 
-void frb_i64(fr_builder *b, int64_t v) {
-  if (frb_grow(b) == 0) ((int64_t *)b->values)[b->n++] = v;
-}
-
-void frb_f64(fr_builder *b, double v) {
-  if (frb_grow(b) != 0) return;
-  ((double *)b->values)[b->n++] = v;
-  if (v != v) b->nnull++;
-}
-
-void frb_bool(fr_builder *b, int v) {
-  if (frb_grow(b) == 0) ((uint8_t *)b->values)[b->n++] = v != 0;
-}
-
 void frb_str(fr_builder *b, const char *s, size_t len) {
-  if (frb_grow(b) != 0) return;
+  if (b->n >= b->cap && frb_grow(b) != 0) return;
   if (b->alen + (int64_t)len > b->acap) {
     int64_t cap = b->acap < 256 ? 256 : b->acap;
     while (cap < b->alen + (int64_t)len) cap *= 2;
@@ -175,7 +158,7 @@ void frb_str(fr_builder *b, const char *s, size_t len) {
   }
   if (len) memcpy(b->arena + b->alen, s, len);
   b->alen += (int64_t)len;
-  b->offsets[++b->n] = b->alen;
+  ((int64_t *)b->values)[++b->n] = b->alen;
 }
 
 void frb_from(fr_builder *b, const fr_col *c, int64_t i) {
@@ -190,11 +173,52 @@ void frb_from(fr_builder *b, const fr_col *c, int64_t i) {
     size_t len;
     const char *s = fr_str(c, i, &len);
     frb_str(b, s, len);
-    break;
+    return;
   }
   default: frb_i64(b, ((const int64_t *)c->values)[i]); break;
   }
 }
+
+int frb_finish(fr_builder *b, const char *name, fr_col *out) {
+  memset(out, 0, sizeof *out);
+  out->name = b->failed ? NULL : base_strdup(name);
+  if (out->name == NULL) {
+    frb_free(b);
+    return -1;
+  }
+  out->type = b->type;
+  out->n = b->n;
+  out->nnull = b->nnull;
+  if (b->type == FR_STRING) {
+    /* the arena after the offsets and bitmap: one owner for all */
+    uint64_t vat = bitmap_at(b->type, b->cap), aat = round_up(vat + bitmap_bytes(b->cap));
+    buf *s = buf_new(BUF_BYTES, NULL, 0, (size_t)(aat + (uint64_t)b->alen));
+    if (s == NULL) {
+      base_free(out->name);
+      out->name = NULL;
+      frb_free(b);
+      return -1;
+    }
+    char *d = buf_wdata(s);
+    memcpy(d, b->values, (size_t)(b->n + 1) * 8);
+    if (b->has_nulls) memcpy(d + vat, b->valid, bitmap_bytes(b->n));
+    if (b->alen) memcpy(d + aat, b->arena, (size_t)b->alen);
+    out->owner = s;
+    out->offsets = (const int64_t *)d;
+    out->arena = d + aat;
+    if (b->has_nulls) out->valid = (const uint8_t *)d + vat;
+    frb_free(b);
+    return 0;
+  }
+  out->owner = b->store;
+  out->values = b->values;
+  if (b->has_nulls) out->valid = b->valid;
+  b->store = NULL;
+  frb_free(b);
+  return 0;
+}
+
+/* ---- the one-buffer form ---- */
 
 /* The parts of a column of 'type' and 'n' rows: their byte lengths. */
 static int col_parts(int type, int64_t n, int64_t alen, int has_valid, uint64_t *bytes) {
@@ -208,53 +232,6 @@ static int col_parts(int type, int64_t n, int64_t alen, int has_valid, uint64_t 
   if (has_valid) bytes[k++] = bitmap_bytes(n);
   return k;
 }
-
-int frb_finish(fr_builder *b, const char *name, fr_col *out) {
-  memset(out, 0, sizeof *out);
-  if (b->failed || (b->type == FR_STRING && b->offsets == NULL)) {
-    frb_free(b);
-    return -1;
-  }
-  uint64_t bytes[3], at[3], size = 0;
-  int np = col_parts(b->type, b->n, b->alen, b->valid != NULL, bytes);
-  for (int k = 0; k < np; k++) {
-    at[k] = size;
-    size = round_up(size + bytes[k]);
-  }
-  buf *owner = buf_new(BUF_BYTES, NULL, 0, size ? (size_t)size : 1);
-  out->name = base_strdup(name);
-  if (owner == NULL || out->name == NULL) {
-    if (owner) buf_decref(owner);
-    base_free(out->name);
-    out->name = NULL;
-    frb_free(b);
-    return -1;
-  }
-  char *d = buf_wdata(owner);
-  const void *src[3];
-  int k = 0;
-  if (b->type == FR_STRING) src[k++] = b->offsets, src[k++] = b->arena;
-  else src[k++] = b->values;
-  if (b->valid) src[k++] = b->valid;
-  for (k = 0; k < np; k++)
-    if (bytes[k]) memcpy(d + at[k], src[k], bytes[k]);
-  out->type = b->type;
-  out->n = b->n;
-  out->owner = owner;
-  out->nnull = b->nnull;
-  k = 0;
-  if (b->type == FR_STRING) {
-    out->offsets = (const int64_t *)(d + at[k++]);
-    out->arena = d + at[k++];
-  } else {
-    out->values = d + at[k++];
-  }
-  if (b->valid) out->valid = (const uint8_t *)(d + at[k]);
-  frb_free(b);
-  return 0;
-}
-
-/* ---- the one-buffer form ---- */
 
 #define MAGIC "DUSKFRM1"
 

@@ -82,15 +82,18 @@ void fr_col_free(fr_col *c);
 /* The index of column 'name', or -1. */
 int frame_find(const frame *f, const char *name);
 
-/* A column being built row by row (or all at once through the arrays). */
+/* A column being built row by row.  Its values (or string offsets) and
+ * room for a bitmap are one buffer from the start, sized by the hint,
+ * so a column built within its hint becomes the column without a copy. */
 typedef struct fr_builder {
   int type;
   int64_t n, cap;
-  void *values;      /* 8-byte values, or bytes for bool */
-  int64_t *offsets;  /* strings */
-  char *arena;
+  buf *store;        /* values, then the bitmap's room */
+  void *values;      /* 8-byte values, or bytes for bool; offsets for strings */
+  uint8_t *valid;    /* in 'store'; used from the first null */
+  int has_nulls;
+  char *arena;       /* strings */
   int64_t alen, acap;
-  uint8_t *valid;    /* made at the first null */
   int64_t nnull;
   int failed;        /* out of memory: the column is lost */
 } fr_builder;
@@ -100,15 +103,25 @@ void frb_free(fr_builder *b);
 /* Room for one more row; 0, or -1 (and 'failed') when out of memory. */
 int frb_grow(fr_builder *b);
 void frb_null(fr_builder *b);               /* appends a null */
-void frb_i64(fr_builder *b, int64_t v);     /* int64, datetime */
-void frb_f64(fr_builder *b, double v);
-void frb_bool(fr_builder *b, int v);
 void frb_str(fr_builder *b, const char *s, size_t len);
 /* Appends row 'i' of 'c' (of the builder's type). */
 void frb_from(fr_builder *b, const fr_col *c, int64_t i);
 /* The column built, named 'name', into 'out' (the builder is freed).
  * 0, or -1 when out of memory. */
 int frb_finish(fr_builder *b, const char *name, fr_col *out);
+
+static inline void frb_i64(fr_builder *b, int64_t v) { /* int64, datetime */
+  if (b->n < b->cap || frb_grow(b) == 0) ((int64_t *)b->values)[b->n++] = v;
+}
+static inline void frb_f64(fr_builder *b, double v) {
+  if (b->n < b->cap || frb_grow(b) == 0) {
+    ((double *)b->values)[b->n++] = v;
+    b->nnull += v != v;
+  }
+}
+static inline void frb_bool(fr_builder *b, int v) {
+  if (b->n < b->cap || frb_grow(b) == 0) ((uint8_t *)b->values)[b->n++] = v != 0;
+}
 
 /* One BUF_TABLE buffer holding 'f' (a new reference in '*out'): the
  * buffer of its columns when they all view one such buffer whole, else
