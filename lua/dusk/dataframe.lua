@@ -166,7 +166,8 @@ function M.read_csv(paths, opts)
   end
   -- the columns and their types, from the start of the first file
   local size1 = io_must("read_csv", dio.size(files[1]))
-  local names, types = errors.call("read_csv", fc.csv_sample, files[1], SAMPLE, size1, sep, quote, header)
+  local ok, names, types = pcall(fc.csv_sample, files[1], SAMPLE, size1, sep, quote, header)
+  if not ok then errors.raise(names) end
   if #names == 0 then errors.raise("read_csv: " .. files[1] .. " has no columns") end
   local position = {}
   for i, n in ipairs(names) do

@@ -75,4 +75,27 @@ static inline int csvn_double(const char *s, size_t len, double *v) {
   return 0;
 }
 
+/* Whether 's' is a decimal csvn_double reads, by its grammar alone
+ * ([sign] digits [. digits] [e [sign] digits], a digit in the mantissa):
+ * checking a field costs no conversion.  0 also for what only strtod
+ * reads (inf, nan), which the caller then converts. */
+static inline int csvn_is_decimal(const char *s, size_t len) {
+  csvn_trim(&s, &len);
+  size_t i = 0;
+  int digits = 0;
+  if (i < len && (s[i] == '-' || s[i] == '+')) i++;
+  for (; i < len && (unsigned char)(s[i] - '0') <= 9; i++) digits = 1;
+  if (i < len && s[i] == '.')
+    for (i++; i < len && (unsigned char)(s[i] - '0') <= 9; i++) digits = 1;
+  if (!digits) return 0;
+  if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+    i++;
+    if (i < len && (s[i] == '-' || s[i] == '+')) i++;
+    if (i == len) return 0;
+    for (; i < len; i++)
+      if ((unsigned char)(s[i] - '0') > 9) return 0;
+  }
+  return i == len;
+}
+
 #endif
