@@ -73,14 +73,40 @@ local function derive(self, op, columns, dtypes, mt)
               self._name, mt or getmetatable(self))
 end
 
+-- The columns an expression reads, into 'set'.
+local function refs(e, set)
+  if e[1] == "col" then set[e[2]] = true
+  elseif e[1] == "bin" then refs(e[3], set); refs(e[4], set)
+  elseif e[1] ~= "lit" then refs(e[3], set) end -- un, astype, isin
+  return set
+end
+
 -- The columns of the source that the ops (and a sink reading 'used',
--- columns named after the ops) need, or nil for all.
+-- columns named after the ops) need: walked back from the end, each op
+-- turning what is needed after it into what is needed before it.
 local function needed(self, used)
-  for _, op in ipairs(self._ops) do
-    if op[1] ~= "select" and op[1] ~= "isnull" and op[1] ~= "notnull" then return nil end
-  end
   local need = {}
   for _, c in ipairs(used or self.columns) do need[c] = true end
+  for k = #self._ops, 1, -1 do
+    local op = self._ops[k]
+    local kind = op[1]
+    if kind == "rename" then
+      local back = {}
+      for c in pairs(need) do back[c] = true end
+      for old, new in pairs(op[2]) do
+        if need[new] then back[new] = nil; back[old] = true end
+      end
+      need = back
+    elseif kind == "assign" then
+      need[op[2]] = nil
+      refs(op[3], need)
+    elseif kind == "filter" then
+      refs(op[2], need)
+    elseif kind == "map" then
+      need[op[2]] = nil
+      need[op[3]] = true
+    end
+  end
   return need
 end
 
@@ -297,9 +323,25 @@ end
 
 ---------------------------------------------------------------- tasks
 
+-- map: f of every value of column 'from' as column 'to', nulls kept.
+local function map_values(part, to, from, f, dtype)
+  local n, out = #part, {}
+  for i = 1, n do
+    local v = part:value(i, from)
+    if v ~= nil and v == v then out[i] = f(v) end -- a null (nil, NaN) stays one
+  end
+  local names, types, cols = { to }, { dtype }, { out }
+  local ok, col = pcall(fc.from_columns, names, types, cols, n)
+  if not ok then error("map: the function's values do not fit dtype " .. dtype .. " (give map {dtype=}): " .. col, 0) end
+  return fc.assign(part, to, col)
+end
+
 local function apply(op, part)
   local kind = op[1]
   if kind == "select" then return part:select(op[2]) end
+  if kind == "assign" then return fc.assign(part, op[2], op[3]) end
+  if kind == "filter" then return fc.filter(part, op[2]) end
+  if kind == "map" then return map_values(part, op[2], op[3], op[4], op[5]) end
   if kind == "isnull" then return fc.isnull(part, false) end
   if kind == "notnull" then return fc.isnull(part, true) end
   if kind == "rename" then return fc.rename(part, op[2]) end
@@ -465,7 +507,7 @@ local function count(self)
   local src, layer = self._src, nil
   local counts_rows = true
   for _, op in ipairs(self._ops) do
-    if op[1] ~= "select" and op[1] ~= "isnull" and op[1] ~= "notnull" and op[1] ~= "rename" then counts_rows = false end
+    if op[1] == "filter" then counts_rows = false end
   end
   if src.kind == "csv" and counts_rows then
     local all = {}
@@ -485,17 +527,27 @@ SeriesMT.__len = count
 
 ---------------------------------------------------------------- operations
 
-function DataFrame:isnull() return derive(self, { "isnull" }, nil, self:_types_as("bool")) end
-function DataFrame:notnull() return derive(self, { "notnull" }, nil, self:_types_as("bool")) end
-function Series:isnull() return derive(self, { "isnull" }, nil, self:_types_as("bool")) end
-function Series:notnull() return derive(self, { "notnull" }, nil, self:_types_as("bool")) end
-
 function DataFrame:_types_as(t)
   local d = {}
   for _, c in ipairs(self.columns) do d[c] = t end
   return d
 end
-Series._types_as = DataFrame._types_as
+
+function DataFrame:isnull() return derive(self, { "isnull" }, nil, self:_types_as("bool")) end
+function DataFrame:notnull() return derive(self, { "notnull" }, nil, self:_types_as("bool")) end
+
+-- A Series: the column 'name' of 'base' after the ops of base, made by
+-- 'expr' over base's columns (so Series of one frame combine into one
+-- expression, evaluated in C per partition).
+local function series(base, expr, name, dtype)
+  local ops = copy(base._ops)
+  if not (expr[1] == "col" and expr[2] == name) then ops[#ops + 1] = { "assign", name, expr } end
+  ops[#ops + 1] = { "select", { name } }
+  local s = make(base._src, ops, { name }, { [name] = dtype }, base.npartitions, base._name, SeriesMT)
+  s._base, s._expr = base, expr
+  s._index = base._index
+  return s
+end
 
 local function select(self, list, as_series)
   local dtypes = {}
@@ -505,7 +557,213 @@ local function select(self, list, as_series)
     end
     dtypes[c] = self.dtypes[c]
   end
-  return derive(self, { "select", list }, list, dtypes, as_series and SeriesMT or FrameMT)
+  if as_series then return series(self, { "col", list[1] }, list[1], dtypes[list[1]]) end
+  return derive(self, { "select", list }, list, dtypes, FrameMT)
+end
+
+-- A Series' base frame and expression; one from a reduction or a group-by
+-- is its own base.
+local function base_of(s)
+  if rawget(s, "_base") then return s._base, s._expr end
+  local f = make(s._src, s._ops, s.columns, s.dtypes, s.npartitions, s._name, FrameMT)
+  f._index = s._index
+  rawset(s, "_base", f)
+  rawset(s, "_expr", { "col", s.columns[1] })
+  return f, s._expr
+end
+
+local function same_ops(a, b)
+  if #a ~= #b then return false end
+  for i = 1, #a do if a[i] ~= b[i] then return false end end
+  return true
+end
+
+local function lit_dtype(v)
+  if math.type(v) == "integer" then return "int64" end
+  local t = type(v)
+  if t == "number" or t == "nil" then return "float64" end
+  if t == "boolean" then return "bool" end
+  if t == "string" then return "string" end
+  errors.raise("a " .. t .. " cannot be a Series operand")
+end
+
+local COMPARE = { eq = true, ne = true, lt = true, le = true, gt = true, ge = true }
+local LOGICAL = { ["and"] = true, ["or"] = true, xor = true }
+
+-- The dtype of a op b, fexpr.h's rules.
+local function bin_dtype(op, ta, tb)
+  if COMPARE[op] then
+    if not (NUMERIC[ta] and NUMERIC[tb]) and ta ~= tb
+       and not ((ta == "datetime" and tb == "string") or (tb == "datetime" and ta == "string")) then
+      errors.raise(string.format("%s: cannot compare %s with %s", op, ta, tb))
+    end
+    return "bool"
+  end
+  if LOGICAL[op] then
+    if ta ~= "bool" or tb ~= "bool" then errors.raise(string.format("%s: takes bool Series, not %s and %s", op, ta, tb)) end
+    return "bool"
+  end
+  if op == "fillna" then
+    if ta == tb then return ta end
+    if NUMERIC[ta] and NUMERIC[tb] then return "float64" end
+    errors.raise(string.format("fillna: a %s column filled with a %s", ta, tb))
+  end
+  if op == "add" and ta == "string" and tb == "string" then return "string" end
+  if not (NUMERIC[ta] and NUMERIC[tb]) then errors.raise(string.format("%s: arithmetic on %s and %s", op, ta, tb)) end
+  if op == "div" or ta == "float64" or tb == "float64" then return "float64" end
+  return "int64"
+end
+
+-- s op v: v a Series of the same frame, or a scalar.
+local function binary(op, a, b)
+  local sa, sb = is_series(a), is_series(b)
+  if not sa then a, b = b, a end -- a scalar first: the Series' base
+  local base, ea = base_of(a)
+  local eb, tb
+  if is_series(b) then
+    local bb
+    bb, eb = base_of(b)
+    if bb ~= base and not (bb._src == base._src and same_ops(bb._ops, base._ops)) then
+      errors.raise(op .. ": Series of different frames (combine columns of one DataFrame)")
+    end
+    tb = b.dtype
+  else
+    eb, tb = { "lit", b }, lit_dtype(b)
+  end
+  local ta = a.dtype
+  if not sa then ea, eb, ta, tb = eb, ea, tb, ta end
+  local dtype = bin_dtype(op, ta, tb)
+  local name = a.name
+  if is_series(b) and b.name ~= a.name then name = "" end
+  return series(base, { "bin", op, ea, eb }, name, dtype)
+end
+
+local function unary(op, s, dtype)
+  local base, e = base_of(s)
+  return series(base, { "un", op, e }, s.name, dtype)
+end
+
+for _, op in ipairs({ "eq", "ne", "lt", "le", "gt", "ge" }) do
+  Series[op] = function(self, v) return binary(op, self, v) end
+end
+function Series:isnull() return unary("isnull", self, "bool") end
+function Series:notnull() return unary("notnull", self, "bool") end
+function Series:abs()
+  if not NUMERIC[self.dtype] then errors.raise("abs: of a " .. self.dtype .. " Series") end
+  return unary("abs", self, self.dtype == "float64" and "float64" or "int64")
+end
+function Series:fillna(v) return binary("fillna", self, v) end
+function Series:between(lo, hi) return binary("and", binary("ge", self, lo), binary("le", self, hi)) end
+
+function Series:astype(dtype)
+  if not TYPES[dtype] then errors.raise(string.format("astype: '%s' is not a dtype", tostring(dtype))) end
+  local base, e = base_of(self)
+  return series(base, { "astype", dtype, e }, self.name, dtype)
+end
+
+function Series:isin(list)
+  if type(list) ~= "table" then errors.raise("isin: expected a list of values") end
+  local base, e = base_of(self)
+  return series(base, { "isin", table.move(list, 1, #list, 1, {}), e }, self.name, "bool")
+end
+
+-- s:map(f, {dtype=}): f of each value (nulls stay nulls), a Lua function
+-- run in the partition's task; the dtype from f of a sample value, as
+-- Dask's meta, unless given.
+local SAMPLE_VALUE = { int64 = 1, float64 = 1.0, bool = true, string = "foo", datetime = 0 }
+function Series:map(f, opts)
+  if type(f) ~= "function" then errors.raise("map: expected a function") end
+  opts = opts_of(opts, "map", { dtype = true })
+  local dtype = opts.dtype
+  if dtype == nil then
+    local ok, v = pcall(f, SAMPLE_VALUE[self.dtype])
+    dtype = ok and v ~= nil and lit_dtype(v) or "float64"
+  elseif not TYPES[dtype] then
+    errors.raise(string.format("map: '%s' is not a dtype", tostring(dtype)))
+  end
+  local name = self.name
+  local s = derive(self, { "map", name, name, f, dtype }, { name }, { [name] = dtype }, SeriesMT)
+  s._index = self._index
+  return s
+end
+
+local ARITH = { __add = "add", __sub = "sub", __mul = "mul", __div = "div", __idiv = "floordiv",
+                __mod = "mod", __pow = "pow", __band = "and", __bor = "or", __bxor = "xor" }
+for mm, op in pairs(ARITH) do SeriesMT[mm] = function(a, b) return binary(op, a, b) end end
+function SeriesMT.__unm(a)
+  if not NUMERIC[a.dtype] then errors.raise("-: of a " .. a.dtype .. " Series") end
+  return unary("neg", a, a.dtype == "float64" and "float64" or "int64")
+end
+function SeriesMT.__bnot(a)
+  if a.dtype ~= "bool" then errors.raise("~: of a " .. a.dtype .. " Series") end
+  return unary("not", a, "bool")
+end
+
+-- df[mask] / df:filter(mask): the rows where a bool Series of df is true.
+function DataFrame:filter(mask)
+  if not is_series(mask) then errors.raise("filter: expected a bool Series") end
+  if mask.dtype ~= "bool" then errors.raise("filter: the mask is a " .. mask.dtype .. " Series, not bool") end
+  local base, e = base_of(mask)
+  if base ~= self and not (base._src == self._src and same_ops(base._ops, self._ops)) then
+    errors.raise("filter: a mask made from another frame")
+  end
+  local out = derive(self, { "filter", e })
+  out._index = self._index
+  return out
+end
+
+-- df:assign{new = Series or scalar}: columns appended (or replaced) in
+-- name order.
+function DataFrame:assign(t)
+  if type(t) ~= "table" then errors.raise("assign: expected a table {name = Series or value}") end
+  local names = {}
+  for k in pairs(t) do
+    if type(k) ~= "string" then errors.raise("assign: column names must be strings") end
+    names[#names + 1] = k
+  end
+  table.sort(names)
+  local ops, columns, dtypes = copy(self._ops), copy(self.columns), {}
+  for k, v in pairs(self.dtypes) do dtypes[k] = v end
+  for _, name in ipairs(names) do
+    local v, e, dtype = t[name], nil, nil
+    if is_series(v) then
+      local base
+      base, e = base_of(v)
+      if base ~= self and not (base._src == self._src and same_ops(base._ops, self._ops)) then
+        errors.raise(string.format("assign: column '%s' is a Series of another frame", name))
+      end
+      dtype = v.dtype
+    else
+      e, dtype = { "lit", v }, lit_dtype(v)
+    end
+    ops[#ops + 1] = { "assign", name, e }
+    if dtypes[name] == nil then columns[#columns + 1] = name end
+    dtypes[name] = dtype
+  end
+  local out = make(self._src, ops, columns, dtypes, self.npartitions, self._name, FrameMT)
+  out._index = self._index
+  return out
+end
+
+-- df:fillna(v): every column's nulls filled with v (where v's type fits).
+function DataFrame:fillna(v)
+  local t = {}
+  for _, c in ipairs(self.columns) do
+    local ok, dt = pcall(bin_dtype, "fillna", self.dtypes[c], lit_dtype(v))
+    if ok and dt == self.dtypes[c] then t[c] = binary("fillna", select(self, { c }, true), v) end
+  end
+  return self:assign(t)
+end
+
+-- df:dropna(): the rows without a null.
+function DataFrame:dropna()
+  local mask
+  for _, c in ipairs(self.columns) do
+    local nn = select(self, { c }, true):notnull()
+    mask = mask and binary("and", mask, nn) or nn
+  end
+  if mask == nil then return self end
+  return self:filter(mask)
 end
 
 function DataFrame:rename(map)
@@ -691,6 +949,7 @@ end
 Series.visualize = DataFrame.visualize
 
 FrameMT.__index = function(self, key)
+  if is_series(key) then return DataFrame.filter(self, key) end
   if type(key) == "table" then return select(self, string_list(key, "df[...]")) end
   local m = DataFrame[key]
   if m ~= nil then return m end
@@ -699,8 +958,8 @@ FrameMT.__index = function(self, key)
 end
 
 SeriesMT.__index = function(self, key)
-  if key == "name" then return self.columns[1] end
-  if key == "dtype" then return self.dtypes[self.columns[1]] end
+  if key == "name" then return rawget(self, "columns")[1] end
+  if key == "dtype" then return rawget(self, "dtypes")[rawget(self, "columns")[1]] end
   return Series[key]
 end
 

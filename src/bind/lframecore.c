@@ -13,6 +13,7 @@
 #include "base/interrupt.h"
 #include "bind/lframe.h"
 #include "frame/csv.h"
+#include "frame/fexpr.h"
 #include "frame/fgroup.h"
 
 static void nomem(lua_State *L) { luaL_error(L, "not enough memory for a frame"); }
@@ -558,11 +559,194 @@ static int f_rename(lua_State *L) {
   return 1;
 }
 
+/* ---- expressions ---- */
+
+/* A column of one row holding the Lua value at 'idx' (a scalar operand). */
+static void literal(lua_State *L, int idx, fr_col *out) {
+  fr_builder b;
+  int t = lua_type(L, idx);
+  int type = t == LUA_TBOOLEAN ? FR_BOOL : t == LUA_TSTRING ? FR_STRING
+             : lua_isinteger(L, idx) ? FR_INT64 : t == LUA_TNUMBER ? FR_FLOAT64 : -1;
+  if (t == LUA_TNIL) type = FR_FLOAT64;
+  if (type < 0) luaL_error(L, "a %s cannot be a Series operand", luaL_typename(L, idx));
+  frb_init(&b, type, 1);
+  if (t == LUA_TNIL) frb_null(&b);
+  else if (type == FR_BOOL) frb_bool(&b, lua_toboolean(L, idx));
+  else if (type == FR_INT64) frb_i64(&b, lua_tointeger(L, idx));
+  else if (type == FR_FLOAT64) frb_f64(&b, lua_tonumber(L, idx));
+  else {
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    frb_str(&b, s, len);
+  }
+  if (frb_finish(&b, "", out) != 0) nomem(L);
+}
+
+/* A temporary column in a box (freed with it): pushed; returns it. */
+static fr_col *col_box(lua_State *L) {
+  lframe *box = lfr_push(L, &(frame){0}, 0);
+  if (frame_init(&box->f, 1, 0) != 0) nomem(L);
+  return &box->f.cols[0];
+}
+
+/* Evaluates the expression at 'idx' over 'f': pushes a box holding the
+ * column, returns it.  {"col", name} {"lit", v} {"bin", op, a, b}
+ * {"un", op, a} {"astype", type, a} {"isin", {values}, a} */
+static fr_col *eval(lua_State *L, int idx, const frame *f) {
+  idx = lua_absindex(L, idx);
+  luaL_checkstack(L, 8, "expression too deep");
+  lua_geti(L, idx, 1);
+  const char *kind = luaL_checkstring(L, -1);
+  lua_pop(L, 1);
+  char err[128];
+  if (strcmp(kind, "col") == 0) {
+    lua_geti(L, idx, 2);
+    const char *name = luaL_checkstring(L, -1);
+    int k = frame_find(f, name);
+    if (k < 0) luaL_error(L, "no column '%s'", name);
+    lua_pop(L, 1);
+    fr_col *c = col_box(L);
+    if (fr_col_ref(c, &f->cols[k], NULL) != 0) nomem(L);
+    return c;
+  }
+  if (strcmp(kind, "lit") == 0) {
+    lua_geti(L, idx, 2);
+    fr_col tmp;
+    literal(L, -1, &tmp);
+    lua_pop(L, 1);
+    fr_col *c = col_box(L);
+    *c = tmp;
+    return c;
+  }
+  if (strcmp(kind, "bin") == 0) {
+    lua_geti(L, idx, 2);
+    int op = fx_binop_of(luaL_checkstring(L, -1));
+    lua_pop(L, 1);
+    lua_geti(L, idx, 3);
+    fr_col *a = eval(L, -1, f);
+    lua_geti(L, idx, 4);
+    fr_col *b = eval(L, -1, f);
+    /* a datetime against a string: the string read as a datetime */
+    fr_col conv;
+    if ((a->type == FR_DATETIME) != (b->type == FR_DATETIME) && (a->type == FR_STRING || b->type == FR_STRING)) {
+      fr_col *s = a->type == FR_STRING ? a : b;
+      if (fx_astype(s, FR_DATETIME, "", &conv, err) != 0) luaL_error(L, "%s", err);
+      fr_col_free(s);
+      *s = conv;
+    }
+    fr_col *c = col_box(L);
+    if (fx_binary(op, a, b, "", c, err) != 0) luaL_error(L, "%s", err);
+    lua_replace(L, -5); /* the result box where the first operand's was */
+    lua_pop(L, 3);
+    return c;
+  }
+  if (strcmp(kind, "un") == 0) {
+    lua_geti(L, idx, 2);
+    int op = fx_unop_of(luaL_checkstring(L, -1));
+    lua_pop(L, 1);
+    lua_geti(L, idx, 3);
+    fr_col *a = eval(L, -1, f);
+    fr_col *c = col_box(L);
+    if (fx_unary(op, a, "", c, err) != 0) luaL_error(L, "%s", err);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+    return c;
+  }
+  if (strcmp(kind, "astype") == 0 || strcmp(kind, "isin") == 0) {
+    int astype = kind[0] == 'a';
+    lua_geti(L, idx, 3);
+    fr_col *a = eval(L, -1, f);
+    fr_col *c = col_box(L);
+    lua_geti(L, idx, 2);
+    if (astype) {
+      int type = fr_type_of(luaL_checkstring(L, -1));
+      if (type < 0) luaL_error(L, "astype: no dtype '%s'", lua_tostring(L, -1));
+      if (fx_astype(a, type, "", c, err) != 0) luaL_error(L, "%s", err);
+    } else {
+      /* the values as a column of a's type */
+      int n = (int)luaL_len(L, -1);
+      fr_builder b;
+      frb_init(&b, a->type, n);
+      for (int i = 1; i <= n; i++) {
+        lua_geti(L, -1, i);
+        fr_col one;
+        literal(L, -1, &one);
+        lua_pop(L, 1);
+        if (one.type == a->type || (one.type != FR_STRING && a->type != FR_STRING && a->type != FR_BOOL && one.type != FR_BOOL)) {
+          if (a->type == FR_FLOAT64 && one.type == FR_INT64) frb_f64(&b, (double)((const int64_t *)one.values)[0]);
+          else if (a->type != FR_FLOAT64 && one.type == FR_FLOAT64) { double d = ((const double *)one.values)[0]; if (d == (double)(int64_t)d) frb_i64(&b, (int64_t)d); }
+          else frb_from(&b, &one, 0);
+        }
+        fr_col_free(&one);
+      }
+      fr_col set;
+      if (frb_finish(&b, "", &set) != 0) nomem(L);
+      int bad = fx_isin(a, &set, "", c, err);
+      fr_col_free(&set);
+      if (bad) luaL_error(L, "%s", err);
+    }
+    lua_pop(L, 1);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+    return c;
+  }
+  luaL_error(L, "no expression '%s'", kind);
+  return NULL;
+}
+
+/* framecore.assign(f, name, expr | frame) -> f with the column 'name'
+ * (replaced where it was, else appended): the expression's, or the first
+ * column of the frame given */
+static int f_assign(lua_State *L) {
+  lframe *in = lfr_check(L, 1);
+  const char *name = luaL_checkstring(L, 2);
+  fr_col *c;
+  if (luaL_testudata(L, 3, LFR_CLASS)) {
+    lframe *src = lfr_check(L, 3);
+    if (src->f.ncols < 1 || src->f.nrows != in->f.nrows) return luaL_error(L, "assign: a column of another length");
+    c = col_box(L);
+    if (fr_col_ref(c, &src->f.cols[0], NULL) != 0) nomem(L);
+  } else {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    c = eval(L, 3, &in->f);
+  }
+  if (c->n != in->f.nrows) {
+    /* a scalar: broadcast to every row */
+    fr_builder b;
+    frb_init(&b, c->type, in->f.nrows);
+    for (int64_t i = 0; i < in->f.nrows; i++) frb_from(&b, c, 0);
+    fr_col_free(c);
+    if (frb_finish(&b, "", c) != 0) nomem(L);
+  }
+  int k = frame_find(&in->f, name), n = in->f.ncols + (k < 0);
+  frame out;
+  if (frame_init(&out, n, in->f.nrows) != 0) nomem(L);
+  lframe *box = lfr_push(L, &out, 0);
+  box->f.nindex = in->f.nindex;
+  for (int j = 0; j < in->f.ncols; j++)
+    if (fr_col_ref(&box->f.cols[j], j == k ? c : &in->f.cols[j], j == k ? name : NULL) != 0) nomem(L);
+  if (k < 0 && fr_col_ref(&box->f.cols[n - 1], c, name) != 0) nomem(L);
+  return 1;
+}
+
+/* framecore.filter(f, expr) -> the rows where expr is true */
+static int f_filter(lua_State *L) {
+  lframe *in = lfr_check(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  fr_col *m = eval(L, 2, &in->f);
+  frame out;
+  char err[128];
+  if (fx_filter(&in->f, m, &out, err) != 0) return luaL_error(L, "%s", err);
+  lfr_push(L, &out, in->series);
+  return 1;
+}
+
 static const luaL_Reg functions[] = {
   {"from_columns", f_from_columns}, {"csv_sample", f_csv_sample}, {"csv_scan", f_csv_scan},
   {"csv_rows", f_csv_rows}, {"csv_parse", f_csv_parse}, {"isnull", f_isnull},
   {"concat", f_concat}, {"group", f_group}, {"row_series", f_row_series},
-  {"select", f_select}, {"as_series", f_as_series}, {"rename", f_rename}, {NULL, NULL}};
+  {"select", f_select}, {"as_series", f_as_series}, {"rename", f_rename}, {"assign", f_assign},
+  {"filter", f_filter}, {NULL, NULL}};
 
 int luaopen_dusk_framecore(lua_State *L) {
   lframe_open(L);
