@@ -271,34 +271,32 @@ local function infer_column(name, list, n)
   return t or "float64"
 end
 
--- dd.from_table({col = {...}, ...}, {npartitions=}): columns in name order.
-function M.from_table(t, opts)
-  if type(t) ~= "table" then errors.raise("from_table: expected a table {column = {values}}") end
-  opts = opts_of(opts, "from_table", { npartitions = true, columns = true })
-  local names = opts.columns and string_list(opts.columns, "from_table: columns") or {}
-  if not opts.columns then
+-- The columns of a table {col = {...}} (in 'order', else by name):
+-- names, types, value lists (floats as floats) and the row count.
+local function table_columns(t, order, what)
+  if type(t) ~= "table" then errors.raise(what .. ": expected a table {column = {values}}") end
+  local names = order and string_list(order, what .. ": columns") or {}
+  if not order then
     for k in pairs(t) do
-      if type(k) ~= "string" then errors.raise("from_table: column names must be strings") end
+      if type(k) ~= "string" then errors.raise(what .. ": column names must be strings") end
       names[#names + 1] = k
     end
     table.sort(names)
   end
-  local n
+  local n = 0
   for _, name in ipairs(names) do
     local col = t[name]
-    if type(col) ~= "table" then errors.raise(string.format("from_table: column '%s' is not a list", name)) end
-    local len = 0
+    if type(col) ~= "table" then errors.raise(string.format("%s: column '%s' is not a list", what, name)) end
     for k in pairs(col) do
-      if math.type(k) ~= "integer" or k < 1 then errors.raise(string.format("from_table: column '%s' has a key that is not a row number", name)) end
-      if k > len then len = k end
+      if math.type(k) ~= "integer" or k < 1 then
+        errors.raise(string.format("%s: column '%s' has a key that is not a row number", what, name))
+      end
+      if k > n then n = k end
     end
-    n = math.max(n or 0, len)
   end
-  n = n or 0
-  local types, dtypes, cols = {}, {}, {}
+  local types, cols = {}, {}
   for i, name in ipairs(names) do
     types[i] = infer_column(name, t[name], n)
-    dtypes[name] = types[i]
     if types[i] == "float64" then
       local c = {}
       for r = 1, n do local v = t[name][r]; c[r] = v ~= nil and v + 0.0 or nil end
@@ -307,6 +305,23 @@ function M.from_table(t, opts)
       cols[i] = t[name]
     end
   end
+  return names, types, cols, n
+end
+
+-- dd.frame({col = {...}}, {columns=}): an in-memory dusk.frame.
+function M.frame(t, opts)
+  opts = opts_of(opts, "frame", { columns = true })
+  local names, types, cols, n = table_columns(t, opts.columns, "frame")
+  return fc.from_columns(names, types, cols, n)
+end
+
+-- dd.from_table({col = {...}, ...}, {npartitions=, columns=}): columns in
+-- name order unless 'columns' gives one.
+function M.from_table(t, opts)
+  opts = opts_of(opts, "from_table", { npartitions = true, columns = true })
+  local names, types, cols, n = table_columns(t, opts.columns, "from_table")
+  local dtypes = {}
+  for i, name in ipairs(names) do dtypes[name] = types[i] end
   local nparts = opts.npartitions or 1
   if math.type(nparts) ~= "integer" or nparts < 1 then errors.raise("from_table: npartitions must be a positive integer") end
   nparts = math.max(1, math.min(nparts, n))
@@ -358,60 +373,162 @@ end
 -- The answer of a reduction from its one combined partial.
 local function finish(a, p)
   local out = fc.group("finish", a.spec, p, a.keynames, a.names)
-  if a.post == "scalar" then return out:value(1, 1) end
-  if a.post == "row" then return fc.row_series(out, a.labels, a.name) end
-  if a.post == "series" then return fc.as_series(out) end
+  local post = a.post
+  if post == "scalar" then return out:value(1, 1) end
+  if post == "row" then return fc.row_series(out, a.labels, a.name) end
+  if post == "series" then return fc.as_series(out) end
+  if post == "value_counts" then return fc.as_series(fc.sort(out, { a.names[1] }, false)) end
+  if post == "nrows" then return #out end
+  if post == "keys" then return out:select({ a.keynames[1] }, true, true) end
   return out
+end
+
+local function concat(inputs, first, last)
+  if last < first then error("no partitions to join", 0) end
+  return fc.concat(unpack(inputs, first, last))
+end
+
+-- A DataFrame's tasks by kind (spec.frame(kind, args)); index is the
+-- task's, inputs its inputs (inputs.n of them).
+local tasks = {}
+
+function tasks.scan(a, index)
+  local b = a.blocks[index]
+  local f = a.files[b[1]]
+  local at = f.ats[b[2]]
+  local len = (f.ats[b[2] + 1] or f.size) - at
+  return fc.csv_scan(f.path, at, len, f.size, a.quote)
+end
+
+function tasks.pipe(a, index, inputs)
+  local part
+  if a.source.kind == "csv" then
+    local b = a.source.blocks[index]
+    local f = a.source.files[b[1]]
+    local opts = a.source.opts
+    part = fc.csv_parse(f.path, b[2], f.ats, f.size, opts, unpack(inputs, 1, inputs.n))
+    if opts.nulls then
+      -- the partial of the nulls counted (fgroup.h's layout: a count each)
+      local by, j = {}, 0
+      for i, name in ipairs(opts.names) do
+        if opts.types[i] then j = j + 1; by[name] = part[j] end
+      end
+      local names, types, cols = {}, {}, {}
+      for i, agg in ipairs(a.sink[2].aggs) do names[i], types[i], cols[i] = "\1" .. i, "int64", { by[agg.col] } end
+      return fc.from_columns(names, types, cols, 1)
+    end
+  else
+    part = inputs[1]
+  end
+  for _, op in ipairs(a.ops) do part = apply(op, part) end
+  return sink(a.sink, part)
+end
+
+function tasks.combine(a, _, inputs) return fc.group("combine", a.spec, unpack(inputs, 1, inputs.n)) end
+function tasks.finish(a, _, inputs) return finish(a, fc.group("combine", a.spec, unpack(inputs, 1, inputs.n))) end
+
+function tasks.sum(_, _, inputs)
+  local total = 0
+  for i = 1, inputs.n do total = total + inputs[i] end
+  return total
+end
+
+function tasks.csv_rows(a, _, inputs)
+  local total, at = 0, 1
+  for _, f in ipairs(a.files) do
+    total = total + fc.csv_rows(f.path, f.ats, f.size, a.header, unpack(inputs, at, at + #f.ats - 1))
+    at = at + #f.ats
+  end
+  return total
+end
+
+-- sort_values: a partition's sample of its first key (evenly spaced
+-- values of it sorted), the boundaries of the output partitions from
+-- all samples, each partition cut at them, and each output partition
+-- the pieces for it in input order, sorted (stable: so is the whole).
+local SAMPLES = 64
+function tasks.sample(a, _, inputs)
+  local sorted = fc.sort(inputs[1]:select({ a.by[1] }), { a.by[1] }, a.ascending)
+  local n, rows = #sorted, {}
+  local picks = math.min(n, SAMPLES)
+  for k = 1, picks do rows[k] = sorted:value((k * n) // picks, 1) end
+  if picks == 0 then return sorted end
+  local want = {}
+  for k = 1, picks do
+    local v = rows[k]
+    if v ~= nil and v == v then want[#want + 1] = v end
+  end
+  return fc.from_columns({ a.by[1] }, { a.dtype }, { want }, #want)
+end
+
+function tasks.bounds(a, _, inputs)
+  local all = fc.sort(concat(inputs, 1, inputs.n), { a.by[1] }, a.ascending)
+  local n, bounds = #all, {}
+  for p = 1, a.parts - 1 do
+    if n > 0 then bounds[#bounds + 1] = all:value(math.max(1, (p * n) // a.parts), 1) end
+  end
+  return fc.from_columns({ a.by[1] }, { a.dtype }, { bounds }, #bounds)
+end
+
+function tasks.range_split(a, _, inputs)
+  local pieces = fc.range_split(inputs[1], a.by[1], inputs[2], a.ascending)
+  for p = #pieces + 1, a.parts do pieces[p] = pieces[#pieces]:rows(1, 0) end
+  return pieces
+end
+
+-- An output partition of a shuffle: piece 'index' of every input's
+-- pieces, joined (and sorted, or merged: the left's pieces, then the right's).
+function tasks.gather(a, index, inputs)
+  local parts = {}
+  for i = 1, inputs.n do parts[i] = inputs[i][index] end
+  if a.merge then
+    return fc.merge(concat(parts, 1, a.nleft), concat(parts, a.nleft + 1, #parts), a.lkeys, a.rkeys,
+                    a.how, a.coalesce)
+  end
+  local f = concat(parts, 1, #parts)
+  if a.by then f = fc.sort(f, a.by, a.ascending) end
+  if a.index then f = fc.with_index(f, a.index) end
+  return f
+end
+
+function tasks.hash_split(a, _, inputs) return fc.hash_split(inputs[1], a.keys, a.parts) end
+
+-- merge with one side whole: every partition of the other against it
+function tasks.broadcast_merge(a, _, inputs)
+  local whole = concat(inputs, 2, inputs.n)
+  if a.whole_left then return fc.merge(whole, inputs[1], a.lkeys, a.rkeys, a.how, a.coalesce) end
+  return fc.merge(inputs[1], whole, a.lkeys, a.rkeys, a.how, a.coalesce)
+end
+
+function tasks.top(a, _, inputs)
+  return fc.sort(concat(inputs, 1, inputs.n), { a.col }, a.ascending, a.n)
+end
+
+function tasks.map_partitions(a, _, inputs)
+  local out = a.fn(inputs[1], unpack(a.args, 1, a.nargs))
+  if type(out) == "table" and getmetatable(out) == nil then out = M.frame(out) end
+  if type(out) ~= "userdata" or out.is_series == nil then
+    error(string.format("map_partitions: the function returned a %s, not a dusk.frame", type(out)), 0)
+  end
+  return out
+end
+
+-- to_csv: one file a partition, '*' its number, written atomically
+-- (dusk.io's writer: a temporary name, then a rename).
+function tasks.write_csv(a, index, inputs)
+  local path = a.pattern:gsub("%*", tostring(index))
+  local text = fc.csv_text(inputs[1], a.sep, true)
+  local ok, err = require("dusk.io").write_lines(path, { text:sub(1, -2) })
+  if not ok then error("to_csv: " .. tostring(err), 0) end
+  return path
 end
 
 -- Runs task 'index' of a frame spec (dusk.runner's kinds.frame).
 function M.task(s, index, inputs)
-  local what, a = s[spec.FRAME_WHAT], s[spec.FRAME_ARGS]
-  if what == "scan" then
-    local b = a.blocks[index]
-    local f = a.files[b[1]]
-    local at = f.ats[b[2]]
-    local len = (f.ats[b[2] + 1] or f.size) - at
-    return fc.csv_scan(f.path, at, len, f.size, a.quote)
-  elseif what == "pipe" then
-    local part
-    if a.source.kind == "csv" then
-      local b = a.source.blocks[index]
-      local f = a.source.files[b[1]]
-      local opts = a.source.opts
-      part = fc.csv_parse(f.path, b[2], f.ats, f.size, opts, unpack(inputs, 1, inputs.n))
-      if opts.nulls then
-        -- the partial of the nulls counted (fgroup.h's layout: a count each)
-        local by, j = {}, 0
-        for i, name in ipairs(opts.names) do
-          if opts.types[i] then j = j + 1; by[name] = part[j] end
-        end
-        local names, types, cols = {}, {}, {}
-        for i, agg in ipairs(a.sink[2].aggs) do names[i], types[i], cols[i] = "\1" .. i, "int64", { by[agg.col] } end
-        return fc.from_columns(names, types, cols, 1)
-      end
-    else
-      part = inputs[1]
-    end
-    for _, op in ipairs(a.ops) do part = apply(op, part) end
-    return sink(a.sink, part)
-  elseif what == "combine" then
-    return fc.group("combine", a.spec, unpack(inputs, 1, inputs.n))
-  elseif what == "finish" then
-    return finish(a, fc.group("combine", a.spec, unpack(inputs, 1, inputs.n)))
-  elseif what == "sum" then
-    local total = 0
-    for i = 1, inputs.n do total = total + inputs[i] end
-    return total
-  elseif what == "csv_rows" then
-    local total, at = 0, 1
-    for _, f in ipairs(a.files) do
-      total = total + fc.csv_rows(f.path, f.ats, f.size, a.header, unpack(inputs, at, at + #f.ats - 1))
-      at = at + #f.ats
-    end
-    return total
-  end
-  error("no frame task " .. tostring(what))
+  local what = s[spec.FRAME_WHAT]
+  local run = tasks[what]
+  if run == nil then error("no frame task " .. tostring(what)) end
+  return run(s[spec.FRAME_ARGS], index, inputs)
 end
 
 ---------------------------------------------------------------- reductions
@@ -823,9 +940,11 @@ local function grouped(self, aggs, post, name)
   local layer = partials(df, gspec, used)
   local args = { spec = gspec, keynames = keys, names = names, post = post }
   local last = tree(layer, df.npartitions, name or "groupby", "finish", args, self._split_every)
-  local out = make({ kind = "layer", layer = last }, {}, columns, dtypes, 1, "groupby",
-                   post == "series" and SeriesMT or FrameMT)
-  out._index = keys
+  local is_series = post == "series" or post == "value_counts" or post == "keys"
+  if post == "keys" then columns, dtypes = { keys[1] }, { [keys[1]] = df.dtypes[keys[1]] } end
+  local out = make({ kind = "layer", layer = last }, {}, columns, dtypes, 1, name or "groupby",
+                   is_series and SeriesMT or FrameMT)
+  out._index = post ~= "keys" and keys or nil
   return out
 end
 
@@ -886,6 +1005,243 @@ GroupByMT.__index = function(self, key)
                           end })
   end
   return nil
+end
+
+---------------------------------------------------------------- shuffles
+
+-- A lazy frame over 'layer' (npartitions tasks), as 'like' in columns.
+local function over(layer, n, columns, dtypes, name, index, mt)
+  local out = make({ kind = "layer", layer = layer }, {}, columns, dtypes, n, name, mt or FrameMT)
+  out._index = index
+  return out
+end
+
+local function all_of(n)
+  local list = {}
+  for i = 1, n do list[i] = i end
+  return list
+end
+
+local function reads_all(n, tasks_)
+  local reads = {}
+  for t = 1, tasks_ do reads[t] = all_of(n) end
+  return reads
+end
+
+-- df:sort_values(col | {cols}, {ascending=}): sampled boundaries of the
+-- first key, range partitions, each sorted; stable, nulls last.
+function DataFrame:sort_values(by, opts)
+  local keys = string_list(by, "sort_values: by")
+  opts = opts_of(opts, "sort_values", { ascending = true, npartitions = true, _index = true })
+  if #keys == 0 then errors.raise("sort_values: no columns") end
+  for _, k in ipairs(keys) do
+    if self.dtypes[k] == nil then errors.raise(string.format("sort_values: no column '%s'", k)) end
+  end
+  local asc = opts.ascending
+  if asc == nil then asc = true end
+  local first_asc = asc
+  if type(asc) == "table" then first_asc = asc[1] ~= false end
+  local n, parts = self.npartitions, opts.npartitions or self.npartitions
+  local base = layer_of(self)
+  local a = { by = keys, ascending = first_asc, dtype = self.dtypes[keys[1]], parts = parts }
+  local samples = core.layer(LayerMT, compute.new_key("sort-sample"), n, spec.frame("sample", a), { { base, split = 1 } })
+  local bounds = core.layer(LayerMT, compute.new_key("sort-bounds"), 1, spec.frame("bounds", a),
+                            { { samples, reads = { all_of(n) } } })
+  local ones = {}
+  for i = 1, n do ones[i] = { 1 } end
+  local split = core.layer(LayerMT, compute.new_key("sort-split"), n, spec.frame("range_split", a),
+                           { { base, split = 1 }, { bounds, reads = ones } })
+  local g = { by = keys, ascending = asc, index = opts._index }
+  local out = core.layer(LayerMT, compute.new_key("sort_values"), parts, spec.frame("gather", g),
+                         { { split, reads = reads_all(n, parts) } })
+  return over(out, parts, self.columns, self.dtypes, "sort_values", opts._index or self._index)
+end
+
+-- df:set_index(col): sorted by it, which becomes the index.
+function DataFrame:set_index(col)
+  if type(col) ~= "string" or self.dtypes[col] == nil then errors.raise("set_index: no column '" .. tostring(col) .. "'") end
+  local sorted = self:sort_values(col, { _index = { col } })
+  local columns = {}
+  for _, c in ipairs(self.columns) do if c ~= col then columns[#columns + 1] = c end end
+  local dtypes = {}
+  for _, c in ipairs(columns) do dtypes[c] = self.dtypes[c] end
+  sorted.columns, sorted.dtypes = columns, dtypes
+  sorted._index = { col }
+  return sorted
+end
+
+-- df:nlargest(n, col) / s:nlargest(n): each partition's top n, then theirs.
+function DataFrame:nlargest(n, col, ascending)
+  if math.type(n) ~= "integer" or n < 0 then errors.raise("nlargest: n must be a non-negative integer") end
+  col = col or self.columns[1]
+  if self.dtypes[col] == nil then errors.raise("nlargest: no column '" .. tostring(col) .. "'") end
+  if not NUMERIC[self.dtypes[col]] and self.dtypes[col] ~= "datetime" then
+    errors.raise("nlargest: column '" .. col .. "' is " .. self.dtypes[col])
+  end
+  local a = { col = col, ascending = ascending or false, n = n }
+  local tops = core.layer(LayerMT, compute.new_key("nlargest-part"), self.npartitions, spec.frame("top", a),
+                          { { layer_of(self), split = 1 } })
+  local last = tree(tops, self.npartitions, "nlargest", "top", a, nil)
+  return over(last, 1, self.columns, self.dtypes, "nlargest", self._index, getmetatable(self))
+end
+function DataFrame:nsmallest(n, col) return DataFrame.nlargest(self, n, col, true) end
+function Series:nlargest(n) return DataFrame.nlargest(self, n, self.name) end
+function Series:nsmallest(n) return DataFrame.nlargest(self, n, self.name, true) end
+
+-- The dtype of a merge's key column made from both sides.
+local function key_dtype(a, b)
+  if a == b then return a end
+  if NUMERIC[a] and NUMERIC[b] then return "float64" end
+  errors.raise(string.format("merge: keys of %s and %s", a, b))
+end
+
+-- df:merge(other, {on=, left_on=, right_on=, how=}): pandas' merge; the
+-- small side (one partition) shared by every partition of the other when
+-- 'how' allows, else both hash-partitioned by key.
+function DataFrame:merge(other, opts)
+  if not is_frame(other) then errors.raise("merge: expected a DataFrame") end
+  opts = opts_of(opts, "merge", { on = true, left_on = true, right_on = true, how = true, npartitions = true })
+  local how = opts.how or "inner"
+  if how ~= "inner" and how ~= "left" and how ~= "right" and how ~= "outer" then
+    errors.raise("merge: how must be inner, left, right or outer, not " .. tostring(how))
+  end
+  local lkeys, rkeys, coalesce
+  if opts.on ~= nil then
+    lkeys = string_list(opts.on, "merge: on")
+    rkeys, coalesce = lkeys, true
+  elseif opts.left_on ~= nil and opts.right_on ~= nil then
+    lkeys, rkeys = string_list(opts.left_on, "merge: left_on"), string_list(opts.right_on, "merge: right_on")
+    coalesce = false
+  else
+    -- pandas: the columns both have
+    lkeys = {}
+    for _, c in ipairs(self.columns) do if other.dtypes[c] then lkeys[#lkeys + 1] = c end end
+    rkeys, coalesce = lkeys, true
+  end
+  if #lkeys == 0 or #lkeys ~= #rkeys then errors.raise("merge: no keys to merge on") end
+  for i, k in ipairs(lkeys) do
+    if self.dtypes[k] == nil then errors.raise("merge: no column '" .. k .. "' on the left") end
+    if other.dtypes[rkeys[i]] == nil then errors.raise("merge: no column '" .. rkeys[i] .. "' on the right") end
+    key_dtype(self.dtypes[k], other.dtypes[rkeys[i]])
+  end
+  -- the result's columns, as framecore.merge makes them
+  local columns, dtypes, iskey, risk = {}, {}, {}, {}
+  for i, k in ipairs(lkeys) do if coalesce then iskey[k] = rkeys[i]; risk[rkeys[i]] = true end end
+  local function add(c, t) columns[#columns + 1] = c; dtypes[c] = t end
+  for _, c in ipairs(self.columns) do
+    local t = self.dtypes[c]
+    if iskey[c] then add(c, key_dtype(t, other.dtypes[iskey[c]]))
+    elseif other.dtypes[c] and not risk[c] then add(c .. "_x", t)
+    else add(c, t) end
+  end
+  for _, c in ipairs(other.columns) do
+    if not risk[c] then
+      if self.dtypes[c] and not iskey[c] then add(c .. "_y", other.dtypes[c]) else add(c, other.dtypes[c]) end
+    end
+  end
+  local a = { lkeys = lkeys, rkeys = rkeys, how = how, coalesce = coalesce }
+  local L, R = layer_of(self), layer_of(other)
+  local nl, nr = self.npartitions, other.npartitions
+  local layer, n
+  if nr == 1 and (how == "inner" or how == "left") then
+    n = nl
+    local reads = {}
+    for i = 1, n do reads[i] = { 1 } end
+    layer = core.layer(LayerMT, compute.new_key("merge"), n, spec.frame("broadcast_merge", a),
+                       { { L, split = 1 }, { R, reads = reads } })
+  elseif nl == 1 and (how == "inner" or how == "right") then
+    n = nr
+    a.whole_left = true
+    local reads = {}
+    for i = 1, n do reads[i] = { 1 } end
+    layer = core.layer(LayerMT, compute.new_key("merge"), n, spec.frame("broadcast_merge", a),
+                       { { R, split = 1 }, { L, reads = reads } })
+  else
+    n = opts.npartitions or math.max(nl, nr)
+    local ls = core.layer(LayerMT, compute.new_key("merge-split-left"), nl,
+                          spec.frame("hash_split", { keys = lkeys, parts = n }), { { L, split = 1 } })
+    local rs = core.layer(LayerMT, compute.new_key("merge-split-right"), nr,
+                          spec.frame("hash_split", { keys = rkeys, parts = n }), { { R, split = 1 } })
+    a.merge, a.nleft = true, nl
+    layer = core.layer(LayerMT, compute.new_key("merge"), n, spec.frame("gather", a),
+                       { { ls, reads = reads_all(nl, n) }, { rs, reads = reads_all(nr, n) } })
+  end
+  return over(layer, n, columns, dtypes, "merge", nil)
+end
+
+-- df:map_partitions(f, ...): f(partition, ...) for each, a dusk.frame (or
+-- a table {col = {...}}); its columns from f of an empty partition, as
+-- Dask's meta, unless {columns=, dtypes=} is the last argument.
+function DataFrame:map_partitions(f, ...)
+  if type(f) ~= "function" then errors.raise("map_partitions: expected a function") end
+  local args = table.pack(...)
+  local meta
+  local last = args[args.n]
+  if type(last) == "table" and getmetatable(last) == nil and last.dtypes and last.columns then
+    meta = last
+    args.n = args.n - 1
+  end
+  if meta == nil then
+    local names, types, cols = {}, {}, {}
+    for i, c in ipairs(self.columns) do names[i], types[i], cols[i] = c, self.dtypes[c], {} end
+    local ok, out = pcall(f, fc.from_columns(names, types, cols, 0), table.unpack(args, 1, args.n))
+    if ok and type(out) == "table" and getmetatable(out) == nil then ok, out = pcall(M.frame, out) end
+    if not ok or type(out) ~= "userdata" or out.is_series == nil then
+      errors.raise("map_partitions: cannot tell the result's columns from f of an empty partition"
+                   .. (ok and "" or " (" .. tostring(out) .. ")") .. "; give {columns = {...}, dtypes = {...}} last")
+    end
+    meta = { columns = out.columns, dtypes = out.dtypes }
+  end
+  local a = { fn = f, args = args, nargs = args.n }
+  local layer = core.layer(LayerMT, compute.new_key("map_partitions"), self.npartitions,
+                           spec.frame("map_partitions", a), { { layer_of(self), split = 1 } })
+  return over(layer, self.npartitions, copy(meta.columns), meta.dtypes, "map_partitions", nil)
+end
+
+-- df:to_csv("out/part-*.csv"): eager, a file a partition ('*' its number,
+-- from 1), each written atomically; returns the paths.
+function DataFrame:to_csv(pattern, opts)
+  if type(pattern) ~= "string" then errors.raise("to_csv: expected a path pattern") end
+  opts = opts_of(opts, "to_csv", { sep = true })
+  if not pattern:find("*", 1, true) then
+    if self.npartitions > 1 then errors.raise("to_csv: a pattern with '*' is needed for several partitions") end
+  end
+  local a = { pattern = pattern, sep = opts.sep or "," }
+  local layer = core.layer(LayerMT, compute.new_key("to_csv"), self.npartitions, spec.frame("write_csv", a),
+                           { { layer_of(self), split = 1 } })
+  local paths = {}
+  local res = compute.many({ setmetatable({ _layer = layer, _n = self.npartitions }, {
+    __dusk_targets = function(t)
+      local ls, is = {}, {}
+      for i = 1, t._n do ls[i], is[i] = t._layer, i end
+      return ls, is
+    end,
+    __dusk_result = function(t, r, first) return table.move(r, first, first + t._n - 1, 1, {}) end }) },
+    1, nil, "to_csv")[1]
+  for i, p in ipairs(res) do paths[i] = p end
+  return paths
+end
+
+-- Series: the counts of each value (most first), the number of distinct
+-- values, the distinct values (sorted): group-bys of their own column.
+local function own_groupby(self)
+  local f = make(self._src, self._ops, self.columns, self.dtypes, self.npartitions, self._name, FrameMT)
+  return setmetatable({ _df = f, _keys = { self.name } }, GroupByMT)
+end
+
+function Series:value_counts()
+  local s = grouped(own_groupby(self), { { col = self.name, op = "size", name = "count" } }, "value_counts", "value_counts")
+  return s
+end
+
+function Series:nunique()
+  local gb = own_groupby(self)
+  local lazy = grouped(gb, { { col = self.name, op = "size", name = "count" } }, "nrows", "nunique")
+  return result(lazy._src.layer)
+end
+
+function Series:unique()
+  return grouped(own_groupby(self), { { col = self.name, op = "size", name = "count" } }, "keys", "unique")
 end
 
 ---------------------------------------------------------------- computing

@@ -199,13 +199,14 @@ static int m_get(lua_State *L) {
 }
 
 /* A frame of the columns at 'cols' (and the index), or raises. */
-static void push_selected(lua_State *L, const frame *f, const int *cols, int n, int series) {
+static void push_selected(lua_State *L, const frame *f, const int *cols, int n, int series, int index) {
   frame out;
-  if (frame_init(&out, f->nindex + n, f->nrows) != 0) nomem(L);
-  out.nindex = f->nindex;
+  int nindex = index ? f->nindex : 0;
+  if (frame_init(&out, nindex + n, f->nrows) != 0) nomem(L);
+  out.nindex = nindex;
   int ok = 1;
-  for (int k = 0; k < f->nindex && ok; k++) ok = fr_col_ref(&out.cols[k], &f->cols[k], NULL) == 0;
-  for (int k = 0; k < n && ok; k++) ok = fr_col_ref(&out.cols[f->nindex + k], &f->cols[cols[k]], NULL) == 0;
+  for (int k = 0; k < nindex && ok; k++) ok = fr_col_ref(&out.cols[k], &f->cols[k], NULL) == 0;
+  for (int k = 0; k < n && ok; k++) ok = fr_col_ref(&out.cols[nindex + k], &f->cols[cols[k]], NULL) == 0;
   if (!ok) {
     frame_free(&out);
     nomem(L);
@@ -213,7 +214,8 @@ static void push_selected(lua_State *L, const frame *f, const int *cols, int n, 
   lfr_push(L, &out, series);
 }
 
-/* f:select(names[, series]) -> those columns (the index kept) */
+/* f:select(names[, series[, drop_index]]) -> those columns (and the
+ * index, unless dropped) */
 static int m_select(lua_State *L) {
   lframe *b = lfr_check(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
@@ -225,7 +227,7 @@ static int m_select(lua_State *L) {
     cols[k] = col_arg(L, &b->f, -1);
     lua_pop(L, 1);
   }
-  push_selected(L, &b->f, cols, n, lua_toboolean(L, 3));
+  push_selected(L, &b->f, cols, n, lua_toboolean(L, 3), !lua_toboolean(L, 4));
   return 1;
 }
 
@@ -310,7 +312,7 @@ static int m_index(lua_State *L) {
     lua_pop(L, 1);
     int k = frame_find(f, key);
     if (k >= f->nindex && !b->series) {
-      push_selected(L, f, &k, 1, 1);
+      push_selected(L, f, &k, 1, 1, 1);
       return 1;
     }
     return 0;

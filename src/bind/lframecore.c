@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -15,6 +16,8 @@
 #include "frame/csv.h"
 #include "frame/fexpr.h"
 #include "frame/fgroup.h"
+#include "frame/fjoin.h"
+#include "frame/fsort.h"
 
 static void nomem(lua_State *L) { luaL_error(L, "not enough memory for a frame"); }
 
@@ -741,12 +744,338 @@ static int f_filter(lua_State *L) {
   return 1;
 }
 
+/* ---- order and joins ---- */
+
+/* The columns named in the list at 'idx' of 'f'. */
+static int name_list(lua_State *L, int idx, const frame *f, int *cols, const char *what) {
+  int n = (int)luaL_len(L, idx);
+  if (n > FR_MAXCOLS) luaL_error(L, "%s: too many columns", what);
+  for (int k = 0; k < n; k++) {
+    lua_geti(L, idx, k + 1);
+    const char *name = luaL_checkstring(L, -1);
+    cols[k] = frame_find(f, name);
+    if (cols[k] < 0) luaL_error(L, "%s: no column '%s'", what, name);
+    lua_pop(L, 1);
+  }
+  return n;
+}
+
+/* framecore.sort(f, cols, ascending[, n]) -> the rows sorted (the first n) */
+static int f_sort(lua_State *L) {
+  lua_settop(L, 4);
+  lframe *in = lfr_check(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  int *cols = lua_newuserdatauv(L, sizeof(int) * 2 * FR_MAXCOLS, 0), *asc = cols + FR_MAXCOLS;
+  int n = name_list(L, 2, &in->f, cols, "sort_values");
+  /* ascending: one boolean for all the columns, or a list of them */
+  int all = lua_type(L, 3) == LUA_TBOOLEAN ? lua_toboolean(L, 3) : 1;
+  for (int k = 0; k < n; k++) {
+    asc[k] = all;
+    if (lua_istable(L, 3)) {
+      lua_geti(L, 3, k + 1);
+      asc[k] = lua_isnil(L, -1) || lua_toboolean(L, -1);
+      lua_pop(L, 1);
+    }
+  }
+  int64_t rows = in->f.nrows, take = luaL_optinteger(L, 4, rows);
+  if (take > rows) take = rows;
+  if (take < 0) take = 0;
+  int64_t *order = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)(rows ? rows : 1), 0);
+  if (fs_order(&in->f, cols, asc, n, order) != 0) nomem(L);
+  frame out;
+  if (fs_take(&in->f, order, take, &out) != 0) nomem(L);
+  lfr_push(L, &out, in->series);
+  return 1;
+}
+
+/* framecore.merge(left, right, lkeys, rkeys, how, coalesce) -> the join:
+ * the keys once (from whichever side has the row) when 'coalesce', then
+ * the other columns of the left and of the right, "_x" and "_y" after
+ * names both have. */
+static int f_merge(lua_State *L) {
+  lua_settop(L, 6);
+  lframe *lb = lfr_check(L, 1), *rb = lfr_check(L, 2);
+  const frame *l = &lb->f, *r = &rb->f;
+  int *lk = lua_newuserdatauv(L, sizeof(int) * 2 * FR_MAXCOLS, 0), *rk = lk + FR_MAXCOLS;
+  int nk = name_list(L, 3, l, lk, "merge");
+  if (name_list(L, 4, r, rk, "merge") != nk) return luaL_error(L, "merge: left_on and right_on differ in length");
+  static const char *const hows[] = {"inner", "left", "right", "outer", NULL};
+  int how = luaL_checkoption(L, 5, "inner", hows), coalesce = lua_toboolean(L, 6);
+  int64_t *li, *ri, n;
+  char err[128];
+  if (fj_pairs(l, lk, r, rk, nk, how, &li, &ri, &n, err) != 0) return luaL_error(L, "%s", err);
+  /* the pairs in userdata, so an error below frees them */
+  int64_t *keep = lua_newuserdatauv(L, sizeof(int64_t) * 2 * (size_t)(n ? n : 1), 0);
+  memcpy(keep, li, sizeof(int64_t) * (size_t)n);
+  memcpy(keep + n, ri, sizeof(int64_t) * (size_t)n);
+  base_free(li);
+  base_free(ri);
+  li = keep, ri = keep + n;
+  uint8_t *lkey = lua_newuserdatauv(L, (size_t)l->ncols + (size_t)r->ncols + 2, 0), *rkey = lkey + l->ncols + 1;
+  memset(lkey, 0, (size_t)l->ncols + (size_t)r->ncols + 2);
+  for (int k = 0; k < nk && coalesce; k++) lkey[lk[k]] = 1, rkey[rk[k]] = 1;
+  int ncols = l->ncols + r->ncols - (coalesce ? nk : 0);
+  frame out;
+  if (frame_init(&out, ncols, n) != 0) nomem(L);
+  lframe *box = lfr_push(L, &out, 0);
+  int j = 0;
+  char name[FR_MAXNAME + 3];
+  for (int side = 0; side < 2; side++) {
+    const frame *f = side ? r : l, *other = side ? l : r;
+    const int64_t *rows = side ? ri : li;
+    for (int c = 0; c < f->ncols; c++) {
+      if (side && rkey[c]) continue;
+      const fr_col *col = &f->cols[c];
+      int keyed = !side && lkey[c];
+      const fr_col *alt = NULL;
+      if (keyed)
+        for (int k = 0; k < nk; k++)
+          if (lk[k] == c) alt = &r->cols[rk[k]];
+      int type = col->type;
+      if (alt && alt->type != type) type = FR_FLOAT64;
+      fr_builder b;
+      frb_init(&b, type, n);
+      for (int64_t i = 0; i < n; i++) {
+        const fr_col *src = col;
+        int64_t row = rows[i];
+        if (row < 0 && alt) src = alt, row = ri[i];
+        if (row < 0 || fr_isnull(src, row)) frb_null(&b);
+        else if (type == FR_FLOAT64 && src->type != FR_FLOAT64)
+          frb_f64(&b, src->type == FR_BOOL ? ((const uint8_t *)src->values)[row] : (double)((const int64_t *)src->values)[row]);
+        else frb_from(&b, src, row);
+      }
+      /* a name both sides have (and not a shared key) gets a suffix */
+      int clash = 0;
+      if (!keyed)
+        for (int o = 0; o < other->ncols; o++)
+          if (!(side ? lkey[o] : rkey[o]) && strcmp(other->cols[o].name, col->name) == 0) clash = 1;
+      snprintf(name, sizeof name, "%s%s", col->name, clash ? (side ? "_y" : "_x") : "");
+      if (frb_finish(&b, name, &box->f.cols[j++]) != 0) nomem(L);
+    }
+  }
+  return 1;
+}
+
+/* framecore.hash_split(f, keys, n) -> n frames: the rows of each key
+ * hash bucket (a shuffle's first half) */
+static int f_hash_split(lua_State *L) {
+  lua_settop(L, 3);
+  lframe *in = lfr_check(L, 1);
+  int *cols = lua_newuserdatauv(L, sizeof(int) * FR_MAXCOLS, 0);
+  int nk = name_list(L, 2, &in->f, cols, "shuffle");
+  lua_Integer parts = luaL_checkinteger(L, 3);
+  if (parts < 1 || parts > 1 << 20) return luaL_error(L, "shuffle: %I partitions", parts);
+  int64_t rows = in->f.nrows;
+  int64_t *bucket = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)(rows ? rows : 1), 0);
+  int64_t *order = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)(rows ? rows : 1), 0);
+  int64_t *count = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)(parts + 1), 0);
+  memset(count, 0, sizeof(int64_t) * (size_t)(parts + 1));
+  for (int64_t i = 0; i < rows; i++) {
+    uint64_t h = 0x9e3779b97f4a7c15u;
+    for (int k = 0; k < nk; k++) {
+      const fr_col *c = &in->f.cols[cols[k]];
+      double v;
+      uint64_t u = 0;
+      if (fr_isnull(c, i)) u = 0x5bd1e995u;
+      else if (c->type == FR_STRING) {
+        size_t len;
+        const unsigned char *s = (const unsigned char *)fr_str(c, i, &len);
+        u = 0xcbf29ce484222325u;
+        for (size_t q = 0; q < len; q++) u = (u ^ s[q]) * 0x100000001b3u;
+      } else {
+        /* numbers by value, so int64 2 and float64 2.0 meet */
+        v = c->type == FR_FLOAT64 ? ((const double *)c->values)[i]
+            : c->type == FR_BOOL ? ((const uint8_t *)c->values)[i] : (double)((const int64_t *)c->values)[i];
+        if (c->type != FR_FLOAT64 && c->type != FR_BOOL) u = (uint64_t)((const int64_t *)c->values)[i];
+        else if (v == (double)(int64_t)v && v > -0x1p63 && v < 0x1p63) u = (uint64_t)(int64_t)v;
+        else memcpy(&u, &v, 8);
+      }
+      h = (h ^ u) * 0xff51afd7ed558ccdu;
+      h ^= h >> 29;
+    }
+    bucket[i] = (int64_t)(h % (uint64_t)parts);
+    count[bucket[i] + 1]++;
+  }
+  for (lua_Integer p = 0; p < parts; p++) count[p + 1] += count[p];
+  int64_t *fill = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)(parts + 1), 0);
+  memcpy(fill, count, sizeof(int64_t) * (size_t)(parts + 1));
+  for (int64_t i = 0; i < rows; i++) order[fill[bucket[i]]++] = i;
+  lua_createtable(L, (int)parts, 0);
+  for (lua_Integer p = 0; p < parts; p++) {
+    frame out;
+    if (fs_take(&in->f, order + count[p], count[p + 1] - count[p], &out) != 0) nomem(L);
+    lfr_push(L, &out, 0);
+    lua_rawseti(L, -2, p + 1);
+  }
+  return 1;
+}
+
+/* framecore.range_split(f, col, bounds, ascending) -> #bounds + 1 frames:
+ * the rows of each range of col's values (nulls in the last) */
+static int f_range_split(lua_State *L) {
+  lua_settop(L, 4);
+  lframe *in = lfr_check(L, 1), *bounds = lfr_check(L, 3);
+  int c = frame_find(&in->f, luaL_checkstring(L, 2));
+  if (c < 0) return luaL_error(L, "sort_values: no column '%s'", lua_tostring(L, 2));
+  int asc = lua_toboolean(L, 4);
+  const fr_col *col = &in->f.cols[c], *b = &bounds->f.cols[0];
+  int64_t rows = in->f.nrows, nb = b->n, parts = nb + 1;
+  int64_t *which = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)(rows ? rows : 1), 0);
+  int64_t *order = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)(rows ? rows : 1), 0);
+  int64_t *count = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)(parts + 1), 0);
+  memset(count, 0, sizeof(int64_t) * (size_t)(parts + 1));
+  for (int64_t i = 0; i < rows; i++) {
+    int64_t lo = 0, hi = nb; /* the first bound the value sorts before */
+    if (fr_isnull(col, i)) lo = nb;
+    else
+      while (lo < hi) {
+        int64_t mid = (lo + hi) / 2;
+        int r = fs_compare(col, i, b, mid);
+        if (!asc) r = -r;
+        if (r < 0) hi = mid;
+        else lo = mid + 1;
+      }
+    which[i] = lo;
+    count[lo + 1]++;
+  }
+  for (int64_t p = 0; p < parts; p++) count[p + 1] += count[p];
+  int64_t *fill = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)(parts + 1), 0);
+  memcpy(fill, count, sizeof(int64_t) * (size_t)(parts + 1));
+  for (int64_t i = 0; i < rows; i++) order[fill[which[i]]++] = i;
+  lua_createtable(L, (int)parts, 0);
+  for (int64_t p = 0; p < parts; p++) {
+    frame out;
+    if (fs_take(&in->f, order + count[p], count[p + 1] - count[p], &out) != 0) nomem(L);
+    lfr_push(L, &out, in->series);
+    lua_rawseti(L, -2, (lua_Integer)p + 1);
+  }
+  return 1;
+}
+
+/* framecore.with_index(f, names) -> f with the columns 'names' first,
+ * as its index */
+static int f_with_index(lua_State *L) {
+  lua_settop(L, 2);
+  lframe *in = lfr_check(L, 1);
+  const frame *f = &in->f;
+  int *cols = lua_newuserdatauv(L, sizeof(int) * FR_MAXCOLS, 0);
+  int n = name_list(L, 2, f, cols, "set_index");
+  frame out;
+  if (frame_init(&out, f->ncols, f->nrows) != 0) nomem(L);
+  lframe *box = lfr_push(L, &out, 0);
+  box->f.nindex = n;
+  int j = 0;
+  for (int k = 0; k < n; k++)
+    if (fr_col_ref(&box->f.cols[j++], &f->cols[cols[k]], NULL) != 0) nomem(L);
+  for (int c = f->nindex; c < f->ncols; c++) {
+    int chosen = 0;
+    for (int k = 0; k < n; k++) chosen |= cols[k] == c;
+    if (!chosen && fr_col_ref(&box->f.cols[j++], &f->cols[c], NULL) != 0) nomem(L);
+  }
+  box->f.ncols = j;
+  return 1;
+}
+
+/* A CSV field: quoted when it holds the separator, a quote, a newline
+ * or a carriage return (quotes doubled), as pandas' to_csv. */
+static void put_field(luaL_Buffer *b, const char *s, size_t len, char sep) {
+  int quote = 0;
+  for (size_t i = 0; i < len && !quote; i++) quote = s[i] == sep || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+  if (len == 0) quote = 0;
+  if (!quote) {
+    luaL_addlstring(b, s, len);
+    return;
+  }
+  luaL_addchar(b, '"');
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] == '"') luaL_addchar(b, '"');
+    luaL_addchar(b, s[i]);
+  }
+  luaL_addchar(b, '"');
+}
+
+/* The shortest decimal that reads back as 'v' (what pandas writes). */
+static int shortest(char *out, size_t size, double v) {
+  int len = 0;
+  for (int digits = 15; digits <= 17; digits++) {
+    len = snprintf(out, size, "%.*g", digits, v);
+    if (strtod(out, NULL) == v) break;
+  }
+  return len;
+}
+
+/* framecore.csv_text(f, sep, header) -> the frame as CSV text */
+static int f_csv_text(lua_State *L) {
+  lframe *in = lfr_check(L, 1);
+  const frame *f = &in->f;
+  const char *sep = luaL_optstring(L, 2, ",");
+  int header = lua_isnone(L, 3) || lua_toboolean(L, 3);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  char num[64];
+  if (header) {
+    for (int k = 0; k < f->ncols; k++) {
+      if (k) luaL_addchar(&b, sep[0]);
+      put_field(&b, f->cols[k].name, strlen(f->cols[k].name), sep[0]);
+    }
+    luaL_addchar(&b, '\n');
+  }
+  for (int64_t i = 0; i < f->nrows; i++) {
+    for (int k = 0; k < f->ncols; k++) {
+      const fr_col *c = &f->cols[k];
+      if (k) luaL_addchar(&b, sep[0]);
+      if (fr_isnull(c, i)) continue;
+      switch (c->type) {
+      case FR_STRING: {
+        size_t len;
+        const char *s = fr_str(c, i, &len);
+        put_field(&b, s, len, sep[0]);
+        break;
+      }
+      case FR_FLOAT64: {
+        double v = ((const double *)c->values)[i];
+        int len = isinf(v) ? snprintf(num, sizeof num, "%s", v > 0 ? "inf" : "-inf") : shortest(num, sizeof num, v);
+        /* an integral float keeps its ".0", as pandas writes 2.0 */
+        if (isfinite(v) && strspn(num, "-0123456789") == (size_t)len) len += snprintf(num + len, sizeof num - (size_t)len, ".0");
+        luaL_addlstring(&b, num, (size_t)len);
+        break;
+      }
+      case FR_BOOL: luaL_addstring(&b, ((const uint8_t *)c->values)[i] ? "True" : "False"); break;
+      case FR_DATETIME: {
+        int64_t ns = ((const int64_t *)c->values)[i], secs = ns / 1000000000, frac = ns % 1000000000;
+        if (frac < 0) frac += 1000000000, secs--;
+        int64_t days = secs / 86400, rem = secs % 86400;
+        if (rem < 0) rem += 86400, days--;
+        /* civil_from_days (Hinnant) */
+        int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+        unsigned doe = (unsigned)(z - era * 146097), yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        int64_t y = (int64_t)yoe + era * 400;
+        unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+        unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+        y += m <= 2;
+        int len = snprintf(num, sizeof num, "%04lld-%02u-%02u %02d:%02d:%02d", (long long)y, m, d,
+                           (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+        if (frac) len += snprintf(num + len, sizeof num - (size_t)len, ".%09lld", (long long)frac);
+        luaL_addlstring(&b, num, (size_t)len);
+        break;
+      }
+      default:
+        luaL_addlstring(&b, num, (size_t)snprintf(num, sizeof num, "%lld", (long long)((const int64_t *)c->values)[i]));
+      }
+    }
+    luaL_addchar(&b, '\n');
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
 static const luaL_Reg functions[] = {
   {"from_columns", f_from_columns}, {"csv_sample", f_csv_sample}, {"csv_scan", f_csv_scan},
   {"csv_rows", f_csv_rows}, {"csv_parse", f_csv_parse}, {"isnull", f_isnull},
   {"concat", f_concat}, {"group", f_group}, {"row_series", f_row_series},
   {"select", f_select}, {"as_series", f_as_series}, {"rename", f_rename}, {"assign", f_assign},
-  {"filter", f_filter}, {NULL, NULL}};
+  {"filter", f_filter}, {"sort", f_sort}, {"merge", f_merge}, {"hash_split", f_hash_split},
+  {"range_split", f_range_split}, {"with_index", f_with_index}, {"csv_text", f_csv_text}, {NULL, NULL}};
 
 int luaopen_dusk_framecore(lua_State *L) {
   lframe_open(L);
