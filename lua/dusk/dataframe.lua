@@ -380,6 +380,12 @@ local function finish(a, p)
   if post == "value_counts" then return fc.as_series(fc.sort(out, { a.names[1] }, false)) end
   if post == "nrows" then return #out end
   if post == "keys" then return out:select({ a.keynames[1] }, true, true) end
+  if post == "distinct" then return out:select(a.keynames, false, true) end
+  if post == "nunique_by" then
+    -- the (keys, value) groups counted by keys: distinct values a group
+    local inner = fc.group("partial", a.inner, out)
+    return fc.as_series(fc.group("finish", a.inner, inner, a.inner.keys, { a.inner.aggs[1].col }))
+  end
   return out
 end
 
@@ -915,12 +921,12 @@ end
 function DataFrame:groupby(keys, opts)
   local list = string_list(keys, "groupby: keys")
   opts = opts_of(opts, "groupby", { dropna = true, sort = true, split_every = true })
-  if opts.dropna == false then errors.raise("groupby: dropna=false is not supported yet") end
   for _, k in ipairs(list) do
     if self.dtypes[k] == nil then errors.raise(string.format("groupby: no column '%s'", k)) end
   end
   if #list == 0 then errors.raise("groupby: no keys") end
-  return setmetatable({ _df = self, _keys = list, _split_every = opts.split_every }, GroupByMT)
+  return setmetatable({ _df = self, _keys = list, _split_every = opts.split_every,
+                        _keep_nulls = opts.dropna == false, _unsorted = opts.sort == false }, GroupByMT)
 end
 
 -- The lazy frame of aggregations 'aggs' ({col =, op =, name =}) by key.
@@ -936,15 +942,24 @@ local function grouped(self, aggs, post, name)
     columns[i] = a.name
     dtypes[a.name] = result_type(a.op, df.dtypes[a.col])
   end
-  local gspec = { keys = keys, aggs = specaggs }
+  local gspec = { keys = keys, aggs = specaggs, keep_nulls = self._keep_nulls, unsorted = self._unsorted }
   local layer = partials(df, gspec, used)
-  local args = { spec = gspec, keynames = keys, names = names, post = post }
+  local args = { spec = gspec, keynames = keys, names = names, post = post, inner = self._inner }
   local last = tree(layer, df.npartitions, name or "groupby", "finish", args, self._split_every)
-  local is_series = post == "series" or post == "value_counts" or post == "keys"
+  local is_series = post == "series" or post == "value_counts" or post == "keys" or post == "nunique_by"
   if post == "keys" then columns, dtypes = { keys[1] }, { [keys[1]] = df.dtypes[keys[1]] } end
+  if post == "distinct" then
+    columns, dtypes = keys, {}
+    for _, k in ipairs(keys) do dtypes[k] = df.dtypes[k] end
+  end
+  if post == "nunique_by" then
+    local c = self._inner.aggs[1].col
+    columns, dtypes = { c }, { [c] = "int64" }
+    keys = self._inner.keys
+  end
   local out = make({ kind = "layer", layer = last }, {}, columns, dtypes, 1, name or "groupby",
                    is_series and SeriesMT or FrameMT)
-  out._index = post ~= "keys" and keys or nil
+  out._index = post ~= "keys" and post ~= "distinct" and keys or nil
   return out
 end
 
@@ -996,7 +1011,16 @@ GroupByMT.__index = function(self, key)
   if type(key) == "string" and df.dtypes[key] then
     return setmetatable({ _df = df, _keys = self._keys, _split_every = self._split_every, _col = key },
                         { __index = function(s, op)
-                            if op == "nunique" then errors.raise("nunique: not supported yet") end
+                            if op == "nunique" then
+                              return function(me)
+                                local keys = copy(me._keys)
+                                keys[#keys + 1] = key
+                                local gb = setmetatable({ _df = df, _keys = keys, _split_every = me._split_every,
+                                                          _inner = { keys = me._keys, aggs = { { col = key, op = "count" } } } },
+                                                        GroupByMT)
+                                return grouped(gb, { { col = key, op = "size", name = "size" } }, "nunique_by", "nunique")
+                              end
+                            end
                             if type(op) ~= "string" or not GroupBy[op] then return nil end
                             return function(me)
                               if op == "size" then return GroupBy.size(me) end
@@ -1227,6 +1251,12 @@ end
 local function own_groupby(self)
   local f = make(self._src, self._ops, self.columns, self.dtypes, self.npartitions, self._name, FrameMT)
   return setmetatable({ _df = f, _keys = { self.name } }, GroupByMT)
+end
+
+-- df:drop_duplicates(): the first row of each distinct row, in order.
+function DataFrame:drop_duplicates()
+  local gb = setmetatable({ _df = self, _keys = copy(self.columns), _keep_nulls = true, _unsorted = true }, GroupByMT)
+  return grouped(gb, { { col = self.columns[1], op = "size", name = "\1size" } }, "distinct", "drop_duplicates")
 end
 
 function Series:value_counts()

@@ -439,6 +439,11 @@ static void read_spec(lua_State *L, int t, const frame *f, gspec *g) {
   }
   lua_pop(L, 2);
   g->s = (fg_spec){.nkeys = nk, .keys = g->keys, .naggs = na, .aggs = g->aggs};
+  lua_getfield(L, t, "keep_nulls");
+  g->s.keep_nulls = lua_toboolean(L, -1);
+  lua_getfield(L, t, "unsorted");
+  g->s.unsorted = lua_toboolean(L, -1);
+  lua_pop(L, 2);
 }
 
 /* framecore.group("partial", spec, f) / ("combine", spec, p1, ...) /

@@ -63,7 +63,7 @@ static int slots_of(int op, int type, int *kind) {
 typedef union slot { int64_t i; double f; } slot;
 
 typedef struct table {
-  int nkeys;
+  int nkeys, keep_nulls;
   fr_builder *keys;    /* by key: one row per group */
   int nslots;
   int *kind;           /* by slot */
@@ -106,6 +106,12 @@ static uint64_t key_hash(const fr_col *c, int64_t i) {
 }
 
 static int key_equal(const fr_builder *b, int64_t g, const fr_col *c, int64_t i) {
+  int bn = b->has_nulls && !((b->valid[g >> 3] >> (g & 7)) & 1), cn = fr_isnull(c, i);
+  if (c->type == FR_FLOAT64) {
+    double v = ((const double *)b->values)[g];
+    bn = v != v;
+  }
+  if (bn || cn) return bn && cn;
   switch (c->type) {
   case FR_STRING: {
     size_t len;
@@ -195,8 +201,9 @@ static int64_t group_of(table *t, const fr_col *const *cols, int64_t i) {
   if (t->nkeys == 0) return t->ngroups ? 0 : new_group(t, 0);
   uint64_t h = 0x9e3779b97f4a7c15u;
   for (int k = 0; k < t->nkeys; k++) {
-    if (fr_isnull(cols[k], i)) return -1;
-    h = mix(h ^ key_hash(cols[k], i)) + (uint64_t)k;
+    int null = fr_isnull(cols[k], i);
+    if (null && !t->keep_nulls) return -1;
+    h = mix(h ^ (null ? 0x5bd1e995u : key_hash(cols[k], i))) + (uint64_t)k;
   }
   int64_t at = (int64_t)(h & (uint64_t)t->mask);
   for (; t->index[at]; at = (at + 1) & t->mask) {
@@ -386,6 +393,7 @@ int fg_partial(const frame *in, const fg_spec *s, frame *out, char *err) {
     base_free(l);
     return -1;
   }
+  t.keep_nulls = s->keep_nulls;
   if (s->nkeys == 0) group_of(&t, keycols, 0);
   for (int64_t i = 0; i < in->nrows && !t.failed; i++) {
     int64_t g = group_of(&t, keycols, i);
@@ -440,6 +448,7 @@ int fg_combine(const frame *parts, int n, const fg_spec *s, frame *out, char *er
     base_free(l);
     return snprintf(err, 128, "not enough memory"), -1;
   }
+  t.keep_nulls = s->keep_nulls;
   if (s->nkeys == 0) group_of(&t, keycols, 0);
   for (int p = 0; p < n && status == 0; p++) {
     const frame *f = &parts[p];
@@ -481,6 +490,8 @@ typedef struct sorter {
 static _Thread_local const sorter *sorting;
 
 static int cmp_key(const fr_col *c, int64_t a, int64_t b) {
+  int na = fr_isnull(c, a), nb = fr_isnull(c, b);
+  if (na || nb) return na - nb; /* null keys last */
   switch (c->type) {
   case FR_STRING: {
     size_t la, lb;
@@ -524,7 +535,7 @@ int fg_finish(const frame *p, const fg_spec *s, const char *const *keynames,
   for (int64_t i = 0; i < n; i++) order[i] = i;
   sorter so = {p, s->nkeys};
   sorting = &so;
-  if (s->nkeys) qsort(order, (size_t)n, sizeof *order, cmp_rows);
+  if (s->nkeys && !s->unsorted) qsort(order, (size_t)n, sizeof *order, cmp_rows);
   out->nindex = s->nkeys;
   int status = 0;
   for (int k = 0; k < s->nkeys && status == 0; k++) {

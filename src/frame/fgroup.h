@@ -34,6 +34,8 @@ typedef struct fg_spec {
   const int *keys; /* input columns */
   int naggs;
   const fg_agg *aggs;
+  int keep_nulls;  /* null keys make groups (pandas' dropna=False) */
+  int unsorted;    /* the answer in first-appearance order, not by key */
 } fg_spec;
 
 /* fg_op by pandas' name ("mean", ...), or -1. */
