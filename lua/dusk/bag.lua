@@ -478,6 +478,13 @@ end
 -- partition number (zero-padded to one width when there are 10 or more).
 -- The pipeline streams into the file: a partition is never held whole.
 -- Eager; returns the list of file names.
+-- b:to_dataframe({columns=}): a DataFrame of the bag's records (tables
+-- of column = value; lists with 'columns' naming their positions), a
+-- partition a partition; the dtypes from the first record, as Dask's meta.
+function Bag:to_dataframe(opts)
+  return require("dusk.dataframe").from_bag(self, self._layer, opts)
+end
+
 function Bag:to_textfiles(pattern, opts)
   if type(pattern) ~= "string" or select(2, pattern:gsub("%*", "")) ~= 1 then
     errors.raise("to_textfiles: the name pattern must contain one '*' (replaced by the partition number)")
@@ -499,10 +506,6 @@ function Bag:to_textfiles(pattern, opts)
   local copts = {}
   for key, v in pairs(opts) do if key ~= "compression" then copts[key] = v end end
   return core.compute(layers, indexes, require("dusk.config").resolve(copts, "to_textfiles"))
-end
-
-function Bag:to_dataframe()
-  errors.raise("to_dataframe comes with dusk.dataframe, which is not in this version of dusk")
 end
 
 function Bag:compute(opts)

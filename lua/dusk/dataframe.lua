@@ -153,6 +153,16 @@ local function layer_of(self)
   return self._layer
 end
 
+-- The dtype of a Lua value as a column's element.
+local function lit_dtype(v)
+  if math.type(v) == "integer" then return "int64" end
+  local t = type(v)
+  if t == "number" or t == "nil" then return "float64" end
+  if t == "boolean" then return "bool" end
+  if t == "string" then return "string" end
+  errors.raise("a " .. t .. " cannot be a Series operand")
+end
+
 ---------------------------------------------------------------- reading
 
 local function io_must(what, v, err)
@@ -185,14 +195,13 @@ function M.read_csv(paths, opts)
   local sep, quote = opts.sep or ",", opts.quotechar or '"'
   if type(sep) ~= "string" or #sep ~= 1 then errors.raise("read_csv: sep must be one character") end
   local header = opts.header ~= false
-  for _, path in ipairs(files) do
-    if dio.compression_of(path, "infer") then
-      errors.raise("read_csv: " .. path .. ": compressed CSV files are not read yet")
-    end
+  local codecs = {}
+  for i, path in ipairs(files) do
+    codecs[i] = errors.call("read_csv", dio.compression_of, path, "infer") or false
   end
   -- the columns and their types, from the start of the first file
   local size1 = io_must("read_csv", dio.size(files[1]))
-  local ok, names, types = pcall(fc.csv_sample, files[1], SAMPLE, size1, sep, quote, header)
+  local ok, names, types = pcall(fc.csv_sample, files[1], SAMPLE, size1, sep, quote, header, codecs[1] or nil)
   if not ok then errors.raise(names) end
   if #names == 0 then errors.raise("read_csv: " .. files[1] .. " has no columns") end
   local position = {}
@@ -236,8 +245,13 @@ function M.read_csv(paths, opts)
   for fi, path in ipairs(files) do
     local size = io_must("read_csv", dio.size(path))
     local ats, first = {}, #blocks + 1
-    for at = 0, math.max(size - 1, 0), blocksize do ats[#ats + 1] = at end
-    fileinfo[fi] = { path = path, size = size, ats = ats }
+    if codecs[fi] then
+      -- a compressed file is one block, read whole (its size known when read)
+      ats[1], size = 0, -1
+    else
+      for at = 0, math.max(size - 1, 0), blocksize do ats[#ats + 1] = at end
+    end
+    fileinfo[fi] = { path = path, size = size, ats = ats, codec = codecs[fi] or nil }
     local list = {}
     for k = 1, #ats do list[k] = first + k - 1 end
     for k = 1, #ats do
@@ -336,6 +350,35 @@ function M.from_table(t, opts)
   return make({ kind = "layer", layer = layer }, {}, names, dtypes, nparts, "from_table")
 end
 
+-- b:to_dataframe (dusk.bag): a partition of records a partition.
+function M.from_bag(bag, layer, opts)
+  opts = opts_of(opts, "to_dataframe", { columns = true })
+  local first = bag:take(1, { npartitions = -1 })[1]
+  if type(first) ~= "table" then
+    errors.raise("to_dataframe: the bag's elements must be tables (records), not " .. type(first))
+  end
+  local names = opts.columns and string_list(opts.columns, "to_dataframe: columns") or nil
+  local positional = names ~= nil and first[1] ~= nil
+  if not names then
+    names = {}
+    for k in pairs(first) do
+      if type(k) ~= "string" then errors.raise("to_dataframe: records with positions need {columns = {...}}") end
+      names[#names + 1] = k
+    end
+    table.sort(names)
+  end
+  local dtypes, types = {}, {}
+  for i, name in ipairs(names) do
+    local v = first[positional and i or name]
+    types[i] = v == nil and "float64" or lit_dtype(v)
+    dtypes[name] = types[i]
+  end
+  local a = { names = names, types = types, positional = positional }
+  local out = core.layer(LayerMT, compute.new_key("to_dataframe"), bag.npartitions, spec.frame("from_records", a),
+                         { { layer, split = 1 } })
+  return make({ kind = "layer", layer = out }, {}, names, dtypes, bag.npartitions, "to_dataframe")
+end
+
 ---------------------------------------------------------------- tasks
 
 -- map: f of every value of column 'from' as column 'to', nulls kept.
@@ -403,7 +446,7 @@ function tasks.scan(a, index)
   local f = a.files[b[1]]
   local at = f.ats[b[2]]
   local len = (f.ats[b[2] + 1] or f.size) - at
-  return fc.csv_scan(f.path, at, len, f.size, a.quote)
+  return fc.csv_scan(f.path, at, len, f.size, a.quote, f.codec)
 end
 
 function tasks.pipe(a, index, inputs)
@@ -412,6 +455,7 @@ function tasks.pipe(a, index, inputs)
     local b = a.source.blocks[index]
     local f = a.source.files[b[1]]
     local opts = a.source.opts
+    opts.codec = f.codec
     part = fc.csv_parse(f.path, b[2], f.ats, f.size, opts, unpack(inputs, 1, inputs.n))
     if opts.nulls then
       -- the partial of the nulls counted (fgroup.h's layout: a count each)
@@ -504,6 +548,21 @@ function tasks.broadcast_merge(a, _, inputs)
   local whole = concat(inputs, 2, inputs.n)
   if a.whole_left then return fc.merge(whole, inputs[1], a.lkeys, a.rkeys, a.how, a.coalesce) end
   return fc.merge(inputs[1], whole, a.lkeys, a.rkeys, a.how, a.coalesce)
+end
+
+function tasks.from_records(a, _, inputs)
+  local list, cols = inputs[1], {}
+  for i, name in ipairs(a.names) do
+    local c, key = {}, a.positional and i or name
+    for r, rec in ipairs(list) do
+      if type(rec) ~= "table" then error(string.format("to_dataframe: element %d is a %s, not a record", r, type(rec)), 0) end
+      local v = rec[key]
+      if a.types[i] == "float64" and type(v) == "number" then v = v + 0.0 end
+      c[r] = v
+    end
+    cols[i] = c
+  end
+  return fc.from_columns(a.names, a.types, cols, #list)
 end
 
 function tasks.top(a, _, inputs)
@@ -699,15 +758,6 @@ local function same_ops(a, b)
   if #a ~= #b then return false end
   for i = 1, #a do if a[i] ~= b[i] then return false end end
   return true
-end
-
-local function lit_dtype(v)
-  if math.type(v) == "integer" then return "int64" end
-  local t = type(v)
-  if t == "number" or t == "nil" then return "float64" end
-  if t == "boolean" then return "bool" end
-  if t == "string" then return "string" end
-  errors.raise("a " .. t .. " cannot be a Series operand")
 end
 
 local COMPARE = { eq = true, ne = true, lt = true, le = true, gt = true, ge = true }

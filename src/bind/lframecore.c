@@ -18,6 +18,7 @@
 #include "frame/fgroup.h"
 #include "frame/fjoin.h"
 #include "frame/fsort.h"
+#include "io/textio.h"
 
 static void nomem(lua_State *L) { luaL_error(L, "not enough memory for a frame"); }
 
@@ -78,6 +79,38 @@ static char *read_range(lua_State *L, const char *path, int64_t off, int64_t n) 
   if (bad || got != (size_t)n)
     luaL_error(L, "read_csv: %s: %s", path, bad ? strerror(errno) : "the file changed size while being read");
   memset(p + n, 0, 64);
+  return p;
+}
+
+/* A whole compressed file ('codec': "gzip" or "zstd") decompressed into
+ * the read buffer, its lines ended by "\n"; '*n' its bytes. */
+static char *read_whole(lua_State *L, const char *path, const char *codec, int64_t *n) {
+  char err[TEXTIO_ERRMAX];
+  textio_reader *r = textio_open(path, (textio_codec)textio_codec_named(codec), 0, -1, err);
+  if (r == NULL) luaL_error(L, "read_csv: %s", err);
+  size_t cap = 1 << 20, len = 0;
+  char *p = scratch_get(L, cap + 64);
+  const char *line;
+  size_t ll;
+  int st;
+  while ((st = textio_next(r, &line, &ll)) == 1) {
+    if (len + ll + 1 + 64 > cap) {
+      while (len + ll + 1 + 64 > cap) cap *= 2;
+      p = scratch_get(L, cap + 64); /* keeps what it held (realloc) */
+    }
+    memcpy(p + len, line, ll);
+    len += ll;
+    p[len++] = '\n';
+  }
+  if (st != 0) {
+    const char *why = st == TEXTIO_INTERRUPTED ? "interrupted" : textio_reader_error(r);
+    lua_pushstring(L, why);
+    textio_reader_free(r);
+    lua_error(L);
+  }
+  textio_reader_free(r);
+  memset(p + len, 0, 64);
+  *n = (int64_t)len;
   return p;
 }
 
@@ -171,11 +204,18 @@ static int sample_field(void *ud, int64_t row, int col, const char *s, size_t le
  * inferred types, rows sampled */
 static int f_csv_sample(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  lua_Integer want = luaL_checkinteger(L, 2), size = luaL_checkinteger(L, 3);
+  int64_t want = luaL_checkinteger(L, 2), size = luaL_checkinteger(L, 3);
   const char *sep = luaL_checkstring(L, 4), *quote = luaL_checkstring(L, 5);
   int header = lua_toboolean(L, 6);
-  int64_t n = want < size ? want : size;
-  const char *p = read_range(L, path, 0, n);
+  const char *codec = luaL_optstring(L, 7, NULL), *p;
+  int64_t n;
+  if (codec) {
+    p = read_whole(L, path, codec, &size);
+    n = want < size ? want : size;
+  } else {
+    n = want < size ? want : size;
+    p = read_range(L, path, 0, n);
+  }
   size_t len = (size_t)n;
   if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3, len -= 3; /* a BOM */
   lua_newtable(L);
@@ -209,10 +249,21 @@ static int f_csv_sample(lua_State *L) {
 static int f_csv_scan(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lua_Integer off = luaL_checkinteger(L, 2), n = luaL_checkinteger(L, 3), size = luaL_checkinteger(L, 4);
-  const char *quote = luaL_checkstring(L, 5);
+  const char *quote = luaL_checkstring(L, 5), *codec = luaL_optstring(L, 6, NULL);
+  csv_scan sc;
+  if (codec) {
+    /* a compressed file: one block, the whole text; its size after the scan */
+    int64_t whole;
+    const char *text = read_whole(L, path, codec, &whole);
+    csv_scan_block(text, (size_t)whole, 0, whole, text, 0, quote[0], &sc);
+    char out[sizeof sc + sizeof whole];
+    memcpy(out, &sc, sizeof sc);
+    memcpy(out + sizeof sc, &whole, sizeof whole);
+    lua_pushlstring(L, out, sizeof out);
+    return 1;
+  }
   int nprev = off >= 2 ? 2 : (int)off;
   char *text = read_range(L, path, off - nprev, n + nprev);
-  csv_scan sc;
   csv_scan_block(text + nprev, (size_t)n, off, size, text, nprev, quote[0], &sc);
   if (rt_interrupt_pending()) return luaL_error(L, "interrupted");
   lua_pushlstring(L, (const char *)&sc, sizeof sc);
@@ -221,8 +272,9 @@ static int f_csv_scan(lua_State *L) {
 
 /* The ranges of a file's blocks from its scans: 'ats' the table at
  * 'idx', the scans at the stack slots from 'first'. */
-static csv_range *resolve(lua_State *L, const char *path, int ats_idx, int64_t size, int header,
+static csv_range *resolve(lua_State *L, const char *path, int ats_idx, int64_t *sizep, int header,
                           int first, int *nb_out) {
+  int64_t size = *sizep;
   int nb = (int)luaL_len(L, ats_idx);
   if (nb < 1 || lua_gettop(L) - first + 1 < nb) luaL_error(L, "read_csv: %d scans for %d blocks", lua_gettop(L) - first + 1, nb);
   csv_scan *scans = base_malloc((size_t)nb * sizeof *scans);
@@ -238,11 +290,12 @@ static csv_range *resolve(lua_State *L, const char *path, int ats_idx, int64_t s
     lua_geti(L, ats_idx, k + 1);
     at[k] = lua_tointeger(L, -1);
     lua_pop(L, 1);
-    if (s == NULL || len != sizeof *scans) {
+    if (s == NULL || (len != sizeof *scans && !(nb == 1 && len == sizeof *scans + sizeof size))) {
       base_free(scans), base_free(at), base_free(r);
       luaL_error(L, "read_csv: a bad scan");
     }
     memcpy(&scans[k], s, sizeof *scans);
+    if (len > sizeof *scans) memcpy(&size, s + sizeof *scans, sizeof size), *sizep = size; /* compressed */
   }
   int64_t line;
   int bad = csv_resolve(scans, at, nb, size, header, r, &line);
@@ -262,7 +315,7 @@ static int f_csv_rows(lua_State *L) {
   luaL_checktype(L, 2, LUA_TTABLE);
   int64_t size = luaL_checkinteger(L, 3);
   int nb;
-  csv_range *r = resolve(L, path, 2, size, lua_toboolean(L, 4), 5, &nb);
+  csv_range *r = resolve(L, path, 2, &size, lua_toboolean(L, 4), 5, &nb);
   int64_t rows = 0;
   for (int k = 0; k < nb; k++) rows += r[k].rows;
   base_free(r);
@@ -285,7 +338,7 @@ static int f_csv_parse(lua_State *L) {
   int header = lua_toboolean(L, -1);
   lua_pop(L, 1);
   int nb;
-  csv_range *ranges = resolve(L, path, 3, size, header, 6, &nb);
+  csv_range *ranges = resolve(L, path, 3, &size, header, 6, &nb);
   if (k < 0 || k >= nb) {
     base_free(ranges);
     return luaL_error(L, "read_csv: block %d of %d", k + 1, nb);
@@ -324,8 +377,14 @@ static int f_csv_parse(lua_State *L) {
   lua_getfield(L, 5, "nulls");
   if (lua_toboolean(L, -1)) o.nulls = memset(lua_newuserdatauv(L, sizeof(int64_t) * (size_t)o.ncols, 0), 0, sizeof(int64_t) * (size_t)o.ncols);
   int64_t n = r.end - r.start;
-  char *text = read_range(L, path, r.start, n);
-  const char *p = text;
+  lua_getfield(L, 5, "codec");
+  const char *codec = lua_tostring(L, -1), *p;
+  if (codec) {
+    int64_t whole;
+    p = read_whole(L, path, codec, &whole) + r.start;
+  } else {
+    p = read_range(L, path, r.start, n);
+  }
   if (r.start == 0 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3, n -= 3;
   frame f;
   csv_error err;
