@@ -565,6 +565,40 @@ function tasks.from_records(a, _, inputs)
   return fc.from_columns(a.names, a.types, cols, #list)
 end
 
+-- describe: the statistics of the numeric columns of all partitions,
+-- the quantiles exact (pandas' linear interpolation between ranks).
+function tasks.describe(a, _, inputs)
+  local all = concat(inputs, 1, inputs.n)
+  local aggs, names = {}, {}
+  for _, c in ipairs(a.columns) do
+    for _, op in ipairs({ "count", "mean", "std", "min", "max" }) do
+      aggs[#aggs + 1] = { col = c, op = op }
+      names[#names + 1] = c .. "\1" .. op
+    end
+  end
+  local gspec = { keys = {}, aggs = aggs }
+  local stats = fc.group("finish", gspec, fc.group("partial", gspec, all), {}, names)
+  local labels = { "count", "mean", "std", "min", "25%", "50%", "75%", "max" }
+  local cols = {}
+  for i, c in ipairs(a.columns) do
+    local v = function(op) return stats:value(1, c .. "\1" .. op) end
+    local sorted = fc.sort(all:select({ c }), { c }, true)
+    local n = v("count")
+    local function q(p)
+      if n == 0 then return 0 / 0 end
+      local h = (n - 1) * p + 1
+      local lo = math.floor(h)
+      local x = sorted:value(lo, 1)
+      if lo < n then x = x + (h - lo) * (sorted:value(lo + 1, 1) - x) end
+      return x + 0.0
+    end
+    cols[i] = { n + 0.0, v("mean"), v("std"), (v("min") or 0 / 0) + 0.0, q(0.25), q(0.5), q(0.75), (v("max") or 0 / 0) + 0.0 }
+  end
+  local fnames, ftypes, fcols = { "" }, { "string" }, { labels }
+  for i, c in ipairs(a.columns) do fnames[i + 1], ftypes[i + 1], fcols[i + 1] = c, "float64", cols[i] end
+  return fc.with_index(fc.from_columns(fnames, ftypes, fcols, #labels), { "" })
+end
+
 function tasks.top(a, _, inputs)
   return fc.sort(concat(inputs, 1, inputs.n), { a.col }, a.ascending, a.n)
 end
@@ -1270,6 +1304,23 @@ function DataFrame:map_partitions(f, ...)
   local layer = core.layer(LayerMT, compute.new_key("map_partitions"), self.npartitions,
                            spec.frame("map_partitions", a), { { layer_of(self), split = 1 } })
   return over(layer, self.npartitions, copy(meta.columns), meta.dtypes, "map_partitions", nil)
+end
+
+-- df:describe(): count, mean, std, min, quartiles and max of every
+-- numeric column (one task over them all: the quartiles are exact).
+function DataFrame:describe()
+  local numeric = {}
+  for _, c in ipairs(self.columns) do
+    local t = self.dtypes[c]
+    if t == "int64" or t == "float64" then numeric[#numeric + 1] = c end
+  end
+  if #numeric == 0 then errors.raise("describe: no numeric columns") end
+  local src = select(self, numeric)
+  local dtypes = {}
+  for _, c in ipairs(numeric) do dtypes[c] = "float64" end
+  local layer = core.layer(LayerMT, compute.new_key("describe"), 1, spec.frame("describe", { columns = numeric }),
+                           { { layer_of(src), reads = { all_of(self.npartitions) } } })
+  return over(layer, 1, numeric, dtypes, "describe", { "" })
 end
 
 -- df:to_csv("out/part-*.csv"): eager, a file a partition ('*' its number,

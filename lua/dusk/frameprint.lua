@@ -109,10 +109,14 @@ return function(f)
     lines[#lines + 1] = (table.concat(parts, "  "):gsub("%s+$", ""))
   end
   if not f.is_series then
-    if #index > 0 then
+    local named = false
+    for _, name in ipairs(index) do if name ~= "" then named = true end end
+    if named then
       -- pandas: the columns on one line, the index names on the next
       line(function(c, col) return c <= #index and "" or col[1] end)
       line(function(c, col) return c <= #index and col[1] or "" end)
+    elseif #index > 0 then
+      line(function(c, col) return c <= #index and "" or col[1] end)
     else
       line(function(_, col) return col[1] end)
     end
