@@ -599,6 +599,15 @@ function tasks.describe(a, _, inputs)
   return fc.with_index(fc.from_columns(fnames, ftypes, fcols, #labels), { "" })
 end
 
+function tasks.write_binary(a, index, inputs)
+  fc.write_binary(inputs[1], string.format("%s/part.%d", a.dir, index))
+  return index
+end
+
+function tasks.read_binary(a, index)
+  return fc.read_binary(string.format("%s/part.%d", a.dir, index), a.columns)
+end
+
 function tasks.top(a, _, inputs)
   return fc.sort(concat(inputs, 1, inputs.n), { a.col }, a.ascending, a.n)
 end
@@ -1304,6 +1313,60 @@ function DataFrame:map_partitions(f, ...)
   local layer = core.layer(LayerMT, compute.new_key("map_partitions"), self.npartitions,
                            spec.frame("map_partitions", a), { { layer_of(self), split = 1 } })
   return over(layer, self.npartitions, copy(meta.columns), meta.dtypes, "map_partitions", nil)
+end
+
+-- df:to_binary(dir): dusk's own format, eager: a file a partition
+-- (part.1, ...: each column its buffer frame, zstd and a checksum) and
+-- dir/.dframe (JSON: the columns, dtypes and partitions), written last.
+function DataFrame:to_binary(dir)
+  if type(dir) ~= "string" then errors.raise("to_binary: expected a directory") end
+  if not os.rename(dir, dir) then
+    local ok = os.execute(string.format("mkdir -p %q", dir))
+    if not ok then errors.raise("to_binary: cannot make " .. dir) end
+  end
+  local layer = core.layer(LayerMT, compute.new_key("to_binary"), self.npartitions,
+                           spec.frame("write_binary", { dir = dir }), { { layer_of(self), split = 1 } })
+  local n = self.npartitions
+  compute.many({ setmetatable({}, {
+    __dusk_targets = function()
+      local ls, is = {}, {}
+      for i = 1, n do ls[i], is[i] = layer, i end
+      return ls, is
+    end,
+    __dusk_result = function() return true end }) }, 1, nil, "to_binary")
+  local meta = require("dusk.json").encode({ format = "dusk-dataframe", version = 1, columns = self.columns,
+                                             dtypes = self.dtypes, npartitions = n })
+  local ok, err = require("dusk.io").write_lines(dir .. "/.dframe", { meta })
+  if not ok then errors.raise("to_binary: " .. tostring(err)) end
+  return dir
+end
+
+-- dd.read_binary(dir, {columns=}): a DataFrame of to_binary's files.
+function M.read_binary(dir, opts)
+  opts = opts_of(opts, "read_binary", { columns = true })
+  local f = io.open(dir .. "/.dframe", "rb")
+  if f == nil then errors.raise("read_binary: " .. dir .. ": no .dframe (not written by to_binary)") end
+  local text = f:read("a")
+  f:close()
+  -- dusk.json's records are read as tables are (lazily): copied here
+  local ok, meta = pcall(function()
+    local m = require("dusk.json").decode(text)
+    local out = { format = m.format, npartitions = m.npartitions, columns = {}, dtypes = {} }
+    for i, c in ipairs(m.columns) do out.columns[i] = c; out.dtypes[c] = m.dtypes[c] end
+    return out
+  end)
+  if not ok or meta.format ~= "dusk-dataframe" or math.type(meta.npartitions) ~= "integer" then
+    errors.raise("read_binary: " .. dir .. "/.dframe: not dusk's DataFrame metadata")
+  end
+  local columns = opts.columns and string_list(opts.columns, "read_binary: columns") or meta.columns
+  local dtypes = {}
+  for _, c in ipairs(columns) do
+    if meta.dtypes[c] == nil then errors.raise("read_binary: no column '" .. c .. "' in " .. dir) end
+    dtypes[c] = meta.dtypes[c]
+  end
+  local layer = core.layer(LayerMT, compute.new_key("read_binary"), meta.npartitions,
+                           spec.frame("read_binary", { dir = dir, columns = opts.columns and columns or nil }), nil)
+  return make({ kind = "layer", layer = layer }, {}, columns, dtypes, meta.npartitions, "read_binary")
 end
 
 -- df:describe(): count, mean, std, min, quartiles and max of every

@@ -1133,13 +1133,141 @@ static int f_csv_text(lua_State *L) {
   return 1;
 }
 
+/* ---- dusk's binary frames ---- */
+
+#define BIN_MAGIC "DUSKDF01"
+
+/* framecore.write_binary(f, path): the frame as its columns' buffer
+ * frames (data/buffer.h: zstd when large, a checksum each) after an
+ * index of their lengths, so a read decodes only the columns it wants;
+ * written under a temporary name, then renamed. */
+static int f_write_binary(lua_State *L) {
+  lframe *in = lfr_check(L, 1);
+  const char *path = luaL_checkstring(L, 2);
+  const frame *f = &in->f;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addlstring(&b, BIN_MAGIC, 8);
+  uint32_t n = (uint32_t)f->ncols;
+  luaL_addlstring(&b, (const char *)&n, 4);
+  serial_buf *frames = lua_newuserdatauv(L, sizeof *frames * (size_t)(n ? n : 1), 0);
+  memset(frames, 0, sizeof *frames * (size_t)(n ? n : 1));
+  int bad = 0;
+  for (uint32_t k = 0; k < n && !bad; k++) {
+    frame one = {.nrows = f->nrows, .ncols = 1, .cols = &f->cols[k]};
+    buf *packed;
+    serial_buf_init(&frames[k], NULL, NULL);
+    if (frame_pack(&one, &packed) != 0) bad = 1;
+    else {
+      bad = buf_encode(packed, SERIAL_COMPRESS, &frames[k]) != 0;
+      buf_decref(packed);
+    }
+  }
+  for (uint32_t k = 0; k < n && !bad; k++) {
+    uint64_t len = frames[k].len;
+    luaL_addlstring(&b, (const char *)&len, 8);
+  }
+  for (uint32_t k = 0; k < n; k++) {
+    if (!bad) luaL_addlstring(&b, (const char *)frames[k].p, frames[k].len);
+    serial_buf_free(&frames[k]);
+  }
+  if (bad) nomem(L);
+  luaL_pushresult(&b);
+  size_t len;
+  const char *data = lua_tolstring(L, -1, &len);
+  lua_pushfstring(L, "%s.tmp-%p", path, (void *)data);
+  const char *tmp = lua_tostring(L, -1);
+  FILE *out = fopen(tmp, "wb");
+  if (out == NULL) return luaL_error(L, "to_binary: %s: %s", tmp, strerror(errno));
+  int ok = fwrite(data, 1, len, out) == len;
+  ok = fclose(out) == 0 && ok;
+  if (!ok || rename(tmp, path) != 0) {
+    int e = errno;
+    remove(tmp);
+    return luaL_error(L, "to_binary: %s: %s", path, strerror(e));
+  }
+  return 0;
+}
+
+/* framecore.read_binary(path[, names]) -> the frame (only the columns
+ * named, in their order, when given) */
+static int f_read_binary(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  FILE *in = fopen(path, "rb");
+  if (in == NULL) return luaL_error(L, "read_binary: %s: %s", path, strerror(errno));
+  char head[12];
+  uint32_t n = 0;
+  if (fread(head, 1, 12, in) != 12 || memcmp(head, BIN_MAGIC, 8) != 0) {
+    fclose(in);
+    return luaL_error(L, "read_binary: %s: not a dusk frame file", path);
+  }
+  memcpy(&n, head + 8, 4);
+  if (n > FR_MAXCOLS) {
+    fclose(in);
+    return luaL_error(L, "read_binary: %s: a bad column count", path);
+  }
+  uint64_t *lens = lua_newuserdatauv(L, sizeof *lens * (n + 1), 0);
+  if (n && fread(lens, 8, n, in) != n) {
+    fclose(in);
+    return luaL_error(L, "read_binary: %s: truncated", path);
+  }
+  frame out;
+  if (frame_init(&out, 0, 0) != 0) nomem(L);
+  lframe *box = lfr_push(L, &out, 0);
+  fr_col *cols = base_calloc(n + 1, sizeof *cols);
+  if (cols == NULL) nomem(L);
+  base_free(box->f.cols);
+  box->f.cols = cols;
+  int want_all = !lua_istable(L, 2);
+  int64_t rows = -1;
+  for (uint32_t k = 0; k < n; k++) {
+    if (lens[k] > BUF_MAXSIZE) {
+      fclose(in);
+      return luaL_error(L, "read_binary: %s: a bad column length", path);
+    }
+    char *p = scratch_get(L, (size_t)lens[k] + 1);
+    if (fread(p, 1, (size_t)lens[k], in) != lens[k]) {
+      fclose(in);
+      return luaL_error(L, "read_binary: %s: truncated", path);
+    }
+    buf *b;
+    const char *why;
+    frame one;
+    if (buf_decode(p, (size_t)lens[k], &b, &why) != 0) {
+      fclose(in);
+      return luaL_error(L, "read_binary: %s: column %d: %s", path, (int)k + 1, why);
+    }
+    int bad = frame_unpack(b, &one, &why);
+    buf_decref(b);
+    if (bad || one.ncols != 1 || (rows >= 0 && one.nrows != rows)) {
+      if (!bad) frame_free(&one);
+      fclose(in);
+      return luaL_error(L, "read_binary: %s: column %d: %s", path, (int)k + 1, bad ? why : "a bad column");
+    }
+    rows = one.nrows;
+    box->f.cols[box->f.ncols++] = one.cols[0];
+    memset(&one.cols[0], 0, sizeof one.cols[0]);
+    frame_free(&one);
+  }
+  fclose(in);
+  box->f.nrows = rows < 0 ? 0 : rows;
+  if (!want_all) {
+    lua_getfield(L, -1, "select");
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, 2);
+    lua_call(L, 2, 1);
+  }
+  return 1;
+}
+
 static const luaL_Reg functions[] = {
   {"from_columns", f_from_columns}, {"csv_sample", f_csv_sample}, {"csv_scan", f_csv_scan},
   {"csv_rows", f_csv_rows}, {"csv_parse", f_csv_parse}, {"isnull", f_isnull},
   {"concat", f_concat}, {"group", f_group}, {"row_series", f_row_series},
   {"select", f_select}, {"as_series", f_as_series}, {"rename", f_rename}, {"assign", f_assign},
   {"filter", f_filter}, {"sort", f_sort}, {"merge", f_merge}, {"hash_split", f_hash_split},
-  {"range_split", f_range_split}, {"with_index", f_with_index}, {"csv_text", f_csv_text}, {NULL, NULL}};
+  {"range_split", f_range_split}, {"with_index", f_with_index}, {"csv_text", f_csv_text},
+  {"write_binary", f_write_binary}, {"read_binary", f_read_binary}, {NULL, NULL}};
 
 int luaopen_dusk_framecore(lua_State *L) {
   lframe_open(L);
