@@ -1533,7 +1533,8 @@ function FrameMT.__tostring(self)
     return table.concat(out, "  ")
   end
   local lines = { "dusk DataFrame Structure:", row(head), row(types), row(nil, true) }
-  lines[#lines + 1] = string.format("dusk Name: %s, %d tasks", self._name, ntasks(self))
+  local nt = ntasks(self)
+  lines[#lines + 1] = string.format("dusk Name: %s, %d task%s", self._name, nt, nt == 1 and "" or "s")
   return table.concat(lines, "\n")
 end
 

@@ -311,8 +311,9 @@ static int m_index(lua_State *L) {
     if (lua_getfield(L, lua_upvalueindex(1), key) != LUA_TNIL) return 1;
     lua_pop(L, 1);
     int k = frame_find(f, key);
-    if (k >= f->nindex && !b->series) {
-      push_selected(L, f, &k, 1, 1, 1);
+    if (k >= 0 && !b->series) {
+      /* an index column: its values alone */
+      push_selected(L, f, &k, 1, 1, k >= f->nindex);
       return 1;
     }
     return 0;

@@ -163,6 +163,43 @@ out["array_hdf5"] = ("4\t6\t8\tfloat64\t4 blocks\n"
                      "centred means along axis 2 are zero:\ttrue\n"
                      "first row:\t%s\n" % ndrepr(c[0, :, 0]))
 
+# the DataFrame samples: the same data, read and reduced by pandas
+tmp = tempfile.mkdtemp()
+for i in (1, 2):
+    subprocess.run([dusk, "-e", "package.path = %r .. '/stdlib/?.lua;' .. package.path; "
+                    "require('dusk.datasets').write_taxi_csv(%r, 20000, {seed = %d})"
+                    % (top, "%s/yellow_%d.csv" % (tmp, i), i)], check=True)
+taxi = pd.concat([pd.read_csv("%s/yellow_%d.csv" % (tmp, i)) for i in (1, 2)])
+text = "8 partitions of 19 columns\nrows\t%d\n" % len(taxi)
+for c, n in taxi.isnull().sum().items():
+    if n > 0:
+        text += "missing %-20s %d\n" % (c, n)
+g = taxi.groupby("payment_type")[["total_amount", "trip_distance"]].mean()
+for p, row in g.iterrows():
+    text += "payment type %d: mean total %.6f, mean distance %.6f\n" % (p, row.total_amount, row.trip_distance)
+out["taxi_groupby"] = text
+names = ["Ana", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun"]
+rows = [("%s %d" % (names[(i - 1) % 10], i), "H%d" % ((i * 5) % 8 + 1), 14 + (i * 3) % 5,
+         None if i % 7 == 0 else 50 + (i * 37) % 50) for i in range(1, 31)]
+st = pd.DataFrame(rows, columns=["name", "HID", "age", "grade"])
+g = st.groupby("HID").agg(age=("age", "mean"), grade_max=("grade", "max"), grade_count=("grade", "count"))
+text = "households\t%d\n" % len(g)
+for hid, row in g.iterrows():
+    text += "%s: mean age %.4f, best grade %d of %d\n" % (hid, row.age, row.grade_max, row.grade_count)
+out["students_groupby"] = text
+path = os.path.join(tmp, "missing.csv")
+with open(path, "w") as f:
+    f.write("id,qty,price,city,paid\n1,3,2.5,Oslo,True\n2,,4.0,Lima,False\n3,7,,Oslo,\n4,1,1.25,,True\n5,,,Kyiv,False\n")
+m = pd.read_csv(path)
+text = "id:int64 qty:int64 price:float64 city:string paid:bool \n"
+for c, n in m.isnull().sum().items():
+    text += "missing %s\t%d\n" % (c, n)
+text += "rows with no gap\t%d\n" % len(m.dropna())
+text += "qty filled\t%s\n" % " ".join(str(int(v)) for v in m.qty.fillna(0))
+text += "mean qty %.6f of %d\n" % (m.qty.mean(), m.qty.count())
+text += "rows with a qty\t%d\n" % m.qty.notnull().sum()
+out["missing_values"] = text
+
 for name, text in out.items():
     with open(os.path.join(outdir, name + ".out"), "w") as f:
         f.write(text)

@@ -35,3 +35,6 @@ t.test("array basics: sums, a graph, fused elementwise", function() check("array
 t.test("the seeds' random mean (a smaller cube)", function() check("array_mean", " 200", BOTH) end)
 t.test("the seeds' dot and std", function() check("array_dot", " 600") end)
 t.test("arrays through HDF5, centred", function() check("array_hdf5") end)
+t.test("the seeds' taxi groupby", function() check("taxi_groupby", nil, BOTH) end)
+t.test("students grouped by household", function() check("students_groupby") end)
+t.test("missing values counted and filled", function() check("missing_values", nil, BOTH) end)
