@@ -154,6 +154,31 @@ local function layer_of(self)
 end
 
 -- The dtype of a Lua value as a column's element.
+-- Whether an expression 'e' over the columns of 'base' reads the same
+-- values when evaluated in 'target': the same source, base's ops a
+-- prefix of target's, and after them only row filters, selections that
+-- keep what e reads and assigns of other columns (pandas would align
+-- the rows by index; here they are the same rows).
+local function evaluable_in(e, base, target)
+  if base == target then return true end
+  if base._src ~= target._src or #base._ops > #target._ops then return false end
+  for i = 1, #base._ops do if base._ops[i] ~= target._ops[i] then return false end end
+  local reads = refs(e, {})
+  for i = #base._ops + 1, #target._ops do
+    local op = target._ops[i]
+    if op[1] == "assign" then
+      if reads[op[2]] then return false end
+    elseif op[1] == "select" then
+      local kept = {}
+      for _, c in ipairs(op[2]) do kept[c] = true end
+      for c in pairs(reads) do if not kept[c] then return false end end
+    elseif op[1] ~= "filter" then
+      return false
+    end
+  end
+  return true
+end
+
 local function lit_dtype(v)
   if math.type(v) == "integer" then return "int64" end
   local t = type(v)
@@ -920,7 +945,7 @@ function DataFrame:filter(mask)
   if not is_series(mask) then errors.raise("filter: expected a bool Series") end
   if mask.dtype ~= "bool" then errors.raise("filter: the mask is a " .. mask.dtype .. " Series, not bool") end
   local base, e = base_of(mask)
-  if base ~= self and not (base._src == self._src and same_ops(base._ops, self._ops)) then
+  if not evaluable_in(e, base, self) then
     errors.raise("filter: a mask made from another frame")
   end
   local out = derive(self, { "filter", e })
@@ -945,7 +970,7 @@ function DataFrame:assign(t)
     if is_series(v) then
       local base
       base, e = base_of(v)
-      if base ~= self and not (base._src == self._src and same_ops(base._ops, self._ops)) then
+      if not evaluable_in(e, base, self) then
         errors.raise(string.format("assign: column '%s' is a Series of another frame", name))
       end
       dtype = v.dtype
