@@ -48,6 +48,19 @@ local unpack = table.unpack
 
 local function copy(t) return table.move(t, 1, #t, 1, {}) end
 
+local function all_of(n)
+  local list = {}
+  for i = 1, n do list[i] = i end
+  return list
+end
+
+local function reads_all(n, tasks_)
+  local reads = {}
+  for t = 1, tasks_ do reads[t] = all_of(n) end
+  return reads
+end
+
+
 local function opts_of(opts, where, allowed)
   if opts == nil then return {} end
   if type(opts) ~= "table" then errors.raise(where .. ": options must be a table") end
@@ -500,7 +513,14 @@ function tasks.pipe(a, index, inputs)
 end
 
 function tasks.combine(a, _, inputs) return fc.group("combine", a.spec, unpack(inputs, 1, inputs.n)) end
-function tasks.finish(a, _, inputs) return finish(a, fc.group("combine", a.spec, unpack(inputs, 1, inputs.n))) end
+function tasks.finish(a, index, inputs)
+  if a.pick then -- split_out: piece 'index' of every partial
+    local parts = {}
+    for i = 1, inputs.n do parts[i] = inputs[i][index] end
+    return finish(a, fc.group("combine", a.spec, unpack(parts)))
+  end
+  return finish(a, fc.group("combine", a.spec, unpack(inputs, 1, inputs.n)))
+end
 
 function tasks.sum(_, _, inputs)
   local total = 0
@@ -1038,12 +1058,15 @@ end
 
 function DataFrame:groupby(keys, opts)
   local list = string_list(keys, "groupby: keys")
-  opts = opts_of(opts, "groupby", { dropna = true, sort = true, split_every = true })
+  opts = opts_of(opts, "groupby", { dropna = true, sort = true, split_every = true, split_out = true })
+  if opts.split_out ~= nil and (math.type(opts.split_out) ~= "integer" or opts.split_out < 1) then
+    errors.raise("groupby: split_out must be a positive integer")
+  end
   for _, k in ipairs(list) do
     if self.dtypes[k] == nil then errors.raise(string.format("groupby: no column '%s'", k)) end
   end
   if #list == 0 then errors.raise("groupby: no keys") end
-  return setmetatable({ _df = self, _keys = list, _split_every = opts.split_every,
+  return setmetatable({ _df = self, _keys = list, _split_every = opts.split_every, _split_out = opts.split_out,
                         _keep_nulls = opts.dropna == false, _unsorted = opts.sort == false }, GroupByMT)
 end
 
@@ -1063,7 +1086,18 @@ local function grouped(self, aggs, post, name)
   local gspec = { keys = keys, aggs = specaggs, keep_nulls = self._keep_nulls, unsorted = self._unsorted }
   local layer = partials(df, gspec, used)
   local args = { spec = gspec, keynames = keys, names = names, post = post, inner = self._inner }
-  local last = tree(layer, df.npartitions, name or "groupby", "finish", args, self._split_every)
+  local last, nout = nil, 1
+  if self._split_out and self._split_out > 1 and post == "frame" then
+    -- many groups: each partial cut by key hash, an answer partition a piece
+    nout = self._split_out
+    local split = core.layer(LayerMT, compute.new_key((name or "groupby") .. "-split"), df.npartitions,
+                             spec.frame("hash_split", { keys = keys, parts = nout }), { { layer, split = 1 } })
+    args.pick = true
+    last = core.layer(LayerMT, compute.new_key((name or "groupby") .. "-aggregate"), nout,
+                      spec.frame("finish", args), { { split, reads = reads_all(df.npartitions, nout) } })
+  else
+    last = tree(layer, df.npartitions, name or "groupby", "finish", args, self._split_every)
+  end
   local is_series = post == "series" or post == "value_counts" or post == "keys" or post == "nunique_by"
   if post == "keys" then columns, dtypes = { keys[1] }, { [keys[1]] = df.dtypes[keys[1]] } end
   if post == "distinct" then
@@ -1075,7 +1109,7 @@ local function grouped(self, aggs, post, name)
     columns, dtypes = { c }, { [c] = "int64" }
     keys = self._inner.keys
   end
-  local out = make({ kind = "layer", layer = last }, {}, columns, dtypes, 1, name or "groupby",
+  local out = make({ kind = "layer", layer = last }, {}, columns, dtypes, nout, name or "groupby",
                    is_series and SeriesMT or FrameMT)
   out._index = post ~= "keys" and post ~= "distinct" and keys or nil
   return out
@@ -1156,18 +1190,6 @@ local function over(layer, n, columns, dtypes, name, index, mt)
   local out = make({ kind = "layer", layer = layer }, {}, columns, dtypes, n, name, mt or FrameMT)
   out._index = index
   return out
-end
-
-local function all_of(n)
-  local list = {}
-  for i = 1, n do list[i] = i end
-  return list
-end
-
-local function reads_all(n, tasks_)
-  local reads = {}
-  for t = 1, tasks_ do reads[t] = all_of(n) end
-  return reads
 end
 
 -- df:sort_values(col | {cols}, {ascending=}): sampled boundaries of the
