@@ -58,15 +58,6 @@ local function cells(f, k, rows, dtype)
   return out
 end
 
-local function dtype_of(f, name, k)
-  local t = f.dtypes[name]
-  if t then return t end
-  -- an index column (not in dtypes): its values tell
-  local v
-  for r = 1, #f do v = f:value(r, k); if v ~= nil then break end end
-  if math.type(v) == "float" then return "float64" end
-  return "other"
-end
 
 return function(f)
   local n = #f
@@ -86,12 +77,12 @@ return function(f)
     cols[1] = { "", labels, true }
   end
   for k, name in ipairs(index) do
-    cols[#cols + 1] = { name, cells(f, k, rows, dtype_of(f, name, k)), true }
+    cols[#cols + 1] = { name, cells(f, k, rows, f:coltype(k)), true }
   end
   for j, name in ipairs(columns) do
     local k = #index + j
     local header = f.is_series and "" or name
-    cols[#cols + 1] = { header, cells(f, k, rows, f.dtypes[name]), false }
+    cols[#cols + 1] = { header, cells(f, k, rows, f:coltype(k)), false }
   end
   local widths = {}
   for c, col in ipairs(cols) do

@@ -269,7 +269,16 @@ static int m_tostring(lua_State *L) {
   return 1;
 }
 
+/* f:coltype(k) -> the dtype of column k (1-based, index columns first) */
+static int m_coltype(lua_State *L) {
+  lframe *b = lfr_check(L, 1);
+  int k = col_arg(L, &b->f, 2);
+  lua_pushstring(L, fr_type_name(b->f.cols[k].type));
+  return 1;
+}
+
 static const luaL_Reg methods[] = {
+  {"coltype", m_coltype},
   {"value", m_value}, {"isnull", m_isnull}, {"to_table", m_to_table}, {"get", m_get},
   {"select", m_select}, {"rows", m_rows}, {"close", fr_close}, {NULL, NULL}};
 

@@ -373,6 +373,15 @@ done:
 
 /* ---- parse ---- */
 
+/* A header field that is not the column's name (every file's header is
+ * the first file's: columns are taken by position). */
+static int header_differs(reader *r, const csv_opts *o, int col, const field *f) {
+  const char *want = o->names[col];
+  if (strlen(want) == f->len && memcmp(want, f->s, f->len) == 0) return 0;
+  return fail_at(r, r->line, "the header differs from the first file's: column %d is '%.*s', not '%s'", col + 1,
+                 (int)(f->len > 60 ? 60 : f->len), f->s, want);
+}
+
 HOT int is_na(const csv_opts *o, const field *f) {
   if (f->len == 0) return 1;
   for (int k = 0; k < o->nna; k++)
@@ -492,8 +501,8 @@ static int parse_plain(reader *r, const csv_opts *o, const int *slot, fr_builder
       }
       return fail_at(r, r->line, "expected %d fields, saw %d", o->ncols, extra);
     }
-    if (!skip && slot[col] >= 0 &&
-        (o->nulls ? check(r, o, col, &f) : convert(r, o, col, &f, &b[slot[col]])) != 0)
+    if (skip ? header_differs(r, o, col, &f) != 0
+             : slot[col] >= 0 && (o->nulls ? check(r, o, col, &f) : convert(r, o, col, &f, &b[slot[col]])) != 0)
       return -1;
     col++;
     start = e + 1;
@@ -552,8 +561,8 @@ int csv_parse(const char *text, size_t n, int64_t line, int header, const csv_op
         status = -1;
         break;
       }
-      if (!skip_header && slot[col] >= 0 &&
-          (o->nulls ? check(&r, o, col, &f) : convert(&r, o, col, &f, &b[slot[col]])) != 0) {
+      if (skip_header ? header_differs(&r, o, col, &f) != 0
+                      : slot[col] >= 0 && (o->nulls ? check(&r, o, col, &f) : convert(&r, o, col, &f, &b[slot[col]])) != 0) {
         status = -1;
         break;
       }
