@@ -49,6 +49,9 @@ static inline uint64_t mask64(const char *p, char ch) {
  * newlines and carriage returns, the blank lines (a newline right after
  * one, or after "\r" right after one) from the masks shifted by one and
  * two bytes, carried across windows. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
+__attribute__((target_clones("popcnt", "default")))
+#endif
 static void scan_plain(const char *p, size_t n, int64_t at, int64_t size, const char *prev,
                        int nprev, csv_scan *out) {
   const char *nl = memchr(p, '\n', n);

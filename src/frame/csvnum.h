@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The exact, slow conversion (strtod) of what the fast path leaves. */
 int csvn_slow_double(const char *s, size_t len, double *v);
@@ -75,6 +76,26 @@ static inline int csvn_double(const char *s, size_t len, double *v) {
   return 0;
 }
 
+/* The first byte at or after 'i' in s[0..len) that is not a digit (or
+ * len), 8 bytes at a time: a byte is a digit when its high nibble is 3
+ * and adding 6 leaves it so.  Reads up to 7 bytes past len, which the
+ * parse's buffers hold (zeros after the text). */
+static inline size_t csvn_digits(const char *s, size_t i, size_t len) {
+  while (i < len) {
+    uint64_t x;
+    memcpy(&x, s + i, 8);
+    uint64_t t = (x & 0xF0F0F0F0F0F0F0F0u) ^ 0x3030303030303030u;
+    uint64_t u = ((x + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) ^ 0x3030303030303030u;
+    uint64_t m = t | u;
+    if (m) {
+      size_t at = i + (size_t)(__builtin_ctzll(m) >> 3);
+      return at < len ? at : len;
+    }
+    i += 8;
+  }
+  return i < len ? i : len;
+}
+
 /* Whether 's' is a decimal csvn_double reads, by its grammar alone
  * ([sign] digits [. digits] [e [sign] digits], a digit in the mantissa):
  * checking a field costs no conversion.  0 also for what only strtod
@@ -84,9 +105,14 @@ static inline int csvn_is_decimal(const char *s, size_t len) {
   size_t i = 0;
   int digits = 0;
   if (i < len && (s[i] == '-' || s[i] == '+')) i++;
-  for (; i < len && (unsigned char)(s[i] - '0') <= 9; i++) digits = 1;
-  if (i < len && s[i] == '.')
-    for (i++; i < len && (unsigned char)(s[i] - '0') <= 9; i++) digits = 1;
+  size_t e = csvn_digits(s, i, len);
+  digits = e > i;
+  i = e;
+  if (i < len && s[i] == '.') {
+    e = csvn_digits(s, i + 1, len);
+    digits |= e > i + 1;
+    i = e;
+  }
   if (!digits) return 0;
   if (i < len && (s[i] == 'e' || s[i] == 'E')) {
     i++;
