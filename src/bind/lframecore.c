@@ -345,7 +345,7 @@ static int f_csv_parse(lua_State *L) {
   }
   csv_range r = ranges[k];
   base_free(ranges);
-  csv_opts o = {.sep = opt_char(L, 5, "sep", ','), .quote = opt_char(L, 5, "quote", '"')};
+  csv_opts o = {.sep = opt_char(L, 5, "sep", ','), .quote = opt_char(L, 5, "quote", '"'), .quotes = r.quotes};
   lua_getfield(L, 5, "names");
   lua_getfield(L, 5, "types");
   lua_getfield(L, 5, "na");

@@ -95,6 +95,7 @@ void csv_scan_block(const char *p, size_t n, int64_t at, int64_t size, const cha
     scan_plain(p, n, at, size, prev, nprev, out);
     return;
   }
+  out->quotes = 1;
   /* byte i-1 and i-2 of the block, reaching into 'prev' */
 #define BYTE(i) ((i) >= 0 ? p[i] : (nprev + (i) >= 0 ? prev[nprev + (i)] : 0))
   int in = 0; /* quotes so far, mod 2: a newline ends a row in the state that equals it */
@@ -125,7 +126,7 @@ void csv_scan_block(const char *p, size_t n, int64_t at, int64_t size, const cha
 
 int csv_resolve(const csv_scan *scans, const int64_t *at, int nb, int64_t size, int header,
                 csv_range *out, int64_t *line) {
-  int state = 0, header_left = header && size > 0;
+  int state = 0, prev_state = 0, header_left = header && size > 0;
   int64_t lines_before = 0, last_start_line = 1;
   for (int k = 0; k < nb; k++) {
     const csv_scan *sc = &scans[k];
@@ -133,7 +134,8 @@ int csv_resolve(const csv_scan *scans, const int64_t *at, int nb, int64_t size, 
     int64_t end = k + 1 < nb ? at[k + 1] : size;
     csv_range *r = &out[k];
     memset(r, 0, sizeof *r);
-    int prev_nl = k > 0 && scans[k - 1].last[state] == at[k] - 1;
+    /* the previous block's last byte a row's end, in its own entry state */
+    int prev_nl = k > 0 && scans[k - 1].last[prev_state] == at[k] - 1;
     if (k == 0) {
       r->start = 0, r->line = 1;
     } else if (prev_nl) {
@@ -147,6 +149,7 @@ int csv_resolve(const csv_scan *scans, const int64_t *at, int nb, int64_t size, 
                      (sc->last[st] == end - 1 && end < size);
     r->rows = starts - sc->blank[st];
     if (r->start >= 0 && r->start < size) last_start_line = r->line;
+    prev_state = st;
     state = st ^ sc->parity;
     lines_before += sc->lines;
   }
@@ -160,6 +163,11 @@ int csv_resolve(const csv_scan *scans, const int64_t *at, int nb, int64_t size, 
     }
     out[k].end = next;
     next = out[k].start;
+  }
+  /* the blocks a range reaches into: quoted when one of them is */
+  for (int k = 0, j = 0; k < nb; k++) {
+    while (j + 1 < nb && at[j + 1] <= out[k].start) j++;
+    for (int q = j; q < nb && (q == j || at[q] < out[k].end); q++) out[k].quotes |= scans[q].quotes;
   }
   for (int k = 0; k < nb && header_left; k++)
     if (out[k].end > out[k].start) {
@@ -545,7 +553,7 @@ int csv_parse(const char *text, size_t n, int64_t line, int header, const csv_op
   cursor_seek(&r.c, 0);
   int64_t rows = 0;
   int skip_header = header, status = 0;
-  if (memchr(text, o->quote, n) == NULL) {
+  if (o->quotes == 0 || memchr(text, o->quote, n) == NULL) {
     status = parse_plain(&r, o, slot, b, header, &rows);
     skip_header = 0;
   } else while (r.pos < n && status == 0) {

@@ -36,6 +36,7 @@ typedef struct csv_scan {
   int64_t lines_to_first[2]; /* newlines (all) from the block's start to first, inclusive */
   int64_t lines;       /* newlines, quoted ones included */
   int parity;          /* quotes, mod 2 */
+  int quotes;          /* whether it holds a quote at all */
 } csv_scan;
 
 /* Scans bytes [at, at + n) of a file of 'size' bytes; 'prev' holds the
@@ -50,6 +51,7 @@ typedef struct csv_range {
   int64_t line;       /* physical line (1-based) at 'start' */
   int64_t rows;       /* data rows (blank ones and the header not counted) */
   int header;         /* the file's header is the first row of this range */
+  int quotes;         /* whether a block it reaches into holds a quote */
 } csv_range;
 
 /* Walks the 'nb' scans of one file whose blocks start at 'at[k]' (at[0]
@@ -69,6 +71,7 @@ typedef struct csv_opts {
   const char *const *na;
   int64_t *nulls;     /* when set: fields are checked and their nulls counted
                        * here (per field), no frame made */
+  int quotes;         /* 0: the text holds no quote (csv_range's); else unknown */
 } csv_opts;
 
 /* An error: a message naming the line, the field and what is wrong. */
