@@ -936,27 +936,7 @@ static int f_hash_split(lua_State *L) {
   memset(count, 0, sizeof(int64_t) * (size_t)(parts + 1));
   for (int64_t i = 0; i < rows; i++) {
     uint64_t h = 0x9e3779b97f4a7c15u;
-    for (int k = 0; k < nk; k++) {
-      const fr_col *c = &in->f.cols[cols[k]];
-      double v;
-      uint64_t u = 0;
-      if (fr_isnull(c, i)) u = 0x5bd1e995u;
-      else if (c->type == FR_STRING) {
-        size_t len;
-        const unsigned char *s = (const unsigned char *)fr_str(c, i, &len);
-        u = 0xcbf29ce484222325u;
-        for (size_t q = 0; q < len; q++) u = (u ^ s[q]) * 0x100000001b3u;
-      } else {
-        /* numbers by value, so int64 2 and float64 2.0 meet */
-        v = c->type == FR_FLOAT64 ? ((const double *)c->values)[i]
-            : c->type == FR_BOOL ? ((const uint8_t *)c->values)[i] : (double)((const int64_t *)c->values)[i];
-        if (c->type != FR_FLOAT64 && c->type != FR_BOOL) u = (uint64_t)((const int64_t *)c->values)[i];
-        else if (v == (double)(int64_t)v && v > -0x1p63 && v < 0x1p63) u = (uint64_t)(int64_t)v;
-        else memcpy(&u, &v, 8);
-      }
-      h = (h ^ u) * 0xff51afd7ed558ccdu;
-      h ^= h >> 29;
-    }
+    for (int k = 0; k < nk; k++) h = fr_mix(h ^ fr_hash_value(&in->f.cols[cols[k]], i)) + (uint64_t)k;
     bucket[i] = (int64_t)(h % (uint64_t)parts);
     count[bucket[i] + 1]++;
   }

@@ -76,35 +76,6 @@ typedef struct table {
   int failed;
 } table;
 
-static uint64_t mix(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdu;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53u;
-  return h ^ (h >> 33);
-}
-
-static uint64_t key_hash(const fr_col *c, int64_t i) {
-  switch (c->type) {
-  case FR_STRING: {
-    size_t len;
-    const unsigned char *s = (const unsigned char *)fr_str(c, i, &len);
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t k = 0; k < len; k++) h = (h ^ s[k]) * 0x100000001b3u;
-    return mix(h);
-  }
-  case FR_FLOAT64: {
-    double v = ((const double *)c->values)[i];
-    if (v == 0) v = 0; /* -0.0 and 0.0 are one key */
-    uint64_t u;
-    memcpy(&u, &v, 8);
-    return mix(u);
-  }
-  case FR_BOOL: return mix(((const uint8_t *)c->values)[i]);
-  default: return mix((uint64_t)((const int64_t *)c->values)[i]);
-  }
-}
-
 static int key_equal(const fr_builder *b, int64_t g, const fr_col *c, int64_t i) {
   int bn = b->has_nulls && !((b->valid[g >> 3] >> (g & 7)) & 1), cn = fr_isnull(c, i);
   if (c->type == FR_FLOAT64) {
@@ -203,7 +174,7 @@ static int64_t group_of(table *t, const fr_col *const *cols, int64_t i) {
   for (int k = 0; k < t->nkeys; k++) {
     int null = fr_isnull(cols[k], i);
     if (null && !t->keep_nulls) return -1;
-    h = mix(h ^ (null ? 0x5bd1e995u : key_hash(cols[k], i))) + (uint64_t)k;
+    h = fr_mix(h ^ fr_hash_value(cols[k], i)) + (uint64_t)k;
   }
   int64_t at = (int64_t)(h & (uint64_t)t->mask);
   for (; t->index[at]; at = (at + 1) & t->mask) {
@@ -374,26 +345,33 @@ nomem:
   return snprintf(err, 128, "not enough memory"), -1;
 }
 
+/* The layout of a spec's states and an empty table for it; 0, or -1
+ * with 'err' set (nothing left to free). */
+static int start(const fg_spec *s, const int *coltype, const int *keytype, layout **lp, table *t, char *err) {
+  layout *l = *lp = base_malloc(sizeof *l);
+  if (l == NULL) return snprintf(err, 128, "not enough memory"), -1;
+  if (layout_of(s, coltype, l, err) != 0) {
+    base_free(l);
+    return -1;
+  }
+  if (table_init(t, s->nkeys, keytype, l->nslots, l->kind, l->vtype) != 0) {
+    table_free(t);
+    base_free(l);
+    return snprintf(err, 128, "not enough memory"), -1;
+  }
+  t->keep_nulls = s->keep_nulls;
+  return 0;
+}
+
 int fg_partial(const frame *in, const fg_spec *s, frame *out, char *err) {
   int coltype[FR_MAXCOLS], keytype[FR_MAXCOLS];
   const fr_col *keycols[FR_MAXCOLS];
   if (s->nkeys > FR_MAXCOLS || s->naggs > FR_MAXCOLS) return snprintf(err, 128, "too many columns"), -1;
   for (int a = 0; a < s->naggs; a++) coltype[a] = in->cols[s->aggs[a].col].type;
   for (int k = 0; k < s->nkeys; k++) keycols[k] = &in->cols[s->keys[k]], keytype[k] = keycols[k]->type;
-  layout *l = base_malloc(sizeof *l);
-  if (l == NULL) return snprintf(err, 128, "not enough memory"), -1;
+  layout *l;
   table t;
-  int status = layout_of(s, coltype, l, err);
-  if (status == 0 && table_init(&t, s->nkeys, keytype, l->nslots, l->kind, l->vtype) != 0) {
-    snprintf(err, 128, "not enough memory");
-    status = -1;
-    table_free(&t);
-  }
-  if (status != 0) {
-    base_free(l);
-    return -1;
-  }
-  t.keep_nulls = s->keep_nulls;
+  if (start(s, coltype, keytype, &l, &t, err) != 0) return -1;
   if (s->nkeys == 0) group_of(&t, keycols, 0);
   for (int64_t i = 0; i < in->nrows && !t.failed; i++) {
     int64_t g = group_of(&t, keycols, i);
@@ -401,7 +379,7 @@ int fg_partial(const frame *in, const fg_spec *s, frame *out, char *err) {
     for (int a = 0; a < s->naggs; a++)
       update(s->aggs[a].op, &in->cols[s->aggs[a].col], i, t.state + l->first[a], g);
   }
-  status = table_frame(&t, keycols, out, err);
+  int status = table_frame(&t, keycols, out, err);
   table_free(&t);
   base_free(l);
   return status;
@@ -428,19 +406,10 @@ int fg_combine(const frame *parts, int n, const fg_spec *s, frame *out, char *er
   if (n < 1) return snprintf(err, 128, "nothing to combine"), -1;
   if (partial_types(&parts[0], s, coltype, err) != 0) return -1;
   for (int k = 0; k < s->nkeys; k++) keytype[k] = parts[0].cols[k].type;
-  layout *l = base_malloc(sizeof *l);
-  if (l == NULL) return snprintf(err, 128, "not enough memory"), -1;
+  layout *l;
   table t;
-  int status = layout_of(s, coltype, l, err);
-  if (status == 0 && table_init(&t, s->nkeys, keytype, l->nslots, l->kind, l->vtype) != 0) {
-    snprintf(err, 128, "not enough memory");
-    status = -1;
-    table_free(&t);
-  }
-  if (status != 0) {
-    base_free(l);
-    return -1;
-  }
+  if (start(s, coltype, keytype, &l, &t, err) != 0) return -1;
+  int status = 0;
   const fr_col *keycols[FR_MAXCOLS] = {0};
   const fr_col **sc = base_calloc(3 * FR_MAXCOLS, sizeof *sc);
   if (sc == NULL) {
@@ -448,7 +417,6 @@ int fg_combine(const frame *parts, int n, const fg_spec *s, frame *out, char *er
     base_free(l);
     return snprintf(err, 128, "not enough memory"), -1;
   }
-  t.keep_nulls = s->keep_nulls;
   if (s->nkeys == 0) group_of(&t, keycols, 0);
   for (int p = 0; p < n && status == 0; p++) {
     const frame *f = &parts[p];

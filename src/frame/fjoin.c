@@ -9,38 +9,6 @@
 #include "base/alloc.h"
 #include "frame/fsort.h"
 
-static uint64_t mix(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdu;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53u;
-  return h ^ (h >> 33);
-}
-
-/* A key's hash, equal for values that compare equal (an int64 and a
- * float64 of the same value, as pandas matches them). */
-static uint64_t hash_at(const fr_col *c, int64_t i) {
-  if (fr_isnull(c, i)) return 0x5bd1e995u;
-  switch (c->type) {
-  case FR_STRING: {
-    size_t len;
-    const unsigned char *s = (const unsigned char *)fr_str(c, i, &len);
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t k = 0; k < len; k++) h = (h ^ s[k]) * 0x100000001b3u;
-    return mix(h);
-  }
-  case FR_FLOAT64: {
-    double v = ((const double *)c->values)[i];
-    if (v == (double)(int64_t)v && v > -0x1p63 && v < 0x1p63) return mix((uint64_t)(int64_t)v);
-    uint64_t u;
-    memcpy(&u, &v, 8);
-    return mix(u);
-  }
-  case FR_BOOL: return mix(((const uint8_t *)c->values)[i]);
-  default: return mix((uint64_t)((const int64_t *)c->values)[i]);
-  }
-}
-
 static int same(const fr_col *a, int64_t i, const fr_col *b, int64_t j) {
   int na = fr_isnull(a, i), nb = fr_isnull(b, j);
   if (na || nb) return na && nb;
@@ -95,7 +63,7 @@ int fj_pairs(const frame *l, const int *lkeys, const frame *r, const int *rkeys,
   /* right rows chained by bucket, in reverse so that probes meet them in order */
   for (int64_t j = nr - 1; j >= 0; j--) {
     uint64_t h = 0x9e3779b97f4a7c15u;
-    for (int k = 0; k < nkeys; k++) h = mix(h ^ hash_at(&r->cols[rkeys[k]], j)) + (uint64_t)k;
+    for (int k = 0; k < nkeys; k++) h = fr_mix(h ^ fr_hash_value(&r->cols[rkeys[k]], j)) + (uint64_t)k;
     hr[j] = h;
     int64_t s = (int64_t)(h & (uint64_t)(size - 1));
     next[j] = head[s];
@@ -103,7 +71,7 @@ int fj_pairs(const frame *l, const int *lkeys, const frame *r, const int *rkeys,
   }
   for (int64_t i = 0; i < l->nrows; i++) {
     uint64_t h = 0x9e3779b97f4a7c15u;
-    for (int k = 0; k < nkeys; k++) h = mix(h ^ hash_at(&l->cols[lkeys[k]], i)) + (uint64_t)k;
+    for (int k = 0; k < nkeys; k++) h = fr_mix(h ^ fr_hash_value(&l->cols[lkeys[k]], i)) + (uint64_t)k;
     int found = 0;
     for (int64_t j = head[h & (uint64_t)(size - 1)]; j >= 0; j = next[j]) {
       if (hr[j] != h) continue;

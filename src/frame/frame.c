@@ -72,6 +72,28 @@ int frame_find(const frame *f, const char *name) {
   return -1;
 }
 
+uint64_t fr_hash_value(const fr_col *c, int64_t i) {
+  if (fr_isnull(c, i)) return 0x5bd1e995u;
+  switch (c->type) {
+  case FR_STRING: {
+    size_t len;
+    const unsigned char *s = (const unsigned char *)fr_str(c, i, &len);
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a, then mixed */
+    for (size_t k = 0; k < len; k++) h = (h ^ s[k]) * 0x100000001b3u;
+    return fr_mix(h);
+  }
+  case FR_FLOAT64: {
+    double v = ((const double *)c->values)[i];
+    if (v == (double)(int64_t)v && v > -0x1p63 && v < 0x1p63) return fr_mix((uint64_t)(int64_t)v);
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    return fr_mix(u);
+  }
+  case FR_BOOL: return fr_mix(((const uint8_t *)c->values)[i]);
+  default: return fr_mix((uint64_t)((const int64_t *)c->values)[i]);
+  }
+}
+
 /* ---- builders ---- */
 
 /* Where the bitmap starts in a store of 'cap' rows. */

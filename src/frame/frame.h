@@ -69,6 +69,18 @@ static inline const char *fr_str(const fr_col *c, int64_t i, size_t *len) {
   return c->arena + c->offsets[i];
 }
 
+/* A 64-bit finalizer (MurmurHash3's fmix64): every bit of h into every bit. */
+static inline uint64_t fr_mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdu;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53u;
+  return h ^ (h >> 33);
+}
+/* A hash of row i of c, alike for values that compare equal (int64 2,
+ * float64 2.0, bool true and 1; -0.0 and 0.0); all nulls hash alike. */
+uint64_t fr_hash_value(const fr_col *c, int64_t i);
+
 /* An empty frame of 'ncols' columns (names and data left to set), or -1
  * when out of memory. */
 int frame_init(frame *f, int ncols, int64_t nrows);
