@@ -239,7 +239,8 @@ function M.read_csv(paths, opts)
   end
   -- the columns and their types, from the start of the first file
   local size1 = io_must("read_csv", dio.size(files[1]))
-  local ok, names, types = pcall(fc.csv_sample, files[1], SAMPLE, size1, sep, quote, header, codecs[1] or nil)
+  local na = opts.na_values ~= nil and string_list(opts.na_values, "read_csv: na_values") or {}
+  local ok, names, types = pcall(fc.csv_sample, files[1], SAMPLE, size1, sep, quote, header, codecs[1] or nil, na)
   if not ok then errors.raise(names) end
   if #names == 0 then errors.raise("read_csv: " .. files[1] .. " has no columns") end
   local position = {}
@@ -265,7 +266,6 @@ function M.read_csv(paths, opts)
     check_names(list, "parse_dates")
     for _, n in ipairs(list) do types[position[n]] = "datetime" end
   end
-  local na = opts.na_values ~= nil and string_list(opts.na_values, "read_csv: na_values") or {}
   local used = names
   if opts.usecols ~= nil then
     local list = string_list(opts.usecols, "read_csv: usecols")
@@ -325,7 +325,7 @@ end
 
 -- The columns of a table {col = {...}} (in 'order', else by name):
 -- names, types, value lists (floats as floats) and the row count.
-local function table_columns(t, order, what)
+local function table_columns(t, order, what, strict)
   if type(t) ~= "table" then errors.raise(what .. ": expected a table {column = {values}}") end
   local names = order and string_list(order, what .. ": columns") or {}
   if not order then
@@ -335,15 +335,26 @@ local function table_columns(t, order, what)
     end
     table.sort(names)
   end
-  local n = 0
-  for _, name in ipairs(names) do
+  local n, lens = 0, {}
+  for i, name in ipairs(names) do
     local col = t[name]
     if type(col) ~= "table" then errors.raise(string.format("%s: column '%s' is not a list", what, name)) end
+    local len = 0
     for k in pairs(col) do
       if math.type(k) ~= "integer" or k < 1 then
         errors.raise(string.format("%s: column '%s' has a key that is not a row number", what, name))
       end
-      if k > n then n = k end
+      if k > len then len = k end
+    end
+    lens[i] = len
+    if len > n then n = len end
+  end
+  -- a frame's columns must be as long as each other (pandas: "All arrays
+  -- must be of the same length"); from_table's may end in holes
+  for i, name in ipairs(names) do
+    if strict and lens[i] ~= n then
+      errors.raise(string.format("%s: column '%s' has %d values, column '%s' %d (columns must be of one length)",
+                                 what, name, lens[i], names[i == 1 and 2 or 1], lens[i == 1 and 2 or 1]))
     end
   end
   local types, cols = {}, {}
@@ -351,7 +362,7 @@ local function table_columns(t, order, what)
     types[i] = infer_column(name, t[name], n)
     if types[i] == "float64" then
       local c = {}
-      for r = 1, n do local v = t[name][r]; c[r] = v ~= nil and v + 0.0 or nil end
+      for r = 1, n do local v = t[name][r]; c[r] = v ~= nil and v * 1.0 or nil end -- (* keeps -0.0)
       cols[i] = c
     else
       cols[i] = t[name]
@@ -363,7 +374,7 @@ end
 -- dd.frame({col = {...}}, {columns=}): an in-memory dusk.frame.
 function M.frame(t, opts)
   opts = opts_of(opts, "frame", { columns = true })
-  local names, types, cols, n = table_columns(t, opts.columns, "frame")
+  local names, types, cols, n = table_columns(t, opts.columns, "frame", true)
   return fc.from_columns(names, types, cols, n)
 end
 
@@ -602,7 +613,7 @@ function tasks.from_records(a, _, inputs)
     for r, rec in ipairs(list) do
       if type(rec) ~= "table" then error(string.format("to_dataframe: element %d is a %s, not a record", r, type(rec)), 0) end
       local v = rec[key]
-      if a.types[i] == "float64" and type(v) == "number" then v = v + 0.0 end
+      if a.types[i] == "float64" and type(v) == "number" then v = v * 1.0 end
       c[r] = v
     end
     cols[i] = c
@@ -1481,8 +1492,11 @@ function Series:nunique()
   return result(lazy._src.layer)
 end
 
+-- (in the order of first appearance, a null among them: pandas' unique)
 function Series:unique()
-  return grouped(own_groupby(self), { { col = self.name, op = "size", name = "count" } }, "keys", "unique")
+  local gb = own_groupby(self)
+  gb._keep_nulls, gb._unsorted = true, true
+  return grouped(gb, { { col = self.name, op = "size", name = "count" } }, "keys", "unique")
 end
 
 ---------------------------------------------------------------- computing

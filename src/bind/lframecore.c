@@ -178,6 +178,7 @@ static int f_from_columns(lua_State *L) {
 typedef struct sample {
   lua_State *L;
   int names;    /* stack slot of the names table */
+  int na;       /* stack slot of the null spellings (a list), or 0 */
   int ncols;
   unsigned kinds[FR_MAXCOLS];
   int64_t nonnull[FR_MAXCOLS];
@@ -195,6 +196,14 @@ static int sample_field(void *ud, int64_t row, int col, const char *s, size_t le
   }
   if (col + 1 > sm->ncols) sm->ncols = col + 1;
   if (len == 0) return 0;
+  for (lua_Integer k = 1; sm->na && k <= (lua_Integer)lua_rawlen(sm->L, sm->na); k++) {
+    size_t nl;
+    lua_rawgeti(sm->L, sm->na, k);
+    const char *na = lua_tolstring(sm->L, -1, &nl);
+    int hit = na && nl == len && memcmp(na, s, len) == 0;
+    lua_pop(sm->L, 1);
+    if (hit) return 0; /* a null spelled as na_values says */
+  }
   sm->kinds[col] |= (unsigned)csv_kind(s, len);
   sm->nonnull[col]++;
   return 0;
@@ -223,6 +232,7 @@ static int f_csv_sample(lua_State *L) {
   if (sm == NULL) nomem(L);
   sm->L = L;
   sm->names = lua_gettop(L);
+  sm->na = lua_istable(L, 8) ? 8 : 0;
   sm->header = header;
   csv_error err;
   int64_t rows = csv_split(p, len, n == size, sep[0], quote[0], 1 << 30, 1, sample_field, sm, &err);

@@ -101,9 +101,10 @@ int csv_to_datetime(const char *s, size_t len, int64_t *ns) {
     }
     if (h > 23 || mi > 59 || sec > 59) return -1;
   }
-  int64_t days = days_from_civil(y, mo, d);
-  if (days < -106751 || days > 106750) return -1; /* outside int64 nanoseconds, as pandas' bounds */
-  *ns = ((days * 24 + h) * 60 + mi) * 60 * 1000000000LL + (int64_t)sec * 1000000000LL + frac;
+  int64_t days = days_from_civil(y, mo, d), secs = ((days * 24 + h) * 60 + mi) * 60 + sec, v;
+  /* outside int64 nanoseconds (pandas' bounds, 1677-09-21 to 2262-04-11) */
+  if (__builtin_mul_overflow(secs, (int64_t)1000000000, &v) || __builtin_add_overflow(v, frac, &v)) return -1;
+  *ns = v;
   return 0;
 }
 
@@ -112,6 +113,15 @@ int csv_kind(const char *s, size_t len) {
   double d;
   int b;
   if (csv_to_int64(s, len, &i) == 0) return CSV_K_INT;
+  /* an integer past int64's range: a float would round it, so text */
+  size_t k = 0;
+  while (k < len && (s[k] == ' ' || s[k] == '\t')) k++;
+  if (k < len && (s[k] == '-' || s[k] == '+')) k++;
+  if (k < len && csvn_digits(s, k, len) == len) {
+    size_t e = len;
+    while (e > k && (s[e - 1] == ' ' || s[e - 1] == '\t')) e--;
+    if (csvn_digits(s, k, e) == e) return CSV_K_STRING;
+  }
   if (csv_to_double(s, len, &d) == 0) return CSV_K_FLOAT;
   if (csv_to_bool(s, len, &b) == 0) return CSV_K_BOOL;
   return CSV_K_STRING;
