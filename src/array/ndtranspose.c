@@ -13,9 +13,10 @@
 
 #include "array/ndtranspose.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__SANITIZE_THREAD__)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define NDT_X86 1
 #include <immintrin.h>
 #endif
@@ -67,10 +68,10 @@ static int have_avx512(void) {
 void ndt_transpose(const char *in, int64_t si, char *out, int64_t so, int64_t rows, int64_t cols,
                    int size) {
 #ifdef NDT_X86
-  static int fast = -1;
-  if (fast < 0) fast = have_avx512();
-#else
-  const int fast = 0;
+  /* the CPU's answer, the same for every thread that asks first */
+  static _Atomic int known = -1;
+  int fast = atomic_load_explicit(&known, memory_order_relaxed);
+  if (fast < 0) atomic_store_explicit(&known, fast = have_avx512(), memory_order_relaxed);
 #endif
   for (int64_t r0 = 0; r0 < rows; r0 += SQ)
     for (int64_t c0 = 0; c0 < cols; c0 += SQ) {
