@@ -78,12 +78,12 @@ static inline int csvn_double(const char *s, size_t len, double *v) {
 
 /* The first byte at or after 'i' in s[0..len) that is not a digit (or
  * len), 8 bytes at a time: a byte is a digit when its high nibble is 3
- * and adding 6 leaves it so.  Reads up to 7 bytes past len, which the
- * parse's buffers hold (zeros after the text). */
+ * and adding 6 leaves it so.  The last word is read only up to len. */
 static inline size_t csvn_digits(const char *s, size_t i, size_t len) {
   while (i < len) {
-    uint64_t x;
-    memcpy(&x, s + i, 8);
+    uint64_t x = 0x3030303030303030u; /* digits past the end: the end stops it */
+    size_t take = len - i < 8 ? len - i : 8;
+    memcpy(&x, s + i, take);
     uint64_t t = (x & 0xF0F0F0F0F0F0F0F0u) ^ 0x3030303030303030u;
     uint64_t u = ((x + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) ^ 0x3030303030303030u;
     uint64_t m = t | u;
@@ -91,9 +91,9 @@ static inline size_t csvn_digits(const char *s, size_t i, size_t len) {
       size_t at = i + (size_t)(__builtin_ctzll(m) >> 3);
       return at < len ? at : len;
     }
-    i += 8;
+    i += take;
   }
-  return i < len ? i : len;
+  return len;
 }
 
 /* Whether 's' is a decimal csvn_double reads, by its grammar alone
